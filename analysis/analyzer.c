@@ -1,0 +1,158 @@
+#include "analysis/analyzer.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "analysis/capture_reader.h"
+#include "analysis/flows.h"
+#include "analysis/guest.h"
+#include "analysis/linklayer.h"
+#include "analysis/report_build.h"
+
+/* One capture with its next packet held back for the time merge. */
+struct input_cursor {
+	struct capture_reader *reader;
+	struct capture_packet next;
+	bool has_next;
+};
+
+static int cursor_advance(struct input_cursor *c, const char *path, char *err, size_t errlen)
+{
+	int rc = capture_reader__next(c->reader, &c->next);
+
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: unreadable capture (%s)", path,
+			 capture_reader__stopped_early(c->reader));
+		return rc;
+	}
+	c->has_next = rc == 1;
+	return 0;
+}
+
+static int pick_earliest(const struct input_cursor *cur, int n)
+{
+	int best = -1;
+
+	for (int i = 0; i < n; i++)
+		if (cur[i].has_next && (best < 0 || cur[i].next.ts_ns < cur[best].next.ts_ns))
+			best = i;
+	return best;
+}
+
+static void dispatch(struct flow_table *ft, struct guest_set *gs, int input, int linktype,
+		     const struct capture_packet *pkt, int64_t *switch_ns)
+{
+	struct pkt_meta m;
+	uint32_t cap_payload = 0;
+	int ngroups;
+
+	if (linklayer_classify(linktype, pkt->data, pkt->caplen, &m))
+		return;
+	if (m.kind == PKT_KIND_TCP) {
+		if (m.payload_off && m.payload_off < pkt->caplen) {
+			cap_payload = pkt->caplen - m.payload_off;
+			if (cap_payload > m.l4_payload_len)
+				cap_payload = m.l4_payload_len;
+		}
+		flow_table__packet(ft, input, pkt->ts_ns, pkt->wirelen, &m,
+				   pkt->data + m.payload_off, cap_payload);
+	}
+	ngroups = flow_table__ngroups(ft);
+	for (int g = 0; g < ngroups; g++) {
+		const struct mig_group *grp = flow_table__group(ft, g);
+
+		switch_ns[g] = grp->last_data_ns[mig_group_source_host(grp)];
+	}
+	guest_set__frame(gs, input, pkt->ts_ns, &m, switch_ns, ngroups);
+}
+
+static int open_inputs(const struct analyze_config *cfg, struct input_cursor *cur,
+		       struct build_input *in, char *err, size_t errlen)
+{
+	int rc, link;
+
+	for (int i = 0; i < cfg->ninputs; i++) {
+		in[i].path = cfg->paths[i];
+		in[i].label = cfg->labels[i];
+		cur[i].reader = capture_reader__open(cfg->paths[i], err, errlen);
+		if (!cur[i].reader)
+			return errno ? -errno : -EINVAL;
+		link = capture_reader__linktype(cur[i].reader);
+		in[i].linktype = link;
+		if (!linklayer_supported(link)) {
+			snprintf(err, errlen, "%s: unsupported link type %d (%s)", cfg->paths[i], link,
+				 linklayer_name(link));
+			return -ENOTSUP;
+		}
+		rc = cursor_advance(&cur[i], cfg->paths[i], err, errlen);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int analyze(const struct analyze_config *cfg, struct report *out, char *err, size_t errlen)
+{
+	struct input_cursor cur[MAX_INPUTS];
+	struct build_input in[MAX_INPUTS];
+	int64_t switch_ns[MAX_GROUPS] = { 0 };
+	struct flow_table *ft = NULL;
+	struct guest_set *gs = NULL;
+	const char *stopped;
+	int rc, i;
+
+	memset(out, 0, sizeof(*out));
+	memset(cur, 0, sizeof(cur));
+	memset(in, 0, sizeof(in));
+	if (cfg->ninputs < 1 || cfg->ninputs > MAX_INPUTS) {
+		snprintf(err, errlen, "give 1 to %d captures", MAX_INPUTS);
+		return -EINVAL;
+	}
+	ft = flow_table__new(&cfg->ports);
+	gs = guest_set__new(cfg->guest_mac_set ? cfg->guest_mac : NULL);
+	if (!ft || !gs) {
+		snprintf(err, errlen, "out of memory");
+		rc = -ENOMEM;
+		goto cleanup;
+	}
+	rc = open_inputs(cfg, cur, in, err, errlen);
+	if (rc)
+		goto cleanup;
+
+	while ((i = pick_earliest(cur, cfg->ninputs)) >= 0) {
+		const struct capture_packet *pkt = &cur[i].next;
+
+		if (!in[i].packets)
+			in[i].first_ns = pkt->ts_ns;
+		in[i].last_ns = pkt->ts_ns;
+		in[i].packets++;
+		dispatch(ft, gs, i, in[i].linktype, pkt, switch_ns);
+		rc = cursor_advance(&cur[i], cfg->paths[i], err, errlen);
+		if (rc)
+			goto cleanup;
+	}
+
+	rc = report_build(ft, gs, in, cfg, out);
+	if (rc) {
+		snprintf(err, errlen, "out of memory building the report");
+		goto cleanup;
+	}
+	for (i = 0; i < cfg->ninputs; i++) {
+		stopped = capture_reader__stopped_early(cur[i].reader);
+		if (stopped)
+			report_warn(out, "%s: read stopped after packet %llu (%s); analyzed up to the "
+				    "last complete packet", cfg->paths[i],
+				    (unsigned long long)in[i].packets, stopped);
+	}
+	if (flow_table__warning(ft))
+		report_warn(out, "%s", flow_table__warning(ft));
+	if (guest_set__warning(gs))
+		report_warn(out, "%s", guest_set__warning(gs));
+cleanup:
+	for (i = 0; i < cfg->ninputs; i++)
+		capture_reader__close(cur[i].reader);
+	guest_set__free(gs);
+	flow_table__free(ft);
+	return rc;
+}

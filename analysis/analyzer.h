@@ -1,0 +1,34 @@
+/*
+ * analyzer - `migscope analyze`: reads every capture once, merged in time
+ * order, and builds the report.
+ *
+ * Ownership: the caller owns cfg and out; out must be released with
+ * report_free() whatever analyze() returns.
+ * Errors: 0 on success, or -errno with one line in err naming the input (a
+ * missing, empty, non-capture or unsupported file). A capture cut mid-record is
+ * analyzed up to its last complete packet and reported as a warning.
+ */
+#ifndef MIGSCOPE_ANALYZER_H
+#define MIGSCOPE_ANALYZER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "analysis/addr.h"
+#include "analysis/limits.h"
+#include "analysis/portset.h"
+#include "analysis/report.h"
+
+struct analyze_config {
+	const char *paths[MAX_INPUTS];
+	const char *labels[MAX_INPUTS]; /* "src", "dst", "ctl" or NULL: detect */
+	int ninputs;
+	struct portset ports;
+	bool guest_mac_set;
+	uint8_t guest_mac[6];
+	struct ip_addr guest_ip;        /* family 0: detect */
+};
+
+int analyze(const struct analyze_config *cfg, struct report *out, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,150 @@
+#include "analysis/capture_reader.h"
+
+#include <errno.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+struct capture_reader {
+	pcap_t *pcap;
+	int linktype;
+	uint64_t packets;
+	char stopped[PCAP_ERRBUF_SIZE + 64];
+};
+
+/* fopencookie glue so libpcap reads a gzip stream as if it were a FILE. */
+static ssize_t gz_cookie_read(void *cookie, char *buf, size_t size)
+{
+	int n = gzread((gzFile)cookie, buf, size > (1u << 30) ? (1u << 30) : (unsigned)size);
+
+	return n < 0 ? -1 : n;
+}
+
+static int gz_cookie_close(void *cookie)
+{
+	return gzclose((gzFile)cookie) == Z_OK ? 0 : EOF;
+}
+
+static FILE *open_maybe_gzip(const char *path, char *err, size_t errlen)
+{
+	static const cookie_io_functions_t gz_io = {
+		.read = gz_cookie_read, .close = gz_cookie_close,
+	};
+	unsigned char magic[2] = { 0, 0 };
+	FILE *fp = fopen(path, "rb");
+	gzFile gz;
+	size_t got;
+
+	if (!fp) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	got = fread(magic, 1, sizeof(magic), fp);
+	if (got == 0) {
+		snprintf(err, errlen, "%s: empty file", path);
+		fclose(fp);
+		errno = EINVAL;
+		return NULL;
+	}
+	if (got < 2 || magic[0] != 0x1f || magic[1] != 0x8b) {
+		rewind(fp);
+		return fp;
+	}
+	fclose(fp);
+	gz = gzopen(path, "rb");
+	if (!gz) {
+		snprintf(err, errlen, "%s: cannot open gzip stream", path);
+		errno = EIO;
+		return NULL;
+	}
+	gzbuffer(gz, 1 << 16);
+	fp = fopencookie(gz, "rb", gz_io);
+	if (!fp) {
+		gzclose(gz);
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	}
+	return fp;
+}
+
+struct capture_reader *capture_reader__open(const char *path, char *err, size_t errlen)
+{
+	char pcap_err[PCAP_ERRBUF_SIZE] = "";
+	struct capture_reader *r;
+	FILE *fp;
+
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return NULL;
+	}
+	fp = open_maybe_gzip(path, err, errlen);
+	if (!fp)
+		goto cleanup;
+	r->pcap = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO,
+							   pcap_err);
+	if (!r->pcap) {
+		/* libpcap's reasons name the format problem; keep them on one line */
+		pcap_err[strcspn(pcap_err, "\n")] = '\0';
+		snprintf(err, errlen, "%s: not a pcap or pcapng capture (%s)", path, pcap_err);
+		fclose(fp);
+		errno = EINVAL;
+		goto cleanup;
+	}
+	r->linktype = pcap_datalink(r->pcap);
+	return r;
+cleanup:
+	free(r);
+	return NULL;
+}
+
+int capture_reader__next(struct capture_reader *r, struct capture_packet *pkt)
+{
+	struct pcap_pkthdr *hdr;
+	const u_char *data;
+	int rc;
+
+	if (!r->pcap)
+		return 0;
+	rc = pcap_next_ex(r->pcap, &hdr, &data);
+	if (rc == 1) {
+		r->packets++;
+		pkt->ts_ns = (int64_t)hdr->ts.tv_sec * 1000000000 + hdr->ts.tv_usec;
+		pkt->caplen = hdr->caplen;
+		pkt->wirelen = hdr->len < hdr->caplen ? hdr->caplen : hdr->len;
+		pkt->data = data;
+		return 1;
+	}
+	if (rc == PCAP_ERROR_BREAK)
+		return 0;
+	snprintf(r->stopped, sizeof(r->stopped), "%s", pcap_geterr(r->pcap));
+	r->stopped[strcspn(r->stopped, "\n")] = '\0';
+	if (r->packets == 0)
+		return -EIO;
+	return 0;
+}
+
+int capture_reader__linktype(const struct capture_reader *r)
+{
+	return r->linktype;
+}
+
+const char *capture_reader__stopped_early(const struct capture_reader *r)
+{
+	return r->stopped[0] ? r->stopped : NULL;
+}
+
+uint64_t capture_reader__packets(const struct capture_reader *r)
+{
+	return r->packets;
+}
+
+void capture_reader__close(struct capture_reader *r)
+{
+	if (!r)
+		return;
+	if (r->pcap)
+		pcap_close(r->pcap);
+	free(r);
+}

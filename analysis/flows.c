@@ -1,0 +1,408 @@
+#include "analysis/flows.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Stream magics (big-endian on the wire): QEMU's "QEVM" and multifd's. */
+enum {
+	QEMU_VM_FILE_MAGIC = 0x5145564d,
+	MULTIFD_MAGIC = 0x11223344,
+};
+static const uint8_t NBD_MAGIC[8] = { 'N', 'B', 'D', 'M', 'A', 'G', 'I', 'C' };
+
+struct flow_slot {
+	struct flow_endpoint ep[2]; /* canonical order: ep[0] < ep[1] */
+	int flow;                   /* index into flows, -1: a known non-migration flow */
+	bool used;
+};
+
+struct flow_table {
+	const struct portset *ports;
+	struct flow_slot slots[FLOW_TABLE_SLOTS];
+	struct mig_flow flows[MAX_MIG_FLOWS];
+	struct mig_group groups[MAX_GROUPS];
+	int nflows, ngroups, nslots_used;
+	char warning[160];
+};
+
+static inline bool seq_lt(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) < 0;
+}
+
+static int endpoint_cmp(const struct flow_endpoint *a, const struct flow_endpoint *b)
+{
+	int c = memcmp(a->ip.bytes, b->ip.bytes, 16);
+
+	if (c)
+		return c;
+	return (int)a->port - (int)b->port;
+}
+
+static bool endpoint_eq(const struct flow_endpoint *a, const struct flow_endpoint *b)
+{
+	return a->port == b->port && memcmp(a->ip.bytes, b->ip.bytes, 16) == 0;
+}
+
+static uint32_t flow_hash(const struct flow_endpoint ep[2])
+{
+	uint32_t h = 2166136261u; /* FNV-1a over the two endpoints */
+
+	for (int e = 0; e < 2; e++) {
+		for (int i = 0; i < 16; i++)
+			h = (h ^ ep[e].ip.bytes[i]) * 16777619u;
+		h = (h ^ ep[e].port) * 16777619u;
+	}
+	return h;
+}
+
+struct flow_table *flow_table__new(const struct portset *ports)
+{
+	struct flow_table *t = calloc(1, sizeof(*t));
+
+	if (t)
+		t->ports = ports;
+	return t;
+}
+
+void flow_table__free(struct flow_table *t)
+{
+	free(t);
+}
+
+static void set_warning(struct flow_table *t, const char *msg)
+{
+	if (!t->warning[0])
+		snprintf(t->warning, sizeof(t->warning), "%s", msg);
+}
+
+static uint32_t magic_detect(const uint8_t *payload, uint32_t cap_payload)
+{
+	if (cap_payload >= 4 && rd32(payload) == QEMU_VM_FILE_MAGIC)
+		return DETECT_QEVM;
+	if (cap_payload >= 4 && rd32(payload) == MULTIFD_MAGIC)
+		return DETECT_MULTIFD;
+	if (cap_payload >= 8 && memcmp(payload, NBD_MAGIC, 8) == 0)
+		return DETECT_NBD;
+	return 0;
+}
+
+/* Which evidence makes a not yet tracked flow a migration stream, 0 if none. */
+static uint32_t detect_new_flow(const struct flow_table *t, const struct pkt_meta *m,
+				const uint8_t *payload, uint32_t cap_payload)
+{
+	bool syn_only = (m->tcp_flags & (PKT_TCP_SYN | PKT_TCP_ACK)) == PKT_TCP_SYN;
+	bool synack = (m->tcp_flags & (PKT_TCP_SYN | PKT_TCP_ACK)) == (PKT_TCP_SYN | PKT_TCP_ACK);
+	uint32_t magic = magic_detect(payload, cap_payload);
+
+	if (magic)
+		return magic;
+	/* With the handshake in view only the listening port may match: an
+	 * ephemeral client port inside the range is a coincidence. */
+	if (syn_only)
+		return portset_has(t->ports, m->dport) ? DETECT_PORT : 0;
+	if (synack)
+		return portset_has(t->ports, m->sport) ? DETECT_PORT : 0;
+	if (portset_has(t->ports, m->sport) || portset_has(t->ports, m->dport))
+		return DETECT_PORT;
+	return 0;
+}
+
+static int group_for_flow(struct flow_table *t, const struct mig_flow *f, int64_t ts_ns)
+{
+	struct mig_group *g;
+
+	for (int i = t->ngroups - 1; i >= 0; i--) {
+		g = &t->groups[i];
+		if (ts_ns - g->last_ns > GROUP_JOIN_NS)
+			continue;
+		for (int h = 0; h < 2; h++) {
+			if (!ip_equal(&g->host[h], &f->ep[0].ip) ||
+			    !ip_equal(&g->host[!h], &f->ep[1].ip))
+				continue;
+			/* a flow opened the other way is the migration back */
+			if (f->client >= 0 && g->client_known && (f->client == 0) != (h == 0))
+				continue;
+			return i;
+		}
+	}
+	if (t->ngroups == MAX_GROUPS) {
+		set_warning(t, "more migrations than the analyzer keeps; later ones ignored");
+		return -1;
+	}
+	g = &t->groups[t->ngroups];
+	memset(g, 0, sizeof(*g));
+	/* host[0] is the client when the SYN is in view, else the first sender */
+	g->host[0] = f->ep[f->client == 1 ? 1 : 0].ip;
+	g->host[1] = f->ep[f->client == 1 ? 0 : 1].ip;
+	g->client_known = f->client >= 0;
+	g->first_ns = ts_ns;
+	return t->ngroups++;
+}
+
+static struct flow_slot *slot_lookup(struct flow_table *t, const struct flow_endpoint ep[2],
+				     bool *found)
+{
+	uint32_t i = flow_hash(ep) & (FLOW_TABLE_SLOTS - 1);
+
+	for (uint32_t n = 0; n < FLOW_TABLE_SLOTS; n++, i = (i + 1) & (FLOW_TABLE_SLOTS - 1)) {
+		struct flow_slot *s = &t->slots[i];
+
+		if (!s->used) {
+			*found = false;
+			return s;
+		}
+		if (endpoint_eq(&s->ep[0], &ep[0]) && endpoint_eq(&s->ep[1], &ep[1])) {
+			*found = true;
+			return s;
+		}
+	}
+	*found = false;
+	return NULL;
+}
+
+static struct mig_flow *flow_create(struct flow_table *t, struct flow_slot *slot,
+				    const struct flow_endpoint ep[2], int src_ep,
+				    const struct pkt_meta *m, uint32_t detect, int64_t ts_ns)
+{
+	struct mig_flow *f;
+	int g;
+
+	if (t->nflows == MAX_MIG_FLOWS) {
+		set_warning(t, "more migration flows than the analyzer keeps; later ones ignored");
+		return NULL;
+	}
+	f = &t->flows[t->nflows];
+	memset(f, 0, sizeof(*f));
+	f->ep[0] = ep[0];
+	f->ep[1] = ep[1];
+	f->detect = detect;
+	f->client = -1;
+	if ((m->tcp_flags & (PKT_TCP_SYN | PKT_TCP_ACK)) == PKT_TCP_SYN)
+		f->client = src_ep;
+	else if (m->tcp_flags & PKT_TCP_SYN)
+		f->client = !src_ep;
+	g = group_for_flow(t, f, ts_ns);
+	if (g < 0)
+		return NULL;
+	f->group = g;
+	for (int e = 0; e < 2; e++)
+		f->ep_host[e] = ip_equal(&t->groups[g].host[0], &f->ep[e].ip) ? 0 : 1;
+	t->groups[g].nflows++;
+	t->groups[g].detect |= detect;
+	slot->flow = t->nflows;
+	return &t->flows[t->nflows++];
+}
+
+/* Sequence analysis of one data segment in one direction at one vantage. */
+static void account_data(struct dir_stats *d, const struct pkt_meta *m)
+{
+	uint32_t len = m->l4_payload_len, end = m->tcp_seq + len;
+
+	if (!d->seq_valid) {
+		d->seq_valid = true;
+		d->max_end_seq = end;
+		return;
+	}
+	if (seq_lt(m->tcp_seq, d->max_end_seq)) {
+		/* a keep-alive repeats the last byte on purpose */
+		if (!(len <= 1 && m->tcp_seq + 1 == d->max_end_seq)) {
+			d->retx_segments++;
+			d->retx_bytes += len;
+		}
+		if (seq_lt(d->max_end_seq, end))
+			d->max_end_seq = end;
+		return;
+	}
+	d->max_end_seq = end;
+}
+
+static void remember_data(struct flow_view *v, int dir, uint32_t end_seq, int64_t ts_ns)
+{
+	struct data_mark *mk = &v->marks[dir][v->mark_next[dir] % FLOW_DATA_MARKS];
+
+	mk->end_seq = end_seq;
+	mk->ts_ns = ts_ns;
+	v->mark_next[dir]++;
+}
+
+/* The delay from a data segment to the ACK that covers exactly it: short at
+ * the receiver's NIC, a full round trip at the sender's. */
+static void time_ack(struct flow_view *v, int data_dir, uint32_t ack, int64_t ts_ns)
+{
+	uint32_t n = v->mark_next[data_dir];
+	int64_t delay, *best = &v->min_ack_delay_ns[data_dir];
+
+	for (uint32_t k = 0; k < FLOW_DATA_MARKS && k < n; k++) {
+		const struct data_mark *mk = &v->marks[data_dir][(n - 1 - k) % FLOW_DATA_MARKS];
+
+		if (mk->end_seq == ack) {
+			delay = ts_ns - mk->ts_ns;
+			if (delay >= 0 && (*best == 0 || delay < *best))
+				*best = delay == 0 ? 1 : delay;
+			return;
+		}
+		if (seq_lt(mk->end_seq, ack))
+			return;
+	}
+}
+
+static void rate_add(struct rate_meter *r, int64_t ts_ns, uint64_t bytes)
+{
+	int64_t bin = ts_ns / RATE_BIN_NS;
+
+	if (bin != r->bin) {
+		if (r->bin_bytes > r->peak_bin_bytes)
+			r->peak_bin_bytes = r->bin_bytes;
+		r->bin = bin;
+		r->bin_bytes = 0;
+	}
+	r->bin_bytes += bytes;
+	if (r->bin_bytes > r->peak_bin_bytes)
+		r->peak_bin_bytes = r->bin_bytes;
+}
+
+static void record_handshake(struct flow_view *v, const struct mig_flow *f, int src_ep,
+			     const struct pkt_meta *m, int64_t ts_ns)
+{
+	uint8_t sa = m->tcp_flags & (PKT_TCP_SYN | PKT_TCP_ACK);
+
+	if (sa == PKT_TCP_SYN && !v->syn_ns)
+		v->syn_ns = ts_ns;
+	else if (sa == (PKT_TCP_SYN | PKT_TCP_ACK) && !v->synack_ns)
+		v->synack_ns = ts_ns;
+	else if (sa == PKT_TCP_ACK && v->synack_ns && !v->hs_ack_ns && src_ep == f->client)
+		v->hs_ack_ns = ts_ns;
+}
+
+void flow_table__packet(struct flow_table *t, int input, int64_t ts_ns, uint32_t wirelen,
+			const struct pkt_meta *m, const uint8_t *payload, uint32_t cap_payload)
+{
+	struct flow_endpoint pkt_ep[2], ep[2];
+	struct flow_slot *slot;
+	struct mig_flow *f;
+	struct mig_group *g;
+	struct flow_view *v;
+	struct dir_stats *d;
+	uint32_t detect;
+	int src_ep, host;
+	bool found;
+
+	memset(pkt_ep, 0, sizeof(pkt_ep));
+	pkt_ep[0].ip.family = pkt_ep[1].ip.family = (m->flags & PKT_F_IPV6) ? 6 : 4;
+	memcpy(pkt_ep[0].ip.bytes, m->ip_src, pkt_ep[0].ip.family == 4 ? 4 : 16);
+	memcpy(pkt_ep[1].ip.bytes, m->ip_dst, pkt_ep[1].ip.family == 4 ? 4 : 16);
+	pkt_ep[0].port = m->sport;
+	pkt_ep[1].port = m->dport;
+	src_ep = endpoint_cmp(&pkt_ep[0], &pkt_ep[1]) <= 0 ? 0 : 1;
+	ep[src_ep] = pkt_ep[0];
+	ep[!src_ep] = pkt_ep[1];
+
+	slot = slot_lookup(t, ep, &found);
+	if (!slot) {
+		set_warning(t, "TCP flow table full; later flows ignored");
+		return;
+	}
+	if (!found) {
+		detect = detect_new_flow(t, m, payload, cap_payload);
+		if (!detect) {
+			/* Remember a handshake that ruled a flow out, so its later
+			 * segments (ephemeral port in range) are not taken. */
+			if (!(m->tcp_flags & PKT_TCP_SYN) || t->nslots_used >= FLOW_TABLE_SLOTS / 2)
+				return;
+			slot->used = true;
+			slot->flow = -1;
+			slot->ep[0] = ep[0];
+			slot->ep[1] = ep[1];
+			t->nslots_used++;
+			return;
+		}
+		if (t->nslots_used >= FLOW_TABLE_SLOTS / 2) {
+			set_warning(t, "TCP flow table full; later flows ignored");
+			return;
+		}
+		slot->ep[0] = ep[0];
+		slot->ep[1] = ep[1];
+		f = flow_create(t, slot, ep, src_ep, m, detect, ts_ns);
+		if (!f)
+			return;
+		slot->used = true;
+		t->nslots_used++;
+	} else if (slot->flow < 0) {
+		return;
+	} else {
+		f = &t->flows[slot->flow];
+		if (cap_payload >= 4 && !(f->detect & ~DETECT_PORT)) {
+			f->detect |= magic_detect(payload, cap_payload);
+			t->groups[f->group].detect |= f->detect;
+		}
+	}
+
+	g = &t->groups[f->group];
+	v = &f->view[input];
+	v->seen = true;
+	d = &v->dir[src_ep];
+	if (!d->packets)
+		d->first_ns = ts_ns;
+	d->packets++;
+	d->last_ns = ts_ns;
+	d->wire_bytes += wirelen;
+	if (ts_ns > g->last_ns)
+		g->last_ns = ts_ns;
+	if (ts_ns < g->first_ns)
+		g->first_ns = ts_ns;
+
+	if (m->tcp_flags & (PKT_TCP_SYN | PKT_TCP_ACK))
+		record_handshake(v, f, src_ep, m, ts_ns);
+	if ((m->tcp_flags & PKT_TCP_FIN) && !d->fin_ns)
+		d->fin_ns = ts_ns;
+	if (m->tcp_flags & PKT_TCP_ACK)
+		time_ack(v, !src_ep, m->tcp_ack, ts_ns);
+
+	if (m->l4_payload_len == 0)
+		return;
+	if (!d->first_data_ns)
+		d->first_data_ns = ts_ns;
+	d->last_data_ns = ts_ns;
+	d->payload_bytes += m->l4_payload_len;
+	account_data(d, m);
+	remember_data(v, src_ep, m->tcp_seq + m->l4_payload_len, ts_ns);
+	host = f->ep_host[src_ep];
+	g->payload_seen[host] += m->l4_payload_len;
+	if (ts_ns > g->last_data_ns[host])
+		g->last_data_ns[host] = ts_ns;
+	rate_add(&g->rate[input][host], ts_ns, m->l4_payload_len);
+}
+
+int flow_table__nflows(const struct flow_table *t)
+{
+	return t->nflows;
+}
+
+const struct mig_flow *flow_table__flow(const struct flow_table *t, int i)
+{
+	return &t->flows[i];
+}
+
+int flow_table__ngroups(const struct flow_table *t)
+{
+	return t->ngroups;
+}
+
+const struct mig_group *flow_table__group(const struct flow_table *t, int i)
+{
+	return &t->groups[i];
+}
+
+const char *flow_table__warning(const struct flow_table *t)
+{
+	return t->warning[0] ? t->warning : NULL;
+}
+
+int mig_group_source_host(const struct mig_group *g)
+{
+	if (g->client_known)
+		return 0;
+	return g->payload_seen[1] > g->payload_seen[0] ? 1 : 0;
+}

@@ -1,0 +1,116 @@
+/*
+ * flows - the migration TCP streams: detection, exact byte counts and
+ * sequence analysis per capture (vantage), and grouping of the flows of one
+ * migration (QEMU main channel, multifd channels, NBD disk copy).
+ *
+ * Detection: a flow whose server port is in the configured port set (or
+ * either port when the SYN was not captured), or whose first payload bytes are
+ * QEMU's stream magic "QEVM", the multifd magic 0x11223344 or "NBDMAGIC".
+ * Retransmission: a segment carrying data that starts below the highest
+ * sequence number already seen in its direction at that vantage (RFC 9293
+ * sequence arithmetic); a keep-alive (one byte below the highest) is not one.
+ *
+ * Ownership: flow_table__new returns a table freed by flow_table__free
+ * (NULL-safe). Pointers into the table stay valid until it is freed. The
+ * per-packet path (flow_table__packet) does no allocation.
+ */
+#ifndef MIGSCOPE_FLOWS_H
+#define MIGSCOPE_FLOWS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "analysis/addr.h"
+#include "analysis/limits.h"
+#include "analysis/portset.h"
+#include "bpf/parse.h"
+
+enum flow_detect {
+	DETECT_PORT = 1u << 0,
+	DETECT_QEVM = 1u << 1,
+	DETECT_MULTIFD = 1u << 2,
+	DETECT_NBD = 1u << 3,
+};
+
+struct dir_stats {
+	uint64_t packets;
+	uint64_t payload_bytes; /* TCP payload, from IP lengths, retransmits included */
+	uint64_t wire_bytes;    /* frame lengths as on the wire */
+	uint64_t retx_segments;
+	uint64_t retx_bytes;
+	int64_t first_ns, last_ns;
+	int64_t first_data_ns, last_data_ns;
+	int64_t fin_ns;
+	uint32_t max_end_seq;
+	bool seq_valid;
+};
+
+struct data_mark {
+	uint32_t end_seq;
+	int64_t ts_ns;
+};
+
+/* One flow as one capture saw it. dir[d]: segments sent by endpoint d. */
+struct flow_view {
+	struct dir_stats dir[2];
+	int64_t syn_ns, synack_ns, hs_ack_ns; /* handshake as seen here */
+	int64_t min_ack_delay_ns[2]; /* data from d to the ACK covering it, 0 = none */
+	struct data_mark marks[2][FLOW_DATA_MARKS];
+	uint32_t mark_next[2];
+	bool seen;
+};
+
+struct flow_endpoint {
+	struct ip_addr ip;
+	uint16_t port;
+};
+
+struct mig_flow {
+	struct flow_endpoint ep[2];
+	int client;      /* endpoint that sent the SYN, -1 if not captured */
+	int group;       /* index into the table's groups */
+	int ep_host[2];  /* group host index of each endpoint */
+	uint32_t detect; /* enum flow_detect */
+	struct flow_view view[MAX_INPUTS];
+};
+
+struct rate_meter {
+	int64_t bin;
+	uint64_t bin_bytes;
+	uint64_t peak_bin_bytes;
+};
+
+/* The flows between two hosts that belong to one migration. */
+struct mig_group {
+	struct ip_addr host[2]; /* host[0]: the client of the first flow when known */
+	bool client_known;
+	uint32_t detect;
+	int64_t first_ns, last_ns;
+	int64_t last_data_ns[2];     /* payload sent by host h, any vantage */
+	uint64_t payload_seen[2];    /* for the dominant direction while streaming */
+	struct rate_meter rate[MAX_INPUTS][2];
+	int nflows;
+};
+
+struct flow_table;
+
+struct flow_table *flow_table__new(const struct portset *ports);
+void flow_table__free(struct flow_table *t);
+
+/* Accounts one classified TCP frame seen by capture `input`. payload points at
+ * the captured payload bytes (cap_payload of them, maybe 0). */
+void flow_table__packet(struct flow_table *t, int input, int64_t ts_ns, uint32_t wirelen,
+			const struct pkt_meta *m, const uint8_t *payload, uint32_t cap_payload);
+
+int flow_table__nflows(const struct flow_table *t);
+const struct mig_flow *flow_table__flow(const struct flow_table *t, int i);
+int flow_table__ngroups(const struct flow_table *t);
+const struct mig_group *flow_table__group(const struct flow_table *t, int i);
+/* Warnings the table raised (a cap reached), NULL if none. */
+const char *flow_table__warning(const struct flow_table *t);
+
+/* The host of group g that sends the migration data: the SYN sender if
+ * known, else the host that sent more payload. */
+int mig_group_source_host(const struct mig_group *g);
+
+#endif

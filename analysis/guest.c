@@ -1,0 +1,373 @@
+#include "analysis/guest.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { MAC_INDEX_SLOTS = 256 }; /* > 2x MAX_MACS, power of two */
+
+struct guest_set {
+	bool fixed;                 /* --guest given: follow only that MAC */
+	struct guest_mac macs[MAX_MACS];
+	int nmacs;
+	int16_t mac_index[MAC_INDEX_SLOTS]; /* MAC hash -> macs[] index + 1 */
+	struct echo_target targets[MAX_TARGETS];
+	int ntargets;
+	struct probe *probes;       /* MAX_PROBES, request order */
+	uint32_t nprobes;
+	char warning[160];
+};
+
+static void set_warning(struct guest_set *s, const char *msg)
+{
+	if (!s->warning[0])
+		snprintf(s->warning, sizeof(s->warning), "%s", msg);
+}
+
+static uint32_t mac_slot(const uint8_t mac[6])
+{
+	/* the NIC-specific low bytes vary most */
+	return ((uint32_t)mac[3] * 131 + (uint32_t)mac[4] * 31 + mac[5]) & (MAC_INDEX_SLOTS - 1);
+}
+
+static int mac_find(const struct guest_set *s, const uint8_t mac[6], uint32_t *free_slot)
+{
+	uint32_t i = mac_slot(mac);
+
+	for (int n = 0; n < MAC_INDEX_SLOTS; n++, i = (i + 1) & (MAC_INDEX_SLOTS - 1)) {
+		int idx = s->mac_index[i] - 1;
+
+		if (idx < 0) {
+			if (free_slot)
+				*free_slot = i;
+			return -1;
+		}
+		if (memcmp(s->macs[idx].mac, mac, 6) == 0)
+			return idx;
+	}
+	return -1;
+}
+
+static int mac_add(struct guest_set *s, const uint8_t mac[6])
+{
+	uint32_t slot = 0;
+	int idx = mac_find(s, mac, &slot);
+
+	if (idx >= 0)
+		return idx;
+	if (s->fixed)
+		return -1;
+	if (s->nmacs == MAX_MACS) {
+		set_warning(s, "too many guest MAC candidates; pass --guest");
+		return -1;
+	}
+	idx = s->nmacs++;
+	memcpy(s->macs[idx].mac, mac, 6);
+	s->mac_index[slot] = (int16_t)(idx + 1);
+	return idx;
+}
+
+struct guest_set *guest_set__new(const uint8_t *fixed_mac)
+{
+	struct guest_set *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->probes = calloc(MAX_PROBES, sizeof(*s->probes));
+	if (!s->probes) {
+		free(s);
+		return NULL;
+	}
+	if (fixed_mac) {
+		mac_add(s, fixed_mac);
+		s->fixed = true;
+	}
+	return s;
+}
+
+void guest_set__free(struct guest_set *s)
+{
+	if (!s)
+		return;
+	for (int i = 0; i < s->nmacs; i++)
+		free(s->macs[i].announces);
+	free(s->probes);
+	free(s);
+}
+
+static void meta_ip(const struct pkt_meta *m, const uint8_t *bytes, struct ip_addr *ip)
+{
+	memset(ip, 0, sizeof(*ip));
+	ip->family = (m->flags & PKT_F_IPV6) ? 6 : 4;
+	memcpy(ip->bytes, bytes, ip->family == 4 ? 4 : 16);
+}
+
+static void learn_ip(struct guest_mac *g, const struct ip_addr *ip)
+{
+	struct ip_addr *slot = ip->family == 4 ? &g->ip4 : &g->ip6;
+
+	/* IPv6 link-local addresses say nothing about where to probe */
+	if (ip->family == 6 && ip->bytes[0] == 0xfe && (ip->bytes[1] & 0xc0) == 0x80)
+		return;
+	if (!slot->family)
+		*slot = *ip;
+}
+
+static int target_find(struct guest_set *s, const struct ip_addr *ip, bool create)
+{
+	for (int i = 0; i < s->ntargets; i++)
+		if (ip_equal(&s->targets[i].ip, ip))
+			return i;
+	if (!create)
+		return -1;
+	if (s->ntargets == MAX_TARGETS) {
+		set_warning(s, "too many echo targets; pass --guest MAC,IP");
+		return -1;
+	}
+	s->targets[s->ntargets].ip = *ip;
+	return s->ntargets++;
+}
+
+static struct probe *probe_find(struct guest_set *s, int target, uint16_t id, uint16_t seq)
+{
+	uint32_t lo = s->nprobes > PROBE_MATCH_WINDOW ? s->nprobes - PROBE_MATCH_WINDOW : 0;
+
+	for (uint32_t i = s->nprobes; i-- > lo;) {
+		struct probe *p = &s->probes[i];
+
+		if (p->target == target && p->id == id && p->seq == seq)
+			return p;
+	}
+	return NULL;
+}
+
+static void on_echo(struct guest_set *s, int input, int64_t ts_ns, const struct pkt_meta *m)
+{
+	bool request = m->kind == PKT_KIND_ECHO_REQUEST;
+	struct ip_addr ip;
+	struct probe *p;
+	int t, mac;
+
+	meta_ip(m, request ? m->ip_dst : m->ip_src, &ip);
+	t = target_find(s, &ip, true);
+	if (t < 0)
+		return;
+	if (!request && !(m->flags & PKT_F_NO_ETH) && (mac = mac_add(s, m->eth_src)) >= 0)
+		learn_ip(&s->macs[mac], &ip);
+	p = probe_find(s, t, m->echo_id, m->echo_seq);
+	if (!p) {
+		if (!request)
+			return; /* a reply to a request no capture saw */
+		if (s->nprobes == MAX_PROBES) {
+			set_warning(s, "probe table full; later probes ignored");
+			return;
+		}
+		p = &s->probes[s->nprobes++];
+		p->target = (uint8_t)t;
+		p->id = m->echo_id;
+		p->seq = m->echo_seq;
+	}
+	if (request) {
+		if (!p->req_ns[input]) {
+			p->req_ns[input] = ts_ns;
+			s->targets[t].requests++;
+		}
+	} else if (!p->rep_ns[input]) {
+		p->rep_ns[input] = ts_ns;
+	}
+}
+
+static void add_announce(struct guest_set *s, struct guest_mac *g, int input, int64_t ts_ns,
+			 enum announce_kind kind)
+{
+	if (!g->announces) {
+		g->announces = calloc(MAX_ANNOUNCES, sizeof(*g->announces));
+		if (!g->announces) {
+			set_warning(s, "out of memory for announcements");
+			return;
+		}
+	}
+	if (g->nannounces == MAX_ANNOUNCES) {
+		set_warning(s, "announcement table full; later ones ignored");
+		return;
+	}
+	g->announces[g->nannounces++] =
+		(struct announce){ .ts_ns = ts_ns, .kind = (uint8_t)kind, .input = (uint8_t)input };
+	if (kind == ANNOUNCE_RARP)
+		g->rarps++;
+	else if (kind == ANNOUNCE_GARP)
+		g->garps++;
+	else
+		g->nas++;
+}
+
+/* A RARP from QEMU names the guest in its sender hardware address (RFC 903);
+ * a gratuitous ARP announces sender == target protocol address (RFC 5227);
+ * an unsolicited NA has the S flag clear (RFC 4861 7.2.6). */
+static void on_announce(struct guest_set *s, int input, int64_t ts_ns, const struct pkt_meta *m)
+{
+	struct ip_addr ip;
+	int mac;
+
+	if (m->kind == PKT_KIND_RARP) {
+		mac = mac_add(s, m->arp_sha);
+		if (mac >= 0)
+			add_announce(s, &s->macs[mac], input, ts_ns, ANNOUNCE_RARP);
+		return;
+	}
+	if (m->kind == PKT_KIND_ARP) {
+		if (memcmp(m->arp_spa, m->arp_tpa, 4) != 0 || !memcmp(m->arp_spa, "\0\0\0\0", 4))
+			return;
+		mac = mac_add(s, m->arp_sha);
+		if (mac < 0)
+			return;
+		memset(&ip, 0, sizeof(ip));
+		ip.family = 4;
+		memcpy(ip.bytes, m->arp_spa, 4);
+		learn_ip(&s->macs[mac], &ip);
+		add_announce(s, &s->macs[mac], input, ts_ns, ANNOUNCE_GARP);
+		return;
+	}
+	if (m->kind == PKT_KIND_NEIGH_ADVERT && !(m->nd_flags & PKT_ND_SOLICITED) &&
+	    !(m->flags & PKT_F_NO_ETH)) {
+		mac = mac_add(s, m->eth_src);
+		if (mac < 0)
+			return;
+		memset(&ip, 0, sizeof(ip));
+		ip.family = 6;
+		memcpy(ip.bytes, m->nd_target, 16);
+		learn_ip(&s->macs[mac], &ip);
+		add_announce(s, &s->macs[mac], input, ts_ns, ANNOUNCE_NA);
+	}
+}
+
+/* Per capture and migration: the last guest frame up to the migration's last
+ * data so far, and the first after it. More data moves the reference on, and
+ * an "after" it overtakes becomes a "before"; after the real last data both
+ * stay. Frames arrive in time order, so this needs no history. */
+static void on_guest_frame(struct guest_mac *g, int input, int64_t ts_ns,
+			   const int64_t *switch_ns, int ngroups)
+{
+	int64_t prev = g->last_frame_ns[input];
+
+	g->frames++;
+	if (ts_ns > prev)
+		g->last_frame_ns[input] = ts_ns;
+	for (int i = 0; i < ngroups; i++) {
+		struct silence *s = &g->silence[input][i];
+
+		if (!switch_ns[i])
+			continue;
+		if (!s->before_ns && prev && prev <= switch_ns[i])
+			s->before_ns = prev;
+		if (s->after_ns && s->after_ns <= switch_ns[i]) {
+			s->before_ns = s->after_ns;
+			s->after_ns = 0;
+		}
+		if (ts_ns <= switch_ns[i])
+			s->before_ns = ts_ns;
+		else if (!s->after_ns)
+			s->after_ns = ts_ns;
+	}
+}
+
+void guest_set__frame(struct guest_set *s, int input, int64_t ts_ns, const struct pkt_meta *m,
+		      const int64_t *switch_ns, int ngroups)
+{
+	const uint8_t *src = m->kind == PKT_KIND_RARP ? m->arp_sha : m->eth_src;
+	int mac;
+
+	if (m->kind == PKT_KIND_ECHO_REQUEST || m->kind == PKT_KIND_ECHO_REPLY)
+		on_echo(s, input, ts_ns, m);
+	else if (m->kind == PKT_KIND_RARP || m->kind == PKT_KIND_ARP ||
+		 m->kind == PKT_KIND_NEIGH_ADVERT)
+		on_announce(s, input, ts_ns, m);
+	if ((m->flags & PKT_F_NO_ETH) && m->kind != PKT_KIND_RARP && mac_is_zero(m->eth_src))
+		return;
+	mac = mac_find(s, src, NULL);
+	if (mac >= 0)
+		on_guest_frame(&s->macs[mac], input, ts_ns, switch_ns, ngroups);
+}
+
+static int best_target_of(const struct guest_set *s, const struct ip_addr *ip, int family)
+{
+	int best = -1;
+
+	for (int i = 0; i < s->ntargets; i++) {
+		const struct echo_target *t = &s->targets[i];
+
+		if (ip && ip->family && !ip_equal(&t->ip, ip))
+			continue;
+		if (!ip && t->ip.family != family)
+			continue;
+		if (best < 0 || t->requests > s->targets[best].requests)
+			best = i;
+	}
+	return best;
+}
+
+void guest_set__choose(const struct guest_set *s, const struct ip_addr *fixed_ip,
+		       struct guest_choice *out)
+{
+	int best = -1;
+
+	memset(out, 0, sizeof(*out));
+	out->mac = -1;
+	out->target = -1;
+	/* QEMU announces the guest it resumed: the strongest evidence */
+	for (int i = 0; i < s->nmacs; i++)
+		if (s->macs[i].rarps && (best < 0 || s->macs[i].rarps > s->macs[best].rarps))
+			best = i;
+	if (s->fixed)
+		best = 0;
+	if (best < 0) {
+		/* else the MAC answering the most-probed address */
+		int t = best_target_of(s, fixed_ip, 4);
+
+		if (t < 0)
+			t = best_target_of(s, fixed_ip, 6);
+		for (int i = 0; t >= 0 && i < s->nmacs; i++)
+			if (ip_equal(&s->macs[i].ip4, &s->targets[t].ip) ||
+			    ip_equal(&s->macs[i].ip6, &s->targets[t].ip))
+				best = i;
+	}
+	out->mac = best;
+	if (best >= 0) {
+		out->ip4 = s->macs[best].ip4;
+		out->ip6 = s->macs[best].ip6;
+	}
+	if (fixed_ip && fixed_ip->family == 4)
+		out->ip4 = *fixed_ip;
+	if (fixed_ip && fixed_ip->family == 6)
+		out->ip6 = *fixed_ip;
+	if (out->ip4.family)
+		out->target = best_target_of(s, &out->ip4, 4);
+	if (out->target < 0 && out->ip6.family)
+		out->target = best_target_of(s, &out->ip6, 6);
+	if (out->target < 0 && best < 0 && !fixed_ip) {
+		out->target = best_target_of(s, NULL, 4);
+		if (out->target >= 0)
+			out->ip4 = s->targets[out->target].ip;
+	}
+}
+
+const struct guest_mac *guest_set__mac(const struct guest_set *s, int i)
+{
+	return &s->macs[i];
+}
+
+const struct echo_target *guest_set__target(const struct guest_set *s, int i)
+{
+	return &s->targets[i];
+}
+
+const struct probe *guest_set__probes(const struct guest_set *s, uint32_t *n)
+{
+	*n = s->nprobes;
+	return s->probes;
+}
+
+const char *guest_set__warning(const struct guest_set *s)
+{
+	return s->warning[0] ? s->warning : NULL;
+}

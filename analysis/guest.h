@@ -1,0 +1,89 @@
+/*
+ * guest - what the captures show of the guest: its echo probes, its
+ * announcements (RARP, gratuitous ARP, unsolicited NA) and its silences.
+ *
+ * The guest is not known while reading (unless --guest), so every candidate
+ * is followed at once, within caps: MACs that announce or answer echoes, and
+ * the targets of echo requests. guest_set__choose() picks the guest at the end.
+ * Probes are kept in one array in request order, each with its time at every
+ * capture (0 = not seen there), so any vantage can be chosen afterwards.
+ * A silence is kept per migration and capture: the guest frames that capture
+ * saw on either side of the migration's last data segment, updated as both
+ * go by, so the report can take the source NIC's last frame and the
+ * destination NIC's first (no link delay in between).
+ *
+ * Ownership: guest_set__new returns a set freed by guest_set__free
+ * (NULL-safe); pointers from the accessors live as long as the set.
+ */
+#ifndef MIGSCOPE_GUEST_H
+#define MIGSCOPE_GUEST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "analysis/addr.h"
+#include "analysis/limits.h"
+#include "bpf/parse.h"
+
+enum announce_kind { ANNOUNCE_RARP, ANNOUNCE_GARP, ANNOUNCE_NA };
+
+struct announce {
+	int64_t ts_ns;
+	uint8_t kind;  /* enum announce_kind */
+	uint8_t input; /* capture it was seen in */
+};
+
+struct silence {
+	int64_t before_ns; /* last guest frame before the migration's last data */
+	int64_t after_ns;  /* first guest frame after it */
+};
+
+struct guest_mac {
+	uint8_t mac[6];
+	struct ip_addr ip4, ip6; /* learned from its echo replies, GARPs, NAs */
+	uint32_t rarps, garps, nas, frames;
+	int64_t last_frame_ns[MAX_INPUTS];
+	struct announce *announces; /* MAX_ANNOUNCES, allocated at the first one */
+	uint32_t nannounces;
+	struct silence silence[MAX_INPUTS][MAX_GROUPS];
+};
+
+struct echo_target {
+	struct ip_addr ip;
+	uint32_t requests;
+};
+
+struct probe {
+	uint16_t id, seq;
+	uint8_t target;
+	int64_t req_ns[MAX_INPUTS];
+	int64_t rep_ns[MAX_INPUTS];
+};
+
+struct guest_set;
+
+/* fixed_mac: the operator's --guest MAC, or NULL to follow every candidate */
+struct guest_set *guest_set__new(const uint8_t *fixed_mac);
+void guest_set__free(struct guest_set *s);
+
+/* Feeds one classified frame. switch_ns[g]: the last data time so far of
+ * migration g (its switchover reference), for the silence tracking. */
+void guest_set__frame(struct guest_set *s, int input, int64_t ts_ns, const struct pkt_meta *m,
+		      const int64_t *switch_ns, int ngroups);
+
+struct guest_choice {
+	int mac;      /* index of the guest MAC, -1 if none */
+	int target;   /* index of the echo target probed, -1 if none */
+	struct ip_addr ip4, ip6;
+};
+
+/* fixed_ip: the operator's --guest IP, or NULL. */
+void guest_set__choose(const struct guest_set *s, const struct ip_addr *fixed_ip,
+		       struct guest_choice *out);
+
+const struct guest_mac *guest_set__mac(const struct guest_set *s, int i);
+const struct echo_target *guest_set__target(const struct guest_set *s, int i);
+const struct probe *guest_set__probes(const struct guest_set *s, uint32_t *n);
+const char *guest_set__warning(const struct guest_set *s);
+
+#endif

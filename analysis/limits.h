@@ -1,0 +1,27 @@
+/*
+ * limits - every cap that bounds the analyzer's memory, in one place. Each is
+ * reached only by pathological input; reaching one is reported as a warning,
+ * never silently.
+ */
+#ifndef MIGSCOPE_LIMITS_H
+#define MIGSCOPE_LIMITS_H
+
+enum {
+	MAX_INPUTS = 4,          /* src, dst, ctl, and one more vantage */
+	MAX_MIG_FLOWS = 256,     /* migration TCP flows (main, multifd, NBD) */
+	FLOW_TABLE_SLOTS = 1024, /* open addressing, power of two, > 2x flows */
+	MAX_GROUPS = 64,         /* migrations in one set of captures */
+	FLOW_DATA_MARKS = 64,    /* recent data segments kept to time their ACKs */
+	MAX_MACS = 64,           /* guest MAC candidates */
+	MAX_TARGETS = 16,        /* echo targets (guest IP candidates) */
+	MAX_PROBES = 262144,     /* echo requests kept: 43 min at 10 ms */
+	MAX_ANNOUNCES = 4096,    /* RARP/GARP/NA events kept per MAC */
+	PROBE_MATCH_WINDOW = 4096, /* how far back a reply looks for its request */
+};
+
+/* A flow joins a migration of the same host pair active this recently. */
+#define GROUP_JOIN_NS (2LL * 1000000000)
+/* Throughput is averaged over bins of this width for the peak figure. */
+#define RATE_BIN_NS (100LL * 1000000)
+
+#endif

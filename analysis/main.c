@@ -1,0 +1,191 @@
+/*
+ * migscope - command line. Exit codes: 0 done, 1 findings (a guest left
+ * unreachable), 2 usage or input error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/analyzer.h"
+#include "reports/render.h"
+
+enum { EXIT_FINDINGS = 1, EXIT_USAGE = 2 };
+
+static void analyze_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: migscope analyze [options] [src=|dst=|ctl=]CAPTURE...\n"
+		"\n"
+		"Reports every live migration in pcap/pcapng captures (also .gz): stream bytes\n"
+		"and retransmits per NIC, downtime at microsecond resolution, RARP/GARP/NA\n"
+		"announcements, probe loss by phase, and whether the guest answered again.\n"
+		"Give one capture per vantage: the source and destination compute NICs and the\n"
+		"prober (ctl). Unlabelled captures are recognised from the traffic.\n"
+		"\n"
+		"  -f, --format FMT      text (default), json or csv\n"
+		"  -g, --guest MAC[,IP]  the migrated guest (default: the MAC QEMU announces\n"
+		"                        with RARP, else the target of the echo probes)\n"
+		"  -p, --ports LIST      migration ports (default " PORTSET_DEFAULT ")\n"
+		"  -o, --output FILE     write the report to FILE instead of stdout\n"
+		"  -h, --help            this help\n"
+		"\n"
+		"exit status: 0 done, 1 a guest stayed unreachable, 2 usage or input error\n");
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: migscope COMMAND [options]\n"
+		"\n"
+		"  analyze   report the live migrations in captures (migscope analyze --help)\n");
+}
+
+static int parse_guest(const char *arg, struct analyze_config *cfg)
+{
+	char mac[32];
+	const char *comma = strchr(arg, ',');
+	size_t len = comma ? (size_t)(comma - arg) : strlen(arg);
+
+	if (len >= sizeof(mac))
+		return -EINVAL;
+	memcpy(mac, arg, len);
+	mac[len] = '\0';
+	if (mac_parse(mac, cfg->guest_mac))
+		return -EINVAL;
+	cfg->guest_mac_set = true;
+	if (comma && ip_parse(comma + 1, &cfg->guest_ip))
+		return -EINVAL;
+	return 0;
+}
+
+static int add_input(const char *arg, struct analyze_config *cfg)
+{
+	static const char *const labels[] = { "src", "dst", "ctl" };
+	const char *eq = strchr(arg, '=');
+
+	if (cfg->ninputs == MAX_INPUTS)
+		return -E2BIG;
+	cfg->paths[cfg->ninputs] = arg;
+	cfg->labels[cfg->ninputs] = NULL;
+	for (size_t i = 0; eq && i < sizeof(labels) / sizeof(labels[0]); i++) {
+		if ((size_t)(eq - arg) == strlen(labels[i]) && !strncmp(arg, labels[i], 3)) {
+			cfg->labels[cfg->ninputs] = labels[i];
+			cfg->paths[cfg->ninputs] = eq + 1;
+		}
+	}
+	cfg->ninputs++;
+	return 0;
+}
+
+static int render(const struct report *r, const char *format, FILE *out)
+{
+	if (!strcmp(format, "json"))
+		return render_json(r, out);
+	if (!strcmp(format, "csv"))
+		return render_csv(r, out);
+	return render_text(r, out);
+}
+
+static int cmd_analyze(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "guest", required_argument, NULL, 'g' },
+		{ "ports", required_argument, NULL, 'p' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct analyze_config cfg;
+	const char *format = "text", *ports = PORTSET_DEFAULT, *output = NULL;
+	struct report report;
+	char err[512] = "";
+	FILE *out = stdout;
+	int opt, rc;
+
+	memset(&cfg, 0, sizeof(cfg));
+	while ((opt = getopt_long(argc, argv, "f:g:p:o:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'f':
+			format = optarg;
+			if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "csv")) {
+				fprintf(stderr, "migscope: unknown format '%s' (text, json, csv)\n", format);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'g':
+			if (parse_guest(optarg, &cfg)) {
+				fprintf(stderr, "migscope: --guest wants MAC[,IP], got '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'p':
+			ports = optarg;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case 'h':
+			analyze_usage(stdout);
+			return 0;
+		default:
+			analyze_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (portset_parse(&cfg.ports, ports)) {
+		fprintf(stderr, "migscope: --ports wants ports and ranges like 49152-49215,16509\n");
+		return EXIT_USAGE;
+	}
+	for (int i = optind; i < argc; i++) {
+		if (add_input(argv[i], &cfg)) {
+			fprintf(stderr, "migscope: at most %d captures\n", MAX_INPUTS);
+			return EXIT_USAGE;
+		}
+	}
+	if (!cfg.ninputs) {
+		analyze_usage(stderr);
+		return EXIT_USAGE;
+	}
+	rc = analyze(&cfg, &report, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "migscope: %s\n", err);
+		report_free(&report);
+		return EXIT_USAGE;
+	}
+	for (int i = 0; i < report.nwarnings; i++)
+		fprintf(stderr, "migscope: warning: %s\n", report.warnings[i]);
+	if (output && !(out = fopen(output, "w"))) {
+		fprintf(stderr, "migscope: %s: %s\n", output, strerror(errno));
+		report_free(&report);
+		return EXIT_USAGE;
+	}
+	rc = render(&report, format, out);
+	if ((out != stdout && fclose(out)) || (out == stdout && fflush(out)) || rc) {
+		fprintf(stderr, "migscope: writing the report failed\n");
+		report_free(&report);
+		return EXIT_USAGE;
+	}
+	rc = report_has_findings(&report) ? EXIT_FINDINGS : 0;
+	report_free(&report);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "analyze"))
+		return cmd_analyze(argc - 1, argv + 1);
+	fprintf(stderr, "migscope: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,43 @@
+#include "analysis/report.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void report_warn(struct report *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->nwarnings == REPORT_MAX_WARNINGS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(r->warnings[r->nwarnings++], REPORT_TEXT_LEN, fmt, ap);
+	va_end(ap);
+}
+
+void report_free(struct report *r)
+{
+	if (!r)
+		return;
+	for (int m = 0; m < r->nmigrations; m++)
+		free(r->migrations[m].announces);
+	free(r->migrations);
+	r->migrations = NULL;
+	r->nmigrations = 0;
+}
+
+const char *phase_name(enum phase p)
+{
+	static const char *const names[PHASE_COUNT] = { "before", "precopy", "blackout", "after" };
+
+	return names[p];
+}
+
+bool report_has_findings(const struct report *r)
+{
+	for (int m = 0; m < r->nmigrations; m++)
+		if (r->migrations[m].verdict && !strcmp(r->migrations[m].verdict, "unreachable"))
+			return true;
+	return false;
+}

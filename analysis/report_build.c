@@ -1,0 +1,622 @@
+#include "analysis/report_build.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/linklayer.h"
+#include "analysis/stats.h"
+
+/* A port-matched flow group smaller than this is a libvirt RPC or a guest
+ * flow on an ephemeral port, not a migration: the smallest VM sends more. */
+#define MIN_PORT_ONLY_BYTES (64 * 1024)
+
+enum role { ROLE_NONE, ROLE_SRC, ROLE_DST, ROLE_CTL };
+
+static const char *role_name(enum role r)
+{
+	static const char *const names[] = { "other", "src", "dst", "ctl" };
+
+	return names[r];
+}
+
+/* Per migration, what each capture saw of it, before it becomes report text. */
+struct mig_work {
+	int group;
+	int src_host;
+	struct report_stream_view view[MAX_INPUTS]; /* source -> destination */
+	int64_t start_ns[MAX_INPUTS], end_ns[MAX_INPUTS];
+	int64_t ack_delay_ns[MAX_INPUTS];
+	enum role handshake_role[MAX_INPUTS];
+	enum role role[MAX_INPUTS];
+	int64_t window_lo, window_hi;
+};
+
+struct build_ctx {
+	const struct flow_table *ft;
+	const struct guest_set *gs;
+	const struct build_input *in;
+	const struct analyze_config *cfg;
+	struct report *r;
+	struct mig_work *work;
+	int nwork;
+	struct guest_choice guest;
+	bool is_ctl[MAX_INPUTS];
+};
+
+static void summarize_views(const struct flow_table *ft, struct mig_work *w, int ninputs)
+{
+	const struct mig_group *g = flow_table__group(ft, w->group);
+
+	w->src_host = mig_group_source_host(g);
+	for (int f = 0; f < flow_table__nflows(ft); f++) {
+		const struct mig_flow *fl = flow_table__flow(ft, f);
+		int src_ep = fl->ep_host[0] == w->src_host ? 0 : 1;
+
+		if (fl->group != w->group)
+			continue;
+		for (int i = 0; i < ninputs; i++) {
+			const struct flow_view *v = &fl->view[i];
+			const struct dir_stats *d = &v->dir[src_ep];
+			struct report_stream_view *rv = &w->view[i];
+			int64_t first = 0, delay = v->min_ack_delay_ns[src_ep];
+
+			if (!v->seen)
+				continue;
+			rv->present = true;
+			rv->packets += d->packets;
+			rv->payload_bytes += d->payload_bytes;
+			rv->wire_bytes += d->wire_bytes;
+			rv->retx_segments += d->retx_segments;
+			rv->retx_bytes += d->retx_bytes;
+			for (int e = 0; e < 2; e++)
+				if (v->dir[e].packets && (!first || v->dir[e].first_ns < first))
+					first = v->dir[e].first_ns;
+			if (first && (!w->start_ns[i] || first < w->start_ns[i]))
+				w->start_ns[i] = first;
+			if (d->last_data_ns > w->end_ns[i])
+				w->end_ns[i] = d->last_data_ns;
+			if (delay && (!w->ack_delay_ns[i] || delay < w->ack_delay_ns[i]))
+				w->ack_delay_ns[i] = delay;
+			/* the server answers a SYN at once but waits a round trip
+			 * for the final ACK; the client sees the reverse */
+			if (v->syn_ns && v->synack_ns && v->hs_ack_ns && fl->client >= 0)
+				w->handshake_role[i] =
+					(v->synack_ns - v->syn_ns) < (v->hs_ack_ns - v->synack_ns)
+						? (fl->ep_host[fl->client] == w->src_host ? ROLE_DST : ROLE_SRC)
+						: (fl->ep_host[fl->client] == w->src_host ? ROLE_SRC : ROLE_DST);
+		}
+	}
+}
+
+static bool group_is_migration(const struct mig_group *g)
+{
+	int src = mig_group_source_host(g);
+
+	if (g->detect & (DETECT_QEVM | DETECT_MULTIFD | DETECT_NBD))
+		return true;
+	return g->payload_seen[src] >= MIN_PORT_ONLY_BYTES;
+}
+
+static const struct ip_addr *host_ip(const struct build_ctx *c, const struct mig_work *w,
+				     enum role role)
+{
+	const struct mig_group *g = flow_table__group(c->ft, w->group);
+
+	return &g->host[role == ROLE_SRC ? w->src_host : !w->src_host];
+}
+
+/* Roles of the captures in each migration. A capture sits on one host: a
+ * label or the evidence of one migration tells which, and that host decides
+ * its role in the others (cn1 is src of the way out and dst of the way back). */
+static void assign_roles(struct build_ctx *c)
+{
+	struct ip_addr host[MAX_INPUTS];
+	int n = c->cfg->ninputs;
+
+	memset(host, 0, sizeof(host));
+	for (int i = 0; i < n; i++) {
+		const char *label = c->in[i].label;
+
+		if (label && !strcmp(label, "ctl"))
+			c->is_ctl[i] = true;
+		for (int m = 0; label && m < c->nwork && !host[i].family; m++)
+			if (c->work[m].view[i].present && strcmp(label, "ctl"))
+				host[i] = *host_ip(c, &c->work[m],
+						   !strcmp(label, "src") ? ROLE_SRC : ROLE_DST);
+	}
+	for (int m = 0; m < c->nwork; m++) {
+		struct mig_work *w = &c->work[m];
+		int64_t dmin = 0, dmax = 0;
+		int nseen = 0, ndelay = 0, nsrc = 0;
+
+		for (int i = 0; i < n; i++) {
+			if (!w->view[i].present || c->is_ctl[i]) {
+				w->role[i] = ROLE_CTL;
+				continue;
+			}
+			nseen++;
+			if (host[i].family)
+				w->role[i] = ip_equal(&host[i], host_ip(c, w, ROLE_SRC)) ? ROLE_SRC
+					     : ip_equal(&host[i], host_ip(c, w, ROLE_DST)) ? ROLE_DST
+					     : ROLE_NONE;
+			if (w->ack_delay_ns[i]) {
+				dmin = ndelay && dmin < w->ack_delay_ns[i] ? dmin : w->ack_delay_ns[i];
+				dmax = ndelay && dmax > w->ack_delay_ns[i] ? dmax : w->ack_delay_ns[i];
+				ndelay++;
+			}
+		}
+		for (int i = 0; i < n; i++) {
+			if (w->role[i] != ROLE_NONE)
+				continue;
+			if (ndelay >= 2 && dmin < dmax && w->ack_delay_ns[i] == dmin)
+				w->role[i] = ROLE_DST;
+			else if (ndelay >= 2 && dmin < dmax && w->ack_delay_ns[i] == dmax)
+				w->role[i] = ROLE_SRC;
+			else
+				w->role[i] = w->handshake_role[i];
+		}
+		for (int i = 0; i < n; i++)
+			nsrc += w->role[i] == ROLE_SRC;
+		for (int i = 0; i < n; i++) {
+			if (w->role[i] != ROLE_NONE)
+				continue;
+			/* two NICs see a stream: whatever the other is not */
+			w->role[i] = nseen == 2 && nsrc ? ROLE_DST : ROLE_SRC;
+			nsrc += w->role[i] == ROLE_SRC;
+			report_warn(c->r, "%s: no timing evidence of its host in migration %d; "
+				    "taken as %s (label it src=/dst= to be sure)", c->in[i].path, m + 1,
+				    role_name(w->role[i]));
+		}
+		for (int i = 0; i < n; i++)
+			if (!host[i].family && (w->role[i] == ROLE_SRC || w->role[i] == ROLE_DST))
+				host[i] = *host_ip(c, w, w->role[i]);
+	}
+	for (int i = 0; i < n; i++) {
+		bool seen_any = false;
+
+		for (int m = 0; m < c->nwork; m++)
+			seen_any |= c->work[m].view[i].present;
+		if (!seen_any)
+			c->is_ctl[i] = true;
+	}
+}
+
+static int find_role(const struct mig_work *w, int n, enum role role)
+{
+	for (int i = 0; i < n; i++)
+		if (w->role[i] == role)
+			return i;
+	return -1;
+}
+
+static void fill_inputs(struct build_ctx *c)
+{
+	struct report *r = c->r;
+
+	r->ninputs = c->cfg->ninputs;
+	for (int i = 0; i < r->ninputs; i++) {
+		struct report_input *ri = &r->inputs[i];
+
+		ri->path = c->in[i].path;
+		ri->packets = c->in[i].packets;
+		ri->link = linklayer_name(c->in[i].linktype);
+		if (c->in[i].packets) {
+			ri->first_ns = opt_some(c->in[i].first_ns);
+			ri->last_ns = opt_some(c->in[i].last_ns);
+		}
+		ri->vantage = c->in[i].label ? c->in[i].label : "ctl";
+		snprintf(ri->host, sizeof(ri->host), "-");
+		for (int m = 0; m < c->nwork; m++) {
+			enum role role = c->work[m].role[i];
+
+			if (role != ROLE_SRC && role != ROLE_DST)
+				continue;
+			if (!c->in[i].label)
+				ri->vantage = role_name(role);
+			ip_format(host_ip(c, &c->work[m], role), ri->host, sizeof(ri->host));
+			break;
+		}
+	}
+}
+
+static void fill_stream(struct build_ctx *c, const struct mig_work *w, struct report_migration *rm)
+{
+	const struct mig_group *g = flow_table__group(c->ft, w->group);
+	int ref, sender;
+
+	ip_format(&g->host[w->src_host], rm->source, sizeof(rm->source));
+	ip_format(&g->host[!w->src_host], rm->destination, sizeof(rm->destination));
+	rm->src_input = find_role(w, c->cfg->ninputs, ROLE_SRC);
+	rm->dst_input = find_role(w, c->cfg->ninputs, ROLE_DST);
+	rm->nflows = g->nflows;
+	rm->detect = g->detect;
+	if (rm->src_input >= 0)
+		rm->at_src = w->view[rm->src_input];
+	if (rm->dst_input >= 0)
+		rm->at_dst = w->view[rm->dst_input];
+	ref = rm->src_input >= 0 ? rm->src_input : rm->dst_input;
+	if (ref < 0)
+		return;
+	rm->start_ns = opt_some(w->start_ns[ref]);
+	if (w->end_ns[ref]) {
+		rm->end_ns = opt_some(w->end_ns[ref]);
+		rm->migration_time_ns = opt_some(w->end_ns[ref] - w->start_ns[ref]);
+	}
+	sender = rm->src_input >= 0 ? rm->src_input : rm->dst_input;
+	rm->retx_segments = opt_some((int64_t)w->view[sender].retx_segments);
+	rm->retx_bytes = opt_some((int64_t)w->view[sender].retx_bytes);
+	rm->retx_vantage = rm->src_input >= 0 ? "src" : "dst";
+	if (rm->migration_time_ns.set && rm->migration_time_ns.v > 0)
+		rm->avg_bps = opt_some((int64_t)((double)w->view[ref].payload_bytes * 8e9 /
+						 (double)rm->migration_time_ns.v));
+	rm->peak_bps = opt_some((int64_t)(g->rate[ref][w->src_host].peak_bin_bytes * 8 *
+					  (1000000000LL / RATE_BIN_NS)));
+}
+
+/* The probe times at the prober's vantage: the controller's capture when it
+ * holds the probes, else whichever compute NIC saw them first. */
+static uint32_t probe_vantages(const struct build_ctx *c)
+{
+	const struct probe *p;
+	uint32_t n, ctl = 0, nics = 0;
+
+	p = guest_set__probes(c->gs, &n);
+	for (int i = 0; i < c->cfg->ninputs; i++) {
+		if (!c->is_ctl[i]) {
+			nics |= 1u << i;
+			continue;
+		}
+		for (uint32_t k = 0; k < n; k++)
+			if (p[k].target == c->guest.target && p[k].req_ns[i]) {
+				ctl |= 1u << i;
+				break;
+			}
+	}
+	return ctl ? ctl : nics;
+}
+
+static int64_t first_in(const int64_t *ts, uint32_t mask)
+{
+	int64_t best = 0;
+
+	for (int i = 0; i < MAX_INPUTS; i++)
+		if ((mask >> i & 1) && ts[i] && (!best || ts[i] < best))
+			best = ts[i];
+	return best;
+}
+
+static enum phase phase_of(int64_t t, const struct report_migration *rm)
+{
+	/* without a reply before the switchover, the blackout starts at it */
+	int64_t blackout_from = rm->gap_start_ns.set ? rm->gap_start_ns.v : rm->end_ns.v;
+
+	if (t < rm->start_ns.v)
+		return PHASE_BEFORE;
+	if (t <= blackout_from)
+		return PHASE_PRECOPY;
+	if (!rm->gap_end_ns.set || t < rm->gap_end_ns.v)
+		return PHASE_BLACKOUT;
+	return PHASE_AFTER;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int fill_probes(struct build_ctx *c, const struct mig_work *w, struct report_migration *rm)
+{
+	uint32_t n, mask = probe_vantages(c), nreq = 0, nrep = 0, nrtt[PHASE_COUNT] = { 0 };
+	const struct probe *p = guest_set__probes(c->gs, &n);
+	int64_t *req = NULL, *rep = NULL, *rtt[PHASE_COUNT] = { 0 }, sw, before = 0, after = 0;
+	int64_t sent[PHASE_COUNT] = { 0 }, lost[PHASE_COUNT] = { 0 };
+	bool requests_after = false;
+	int rc = -ENOMEM;
+
+	rm->probe_vantage = NULL;
+	if (c->guest.target < 0 || !rm->end_ns.set)
+		return 0;
+	for (int i = 0; i < MAX_INPUTS; i++)
+		if (mask >> i & 1) {
+			rm->probe_vantage = c->is_ctl[i] ? "ctl" : "nic";
+			break;
+		}
+	req = malloc((n + 1) * sizeof(*req));
+	rep = malloc((n + 1) * sizeof(*rep));
+	for (int ph = 0; ph < PHASE_COUNT; ph++)
+		rtt[ph] = malloc((n + 1) * sizeof(int64_t));
+	if (!req || !rep || !rtt[0] || !rtt[1] || !rtt[2] || !rtt[3])
+		goto cleanup;
+	sw = rm->end_ns.v;
+	for (uint32_t k = 0; k < n; k++) {
+		int64_t q, a;
+
+		if (p[k].target != c->guest.target)
+			continue;
+		q = first_in(p[k].req_ns, mask);
+		a = first_in(p[k].rep_ns, mask);
+		if (!q || q < w->window_lo || q >= w->window_hi)
+			continue;
+		req[nreq++] = q;
+		if (a)
+			rep[nrep++] = a;
+		if (q > sw)
+			requests_after = true;
+	}
+	qsort(req, nreq, sizeof(*req), cmp_i64);
+	qsort(rep, nrep, sizeof(*rep), cmp_i64);
+	for (uint32_t k = 0; k < nrep; k++) {
+		if (rep[k] <= sw)
+			before = rep[k];
+		else if (!after)
+			after = rep[k];
+	}
+	if (before)
+		rm->gap_start_ns = opt_some(before);
+	if (after)
+		rm->gap_end_ns = opt_some(after);
+	if (before && after)
+		rm->probe_gap_ns = opt_some(after - before);
+	if (after)
+		rm->reachable_after = opt_some(1);
+	else if (requests_after)
+		rm->reachable_after = opt_some(0);
+	if (nreq >= 2) {
+		for (uint32_t k = 0; k + 1 < nreq; k++)
+			req[k] = req[k + 1] - req[k];
+		rm->probe_interval_ns = opt_some(stats_percentile(req, nreq - 1, 50));
+	}
+	/* phases and round trips need the gap, so a second pass */
+	for (uint32_t k = 0; k < n; k++) {
+		int64_t q = first_in(p[k].req_ns, mask);
+		enum phase ph;
+
+		if (p[k].target != c->guest.target || !q || q < w->window_lo || q >= w->window_hi)
+			continue;
+		ph = phase_of(q, rm);
+		sent[ph]++;
+		if (!first_in(p[k].rep_ns, mask))
+			lost[ph]++;
+		for (int i = 0; i < MAX_INPUTS; i++)
+			if ((mask >> i & 1) && p[k].req_ns[i] && p[k].rep_ns[i]) {
+				rtt[ph][nrtt[ph]++] = p[k].rep_ns[i] - p[k].req_ns[i];
+				break;
+			}
+	}
+	rm->probes_sent = opt_some(nreq);
+	rm->probes_answered = opt_some(nrep);
+	rm->lost_probes = opt_some((int64_t)nreq - nrep);
+	for (int ph = 0; ph < PHASE_COUNT; ph++) {
+		rm->phase_sent[ph] = opt_some(sent[ph]);
+		rm->phase_lost[ph] = opt_some(lost[ph]);
+		if (!nrtt[ph])
+			continue;
+		rm->rtt_p50_ns[ph] = opt_some(stats_percentile(rtt[ph], nrtt[ph], 50));
+		rm->rtt_p99_ns[ph] = opt_some(stats_percentile(rtt[ph], nrtt[ph], 99));
+	}
+	rc = 0;
+cleanup:
+	for (int ph = 0; ph < PHASE_COUNT; ph++)
+		free(rtt[ph]);
+	free(rep);
+	free(req);
+	return rc;
+}
+
+/* The guest's silence: its last frame leaving the source NIC to its first
+ * leaving the destination NIC. Without those captures, the latest "before"
+ * and earliest "after" any capture saw. */
+static void fill_silence(const struct build_ctx *c, const struct mig_work *w,
+			 const struct guest_mac *g, struct report_migration *rm)
+{
+	const struct mig_group *grp = flow_table__group(c->ft, w->group);
+	int64_t before = 0, after = 0, last_data = grp->last_data_ns[w->src_host];
+
+	for (int i = 0; i < c->cfg->ninputs; i++) {
+		struct silence s = g->silence[i][w->group];
+
+		/* an "after" no later frame overtook is still before the last data */
+		if (s.after_ns && s.after_ns <= last_data) {
+			s.before_ns = s.after_ns;
+			s.after_ns = 0;
+		}
+		if (s.before_ns && (i == rm->src_input || (rm->src_input < 0 && s.before_ns > before)))
+			before = s.before_ns;
+		if (s.after_ns &&
+		    (i == rm->dst_input || (rm->dst_input < 0 && (!after || s.after_ns < after))))
+			after = s.after_ns;
+	}
+	if (!before || !after || after < before)
+		return;
+	rm->silence_start_ns = opt_some(before);
+	rm->silence_end_ns = opt_some(after);
+	rm->guest_silence_ns = opt_some(after - before);
+}
+
+static int fill_guest_side(struct build_ctx *c, const struct mig_work *w,
+			   struct report_migration *rm)
+{
+	const struct guest_mac *g;
+	int64_t end = rm->end_ns.set ? rm->end_ns.v : 0;
+
+	if (c->guest.mac < 0)
+		return 0;
+	g = guest_set__mac(c->gs, c->guest.mac);
+	fill_silence(c, w, g, rm);
+	if (!g->nannounces)
+		return 0;
+	rm->announces = calloc(g->nannounces, sizeof(*rm->announces));
+	if (!rm->announces)
+		return -ENOMEM;
+	for (uint32_t k = 0; k < g->nannounces; k++) {
+		const struct announce *a = &g->announces[k];
+		struct report_announce *ra;
+
+		if (!rm->start_ns.set || a->ts_ns < rm->start_ns.v || a->ts_ns >= w->window_hi)
+			continue;
+		ra = &rm->announces[rm->nannounces++];
+		ra->ts_ns = a->ts_ns;
+		ra->kind = a->kind;
+		ra->vantage = role_name(w->role[a->input]);
+		ra->input = c->in[a->input].path;
+		if (end && a->ts_ns >= end &&
+		    (!rm->first_announce_after_end_ns.set ||
+		     a->ts_ns - end < rm->first_announce_after_end_ns.v))
+			rm->first_announce_after_end_ns = opt_some(a->ts_ns - end);
+	}
+	return 0;
+}
+
+static void add_evidence(struct report_migration *rm, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void add_evidence(struct report_migration *rm, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (rm->nevidence == REPORT_MAX_EVIDENCE)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(rm->evidence[rm->nevidence++], REPORT_TEXT_LEN, fmt, ap);
+	va_end(ap);
+}
+
+/* Where the requests sent after the switchover went, per compute NIC. */
+static void requests_after_at(const struct build_ctx *c, const struct mig_work *w,
+			      const struct report_migration *rm, int input, uint32_t *count)
+{
+	uint32_t n;
+	const struct probe *p = guest_set__probes(c->gs, &n);
+
+	*count = 0;
+	if (input < 0)
+		return;
+	for (uint32_t k = 0; k < n; k++)
+		if (p[k].target == c->guest.target && p[k].req_ns[input] > rm->end_ns.v &&
+		    p[k].req_ns[input] < w->window_hi)
+			(*count)++;
+}
+
+static void fill_verdict(const struct build_ctx *c, const struct mig_work *w,
+			 struct report_migration *rm)
+{
+	uint32_t at_src, at_dst, rarp_dst = 0, announces_after = 0;
+
+	if (!rm->reachable_after.set) {
+		rm->verdict = "insufficient_data";
+		snprintf(rm->summary, sizeof(rm->summary),
+			 "no echo probes to the guest after the switchover in these captures");
+		add_evidence(rm, "probe the guest (ping -i 0.01) and capture at the prober to decide");
+		return;
+	}
+	if (rm->reachable_after.v) {
+		rm->verdict = "ok";
+		if (rm->gap_end_ns.set)
+			snprintf(rm->summary, sizeof(rm->summary),
+				 "guest answered again %.3f ms after the last migration data",
+				 (double)(rm->gap_end_ns.v - rm->end_ns.v) / 1e6);
+		return;
+	}
+	rm->verdict = "unreachable";
+	snprintf(rm->summary, sizeof(rm->summary),
+		 "guest never answered after the switchover (%lld requests after it, 0 replies)",
+		 (long long)(rm->phase_sent[PHASE_BLACKOUT].v + rm->phase_sent[PHASE_AFTER].v));
+	requests_after_at(c, w, rm, rm->src_input, &at_src);
+	requests_after_at(c, w, rm, rm->dst_input, &at_dst);
+	if (rm->src_input >= 0)
+		add_evidence(rm, "%u requests after the switchover reached the source NIC", at_src);
+	if (rm->dst_input >= 0)
+		add_evidence(rm, "%u requests after the switchover reached the destination NIC",
+			     at_dst);
+	for (int k = 0; k < rm->nannounces; k++) {
+		if (rm->announces[k].ts_ns < rm->end_ns.v)
+			continue;
+		announces_after++;
+		rarp_dst += rm->announces[k].kind == 0 && !strcmp(rm->announces[k].vantage, "dst");
+	}
+	add_evidence(rm, "%u announcement sightings after the switchover, %u RARP at the "
+		     "destination NIC", announces_after, rarp_dst);
+}
+
+static void set_windows(struct build_ctx *c)
+{
+	for (int m = 0; m < c->nwork; m++) {
+		struct mig_work *w = &c->work[m];
+		const struct mig_group *g = flow_table__group(c->ft, w->group);
+
+		w->window_lo = INT64_MIN;
+		w->window_hi = INT64_MAX;
+		if (m > 0)
+			w->window_lo = c->work[m - 1].window_hi;
+		if (m + 1 < c->nwork) {
+			const struct mig_group *next = flow_table__group(c->ft, c->work[m + 1].group);
+
+			/* midway between this stream's end and the next one's start */
+			w->window_hi = g->last_ns + (next->first_ns - g->last_ns) / 2;
+		}
+	}
+}
+
+static void fill_guest(struct build_ctx *c)
+{
+	const struct guest_mac *g;
+
+	guest_set__choose(c->gs, c->cfg->guest_ip.family ? &c->cfg->guest_ip : NULL, &c->guest);
+	snprintf(c->r->guest_ip4, sizeof(c->r->guest_ip4), "-");
+	snprintf(c->r->guest_ip6, sizeof(c->r->guest_ip6), "-");
+	snprintf(c->r->guest_mac, sizeof(c->r->guest_mac), "-");
+	if (c->guest.mac >= 0) {
+		g = guest_set__mac(c->gs, c->guest.mac);
+		mac_format(g->mac, c->r->guest_mac, sizeof(c->r->guest_mac));
+		c->r->guest_known = true;
+	}
+	if (c->guest.ip4.family)
+		ip_format(&c->guest.ip4, c->r->guest_ip4, sizeof(c->r->guest_ip4));
+	if (c->guest.ip6.family)
+		ip_format(&c->guest.ip6, c->r->guest_ip6, sizeof(c->r->guest_ip6));
+}
+
+int report_build(const struct flow_table *ft, const struct guest_set *gs,
+		 const struct build_input *in, const struct analyze_config *cfg, struct report *r)
+{
+	struct build_ctx c = { .ft = ft, .gs = gs, .in = in, .cfg = cfg, .r = r };
+	int ngroups = flow_table__ngroups(ft), rc = 0;
+
+	c.work = calloc(ngroups ? ngroups : 1, sizeof(*c.work));
+	r->migrations = calloc(ngroups ? ngroups : 1, sizeof(*r->migrations));
+	if (!c.work || !r->migrations) {
+		rc = -ENOMEM;
+		goto cleanup;
+	}
+	for (int g = 0; g < ngroups; g++) {
+		if (!group_is_migration(flow_table__group(ft, g)))
+			continue;
+		c.work[c.nwork].group = g;
+		summarize_views(ft, &c.work[c.nwork], cfg->ninputs);
+		c.nwork++;
+	}
+	assign_roles(&c);
+	set_windows(&c);
+	fill_guest(&c);
+	fill_inputs(&c);
+	for (int m = 0; m < c.nwork; m++) {
+		struct report_migration *rm = &r->migrations[m];
+
+		fill_stream(&c, &c.work[m], rm);
+		rc = fill_probes(&c, &c.work[m], rm);
+		if (!rc)
+			rc = fill_guest_side(&c, &c.work[m], rm);
+		if (rc)
+			goto cleanup;
+		fill_verdict(&c, &c.work[m], rm);
+		r->nmigrations++;
+	}
+cleanup:
+	free(c.work);
+	return rc;
+}

@@ -1,0 +1,29 @@
+/*
+ * report_build - turns what the flow table and the guest set gathered into the
+ * report: migrations, the role of each capture in each (src/dst/ctl),
+ * downtime, announcements, loss by phase and a first verdict.
+ *
+ * Returns 0 or -ENOMEM; fills r, which the caller releases with report_free().
+ */
+#ifndef MIGSCOPE_REPORT_BUILD_H
+#define MIGSCOPE_REPORT_BUILD_H
+
+#include <stdint.h>
+
+#include "analysis/analyzer.h"
+#include "analysis/flows.h"
+#include "analysis/guest.h"
+#include "analysis/report.h"
+
+struct build_input {
+	const char *path;
+	const char *label;
+	int linktype;
+	uint64_t packets;
+	int64_t first_ns, last_ns;
+};
+
+int report_build(const struct flow_table *ft, const struct guest_set *gs,
+		 const struct build_input *in, const struct analyze_config *cfg, struct report *r);
+
+#endif

@@ -1,0 +1,24 @@
+#include "analysis/stats.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+int64_t stats_percentile(int64_t *v, size_t n, double p)
+{
+	size_t rank;
+
+	qsort(v, n, sizeof(*v), cmp_i64);
+	rank = (size_t)ceil(p / 100.0 * (double)n);
+	if (rank < 1)
+		rank = 1;
+	if (rank > n)
+		rank = n;
+	return v[rank - 1];
+}

@@ -1,0 +1,22 @@
+/*
+ * render - the report in each output format. All write to a caller-owned FILE
+ * and return 0, or -EIO when the stream reports an error.
+ * JSON follows REPORT_SCHEMA ("migscope.report.v1"): names are a contract.
+ */
+#ifndef MIGSCOPE_RENDER_H
+#define MIGSCOPE_RENDER_H
+
+#include <stdio.h>
+
+#include "analysis/report.h"
+
+int render_json(const struct report *r, FILE *out);
+int render_text(const struct report *r, FILE *out);
+int render_csv(const struct report *r, FILE *out);
+const char *announce_kind_name(int kind);
+/* How many announcements of a kind were sent: the count at the capture that saw
+ * the most of them (each is seen once per capture on its way). */
+int announce_count(const struct report_migration *m, int kind);
+const char *detect_names(unsigned int detect, char *buf, size_t len);
+
+#endif

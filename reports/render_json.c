@@ -1,0 +1,177 @@
+#include <errno.h>
+#include <string.h>
+
+#include "analysis/guest.h"
+#include "reports/json_writer.h"
+#include "reports/render.h"
+
+static void write_inputs(struct json_writer *w, const struct report *r)
+{
+	json_begin(w, "inputs", '[');
+	for (int i = 0; i < r->ninputs; i++) {
+		const struct report_input *in = &r->inputs[i];
+
+		json_begin(w, NULL, '{');
+		json_str(w, "file", in->path);
+		json_str(w, "vantage", in->vantage);
+		json_str(w, "host", strcmp(in->host, "-") ? in->host : NULL);
+		json_str(w, "link", in->link);
+		json_int(w, "packets", (int64_t)in->packets);
+		json_opt_int(w, "first_ns", in->first_ns);
+		json_opt_int(w, "last_ns", in->last_ns);
+		json_end(w, '}');
+	}
+	json_end(w, ']');
+}
+
+static void write_view(struct json_writer *w, const char *key, const struct report_stream_view *v)
+{
+	if (!v->present) {
+		json_str(w, key, NULL);
+		return;
+	}
+	json_begin(w, key, '{');
+	json_int(w, "packets", (int64_t)v->packets);
+	json_int(w, "payload_bytes", (int64_t)v->payload_bytes);
+	json_int(w, "wire_bytes", (int64_t)v->wire_bytes);
+	json_int(w, "retransmitted_segments", (int64_t)v->retx_segments);
+	json_int(w, "retransmitted_bytes", (int64_t)v->retx_bytes);
+	json_end(w, '}');
+}
+
+static struct opt_i64 view_bytes(const struct report_stream_view *v, bool wire)
+{
+	if (!v->present)
+		return (struct opt_i64){ 0 };
+	return opt_some((int64_t)(wire ? v->wire_bytes : v->payload_bytes));
+}
+
+static void write_stream(struct json_writer *w, const struct report_migration *m)
+{
+	char kinds[64];
+
+	json_begin(w, "stream", '{');
+	json_opt_int(w, "start_ns", m->start_ns);
+	json_opt_int(w, "end_ns", m->end_ns);
+	json_opt_us(w, "migration_time_us", m->migration_time_ns);
+	json_opt_int(w, "out_bytes", view_bytes(&m->at_src, false));
+	json_opt_int(w, "in_bytes", view_bytes(&m->at_dst, false));
+	json_opt_int(w, "out_wire_bytes", view_bytes(&m->at_src, true));
+	json_opt_int(w, "in_wire_bytes", view_bytes(&m->at_dst, true));
+	json_opt_int(w, "retransmitted_segments", m->retx_segments);
+	json_opt_int(w, "retransmitted_bytes", m->retx_bytes);
+	json_str(w, "retransmit_vantage", m->retx_vantage);
+	json_opt_int(w, "avg_throughput_bps", m->avg_bps);
+	json_opt_int(w, "peak_throughput_bps", m->peak_bps);
+	json_int(w, "flows", m->nflows);
+	json_str(w, "detected_by", detect_names(m->detect, kinds, sizeof(kinds)));
+	json_begin(w, "by_vantage", '{');
+	write_view(w, "src", &m->at_src);
+	write_view(w, "dst", &m->at_dst);
+	json_end(w, '}');
+	json_end(w, '}');
+}
+
+static void write_downtime(struct json_writer *w, const struct report_migration *m)
+{
+	json_begin(w, "downtime", '{');
+	json_opt_us(w, "probe_gap_us", m->probe_gap_ns);
+	json_opt_int(w, "gap_start_ns", m->gap_start_ns);
+	json_opt_int(w, "gap_end_ns", m->gap_end_ns);
+	json_opt_us(w, "probe_interval_us", m->probe_interval_ns);
+	json_str(w, "probe_vantage", m->probe_vantage);
+	json_opt_us(w, "guest_silence_us", m->guest_silence_ns);
+	json_opt_int(w, "silence_start_ns", m->silence_start_ns);
+	json_opt_int(w, "silence_end_ns", m->silence_end_ns);
+	json_end(w, '}');
+}
+
+static void write_announce(struct json_writer *w, const struct report_migration *m)
+{
+	static const char *const keys[] = { "rarp", "garp", "na" };
+
+	json_begin(w, "announce", '{');
+	for (int kind = ANNOUNCE_RARP; kind <= ANNOUNCE_NA; kind++) {
+		json_begin(w, keys[kind], '[');
+		for (int k = 0; k < m->nannounces; k++) {
+			if (m->announces[k].kind != kind)
+				continue;
+			json_begin(w, NULL, '{');
+			json_int(w, "ns", m->announces[k].ts_ns);
+			json_str(w, "vantage", m->announces[k].vantage);
+			json_end(w, '}');
+		}
+		json_end(w, ']');
+	}
+	json_opt_us(w, "first_after_stream_end_us", m->first_announce_after_end_ns);
+	json_end(w, '}');
+}
+
+static void write_loss(struct json_writer *w, const struct report_migration *m)
+{
+	json_begin(w, "loss", '{');
+	json_opt_int(w, "probes_sent", m->probes_sent);
+	json_opt_int(w, "probes_answered", m->probes_answered);
+	json_opt_int(w, "lost_probes", m->lost_probes);
+	json_begin(w, "by_phase", '{');
+	for (int ph = 0; ph < PHASE_COUNT; ph++) {
+		json_begin(w, phase_name(ph), '{');
+		json_opt_int(w, "sent", m->phase_sent[ph]);
+		json_opt_int(w, "lost", m->phase_lost[ph]);
+		json_opt_us(w, "rtt_p50_us", m->rtt_p50_ns[ph]);
+		json_opt_us(w, "rtt_p99_us", m->rtt_p99_ns[ph]);
+		json_end(w, '}');
+	}
+	json_end(w, '}');
+	json_end(w, '}');
+}
+
+static void write_migration(struct json_writer *w, const struct report_migration *m,
+			    const struct report *r)
+{
+	json_begin(w, NULL, '{');
+	json_str(w, "source", m->source);
+	json_str(w, "destination", m->destination);
+	json_begin(w, "vantage", '{');
+	json_str(w, "src", m->src_input >= 0 ? r->inputs[m->src_input].path : NULL);
+	json_str(w, "dst", m->dst_input >= 0 ? r->inputs[m->dst_input].path : NULL);
+	json_end(w, '}');
+	write_stream(w, m);
+	write_downtime(w, m);
+	write_announce(w, m);
+	write_loss(w, m);
+	json_opt_bool(w, "reachable_after", m->reachable_after);
+	json_begin(w, "verdict", '{');
+	json_str(w, "code", m->verdict);
+	json_str(w, "summary", m->summary);
+	json_begin(w, "evidence", '[');
+	for (int e = 0; e < m->nevidence; e++)
+		json_str(w, NULL, m->evidence[e]);
+	json_end(w, ']');
+	json_end(w, '}');
+	json_end(w, '}');
+}
+
+int render_json(const struct report *r, FILE *out)
+{
+	struct json_writer w = { .out = out };
+
+	json_begin(&w, NULL, '{');
+	json_str(&w, "schema", REPORT_SCHEMA);
+	write_inputs(&w, r);
+	json_begin(&w, "guest", '{');
+	json_str(&w, "mac", r->guest_known ? r->guest_mac : NULL);
+	json_str(&w, "ipv4", strcmp(r->guest_ip4, "-") ? r->guest_ip4 : NULL);
+	json_str(&w, "ipv6", strcmp(r->guest_ip6, "-") ? r->guest_ip6 : NULL);
+	json_end(&w, '}');
+	json_begin(&w, "migrations", '[');
+	for (int m = 0; m < r->nmigrations; m++)
+		write_migration(&w, &r->migrations[m], r);
+	json_end(&w, ']');
+	json_begin(&w, "warnings", '[');
+	for (int i = 0; i < r->nwarnings; i++)
+		json_str(&w, NULL, r->warnings[i]);
+	json_end(&w, ']');
+	json_end(&w, '}');
+	return ferror(out) ? -EIO : 0;
+}

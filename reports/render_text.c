@@ -1,0 +1,119 @@
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "analysis/guest.h"
+#include "reports/render.h"
+#include "reports/units.h"
+
+/* For people: one block per migration, figures with their units and the
+ * vantage they come from; "n/a" where the captures cannot tell. */
+
+static const char *ms(struct opt_i64 ns, char *buf, size_t len)
+{
+	if (!ns.set)
+		return "n/a";
+	format_ms(ns.v, buf, len);
+	strncat(buf, " ms", len - strlen(buf) - 1);
+	return buf;
+}
+
+static const char *bytes(const struct report_stream_view *v, char *buf, size_t len)
+{
+	if (!v->present)
+		return "n/a";
+	snprintf(buf, len, "%" PRIu64 " B", v->payload_bytes);
+	return buf;
+}
+
+static void print_stream(FILE *out, const struct report_migration *m, const struct report *r)
+{
+	char a[48], b[48], t[48], kinds[64];
+
+	fprintf(out, "  captures     src=%s dst=%s\n",
+		m->src_input >= 0 ? r->inputs[m->src_input].path : "(none)",
+		m->dst_input >= 0 ? r->inputs[m->dst_input].path : "(none)");
+	if (m->start_ns.set)
+		format_time(m->start_ns.v, t, sizeof(t));
+	fprintf(out, "  stream       %d flow(s) by %s, start %s UTC, migration time %s\n",
+		m->nflows, detect_names(m->detect, kinds, sizeof(kinds)),
+		m->start_ns.set ? t : "n/a", ms(m->migration_time_ns, a, sizeof(a)));
+	fprintf(out, "  bytes        out %s at the source NIC, in %s at the destination NIC\n",
+		bytes(&m->at_src, a, sizeof(a)), bytes(&m->at_dst, b, sizeof(b)));
+	if (m->retx_segments.set)
+		fprintf(out, "  retransmits  %" PRId64 " segments, %" PRId64 " B (%s view)\n",
+			m->retx_segments.v, m->retx_bytes.v, m->retx_vantage);
+	if (m->avg_bps.set)
+		fprintf(out, "  throughput   avg %.1f Mbit/s, peak %.1f Mbit/s (100 ms bins)\n",
+			(double)m->avg_bps.v / 1e6, (double)m->peak_bps.v / 1e6);
+}
+
+static void print_downtime(FILE *out, const struct report_migration *m)
+{
+	char a[48], b[48], c[48];
+
+	fprintf(out, "  downtime     probe gap %s (probe interval %s, at %s), guest silence %s\n",
+		ms(m->probe_gap_ns, a, sizeof(a)), ms(m->probe_interval_ns, b, sizeof(b)),
+		m->probe_vantage ? m->probe_vantage : "n/a", ms(m->guest_silence_ns, c, sizeof(c)));
+}
+
+static void print_announce(FILE *out, const struct report_migration *m)
+{
+	char a[48], t[48];
+	int shown = 0;
+
+	fprintf(out, "  announce     %d RARP, %d GARP, %d NA; first %s after the stream end\n",
+		announce_count(m, ANNOUNCE_RARP), announce_count(m, ANNOUNCE_GARP),
+		announce_count(m, ANNOUNCE_NA), ms(m->first_announce_after_end_ns, a, sizeof(a)));
+	for (int k = 0; k < m->nannounces && shown < 12; k++, shown++) {
+		format_time(m->announces[k].ts_ns, t, sizeof(t));
+		fprintf(out, "               %s %s at %s\n", t + 11,
+			announce_kind_name(m->announces[k].kind), m->announces[k].vantage);
+	}
+	if (m->nannounces > shown)
+		fprintf(out, "               ... %d more\n", m->nannounces - shown);
+}
+
+static void print_loss(FILE *out, const struct report_migration *m)
+{
+	char a[48], b[48];
+
+	if (!m->probes_sent.set) {
+		fprintf(out, "  loss         n/a (no echo probes to the guest)\n");
+		return;
+	}
+	fprintf(out, "  loss         %" PRId64 " probes sent, %" PRId64 " answered, %" PRId64
+		" lost (", m->probes_sent.v, m->probes_answered.v, m->lost_probes.v);
+	for (int ph = 0; ph < PHASE_COUNT; ph++)
+		fprintf(out, "%s%s %" PRId64, ph ? ", " : "", phase_name(ph), m->phase_lost[ph].v);
+	fprintf(out, ")\n");
+	for (int ph = 0; ph < PHASE_COUNT; ph++)
+		if (m->rtt_p50_ns[ph].set)
+			fprintf(out, "  rtt %-8s p50 %s, p99 %s\n", phase_name(ph),
+				ms(m->rtt_p50_ns[ph], a, sizeof(a)), ms(m->rtt_p99_ns[ph], b, sizeof(b)));
+}
+
+int render_text(const struct report *r, FILE *out)
+{
+	fprintf(out, "migscope analyze: %d capture(s), guest %s %s %s\n", r->ninputs,
+		r->guest_mac, r->guest_ip4, strcmp(r->guest_ip6, "-") ? r->guest_ip6 : "");
+	for (int i = 0; i < r->ninputs; i++)
+		fprintf(out, "  %-4s %s (%s, host %s, %" PRIu64 " packets)\n", r->inputs[i].vantage,
+			r->inputs[i].path, r->inputs[i].link, r->inputs[i].host,
+			r->inputs[i].packets);
+	if (!r->nmigrations)
+		fprintf(out, "\nno migration found\n");
+	for (int i = 0; i < r->nmigrations; i++) {
+		const struct report_migration *m = &r->migrations[i];
+
+		fprintf(out, "\nmigration %d: %s -> %s\n", i + 1, m->source, m->destination);
+		print_stream(out, m, r);
+		print_downtime(out, m);
+		print_announce(out, m);
+		print_loss(out, m);
+		fprintf(out, "  verdict      %s: %s\n", m->verdict, m->summary);
+		for (int e = 0; e < m->nevidence; e++)
+			fprintf(out, "               - %s\n", m->evidence[e]);
+	}
+	return ferror(out) ? -EIO : 0;
+}

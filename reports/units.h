@@ -1,0 +1,15 @@
+/* units - exact fixed-point renderings of nanosecond quantities. */
+#ifndef MIGSCOPE_UNITS_H
+#define MIGSCOPE_UNITS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* 1234567 ns -> "1234.567" (microseconds, exact) */
+void format_us(int64_t ns, char *out, size_t len);
+/* 1234567 ns -> "1.235 ms" style for people: ms with three decimals */
+void format_ms(int64_t ns, char *out, size_t len);
+/* epoch ns -> "2026-11-22 21:00:01.123456789" UTC */
+void format_time(int64_t ns, char *out, size_t len);
+
+#endif

@@ -1,0 +1,40 @@
+#!/bin/bash
+# Golden tests: every fixtures/*.truth names the analyze arguments and the
+# exact values the JSON report must hold (written by the fixture generator
+# from its simulation, not from migscope's output).
+set -u
+. "$(dirname "$0")/../lib.sh"
+MIGSCOPE=$(realpath "${1:-build}/migscope")
+FIXTURES=$(realpath "${2:-fixtures}")
+FRESH=$(mktemp -d)
+trap 'rm -rf "$FRESH" /tmp/golden-$$.err' EXIT
+
+# The committed fixtures are exactly what the generator writes today.
+"$(dirname "$MIGSCOPE")/migscope-fixturegen" --all "$FRESH"
+if diff -r "$FRESH" "$FIXTURES" >/dev/null; then ok "fixtures: regenerated files identical"; else not_ok "fixtures: regenerated files identical" "run make fixtures"; fi
+cd "$FIXTURES" || exit 1
+for truth in *.truth; do
+	name=${truth%.truth}
+	args=$(sed -n 's/^args //p' "$truth")
+	# shellcheck disable=SC2086
+	json=$("$MIGSCOPE" analyze $args 2>/tmp/golden-$$.err)
+	rc=$?
+	if [ $rc -gt 1 ] || ! jq -e . >/dev/null 2>&1 <<<"$json"; then
+		not_ok "$name: analyze ran" "exit $rc: $(cat /tmp/golden-$$.err)"
+		continue
+	fi
+	fails=0 total=0
+	while read -r path want; do
+		total=$((total + 1))
+		got=$(jq -c "$path" <<<"$json" 2>&1)
+		want=$(jq -c . <<<"$want")
+		if [ "$got" != "$want" ]; then
+			not_ok "$name: $path" "expected $want, got $got"
+			fails=$((fails + 1))
+		fi
+	done < <(grep '^\.' "$truth")
+	[ $fails -eq 0 ] && ok "$name: $total values exact"
+	expected_rc=0
+	grep -q '"unreachable"' "$truth" && expected_rc=1
+	expect_eq "$name: exit status" "$expected_rc" "$rc"
+done
