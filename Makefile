@@ -52,6 +52,10 @@ $(BUILD)/libmigscope-asan.a: $(ASAN_OBJ)
 $(BUILD)/migscope: $(BUILD)/obj/analysis/main.o $(BUILD)/libmigscope.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+# The CLI under ASan+UBSan, for the hostile-input tests.
+$(BUILD)/migscope-asan: $(BUILD)/asan/analysis/main.o $(BUILD)/libmigscope-asan.a
+	$(CC) $(SAN) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/migscope-fixturegen: $(GEN_SRC) $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $(GEN_SRC) $(LDLIBS)
@@ -69,7 +73,7 @@ $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c bpf/parse.h
 	@mkdir -p $(dir $@)
 	$(CLANG) -g -O2 -target bpf $(ARCH_INC) -Wall -Werror -c $< -o $@
 
-unit: $(UNIT_BIN) $(UNIT_ASAN) $(BPF_OBJ)
+unit: $(UNIT_BIN) $(UNIT_ASAN) $(BPF_OBJ) $(BUILD)/migscope-asan
 
 test: deps
 	@$(MAKE) --no-print-directory all unit

@@ -276,6 +276,21 @@ static void record_handshake(struct flow_view *v, const struct mig_flow *f, int 
 		v->hs_ack_ns = ts_ns;
 }
 
+/* A handshake to a port outside the set whose client port falls inside it:
+ * remember the flow so its later segments are not taken by port. */
+static void remember_non_migration(struct flow_table *t, struct flow_slot *slot,
+				   const struct flow_endpoint ep[2], const struct pkt_meta *m)
+{
+	if ((m->tcp_flags & (PKT_TCP_SYN | PKT_TCP_ACK)) != PKT_TCP_SYN ||
+	    !portset_has(t->ports, m->sport) || t->nslots_used >= FLOW_TABLE_SLOTS / 2)
+		return;
+	slot->used = true;
+	slot->flow = -1;
+	slot->ep[0] = ep[0];
+	slot->ep[1] = ep[1];
+	t->nslots_used++;
+}
+
 void flow_table__packet(struct flow_table *t, int input, int64_t ts_ns, uint32_t wirelen,
 			const struct pkt_meta *m, const uint8_t *payload, uint32_t cap_payload)
 {
@@ -304,38 +319,33 @@ void flow_table__packet(struct flow_table *t, int input, int64_t ts_ns, uint32_t
 		set_warning(t, "TCP flow table full; later flows ignored");
 		return;
 	}
-	if (!found) {
-		detect = detect_new_flow(t, m, payload, cap_payload);
-		if (!detect) {
-			/* Remember a handshake that ruled a flow out, so its later
-			 * segments (ephemeral port in range) are not taken. */
-			if (!(m->tcp_flags & PKT_TCP_SYN) || t->nslots_used >= FLOW_TABLE_SLOTS / 2)
-				return;
-			slot->used = true;
-			slot->flow = -1;
-			slot->ep[0] = ep[0];
-			slot->ep[1] = ep[1];
-			t->nslots_used++;
-			return;
-		}
-		if (t->nslots_used >= FLOW_TABLE_SLOTS / 2) {
-			set_warning(t, "TCP flow table full; later flows ignored");
-			return;
-		}
-		slot->ep[0] = ep[0];
-		slot->ep[1] = ep[1];
-		f = flow_create(t, slot, ep, src_ep, m, detect, ts_ns);
-		if (!f)
-			return;
-		slot->used = true;
-		t->nslots_used++;
-	} else if (slot->flow < 0) {
-		return;
-	} else {
+	if (found && slot->flow >= 0) {
 		f = &t->flows[slot->flow];
 		if (cap_payload >= 4 && !(f->detect & ~DETECT_PORT)) {
 			f->detect |= magic_detect(payload, cap_payload);
 			t->groups[f->group].detect |= f->detect;
+		}
+	} else {
+		/* a flow ruled out by its handshake can still prove itself by magic */
+		detect = found ? magic_detect(payload, cap_payload)
+			       : detect_new_flow(t, m, payload, cap_payload);
+		if (!detect) {
+			if (!found)
+				remember_non_migration(t, slot, ep, m);
+			return;
+		}
+		if (!found && t->nslots_used >= FLOW_TABLE_SLOTS / 2) {
+			set_warning(t, "TCP flow table full; later flows ignored");
+			return;
+		}
+		f = flow_create(t, slot, ep, src_ep, m, detect, ts_ns);
+		if (!f)
+			return;
+		if (!found) {
+			slot->used = true;
+			slot->ep[0] = ep[0];
+			slot->ep[1] = ep[1];
+			t->nslots_used++;
 		}
 	}
 

@@ -131,7 +131,7 @@ static int cmd_analyze(int argc, char **argv)
 			analyze_usage(stdout);
 			return 0;
 		default:
-			analyze_usage(stderr);
+			fprintf(stderr, "migscope analyze: try 'migscope analyze --help'\n");
 			return EXIT_USAGE;
 		}
 	}
@@ -146,7 +146,7 @@ static int cmd_analyze(int argc, char **argv)
 		}
 	}
 	if (!cfg.ninputs) {
-		analyze_usage(stderr);
+		fprintf(stderr, "migscope analyze: no capture given (try 'migscope analyze --help')\n");
 		return EXIT_USAGE;
 	}
 	rc = analyze(&cfg, &report, err, sizeof(err));
@@ -176,7 +176,7 @@ static int cmd_analyze(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		usage(stderr);
+		fprintf(stderr, "migscope: no command given (try 'migscope --help')\n");
 		return EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
@@ -185,7 +185,6 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "analyze"))
 		return cmd_analyze(argc - 1, argv + 1);
-	fprintf(stderr, "migscope: unknown command '%s'\n", argv[1]);
-	usage(stderr);
+	fprintf(stderr, "migscope: unknown command '%s' (try 'migscope --help')\n", argv[1]);
 	return EXIT_USAGE;
 }

@@ -188,21 +188,6 @@ PARSE_UNROLL
 		dst[i] = src[i];
 }
 
-static __always_inline void meta_reset_l3(struct pkt_meta *m)
-{
-	m->kind = PKT_KIND_OTHER;
-	m->l4_proto = 0;
-	m->sport = 0;
-	m->dport = 0;
-	m->tcp_seq = 0;
-	m->tcp_ack = 0;
-	m->tcp_flags = 0;
-	m->nd_flags = 0;
-	m->payload_off = 0;
-	m->l4_payload_len = 0;
-	m->flags &= ~(__u32)(PKT_F_IPV4 | PKT_F_IPV6 | PKT_F_FRAGMENT);
-}
-
 /*
  * ARP/RARP (RFC 826 / RFC 903), Ethernet + IPv4 only:
  *   htype(2) ptype(2) hlen(1) plen(1) op(2) sha(6) spa(4) tha(6) tpa(4)
@@ -249,6 +234,8 @@ static __always_inline int parse_tcp(struct parse_cursor *c, struct pkt_meta *m,
 		return 0; /* hostile or broken header: no payload claimed */
 	m->l4_payload_len = ip_payload - doff;
 	m->payload_off = (__u16)((t - c->start) + doff);
+	if (doff > 20 && !cursor_take(c, doff - 20))
+		m->flags |= PKT_F_TRUNC; /* options cut by the snaplen */
 	return 0;
 }
 
@@ -508,10 +495,8 @@ static __always_inline int parse_ethernet(const void *data, const void *data_end
 		return 0;
 	tunnel = m->flags & (PKT_F_VXLAN | PKT_F_GENEVE);
 	outer = *m;
-	m->flags &= ~(__u32)(PKT_F_VLAN | PKT_F_QINQ);
-	m->vlan_outer = 0;
-	m->vlan_inner = 0;
-	meta_reset_l3(m);
+	/* the inner frame is described as if captured alone */
+	__builtin_memset(m, 0, sizeof(*m));
 	if (parse_eth_one(&c, m)) {
 		*m = outer;
 		m->flags &= ~tunnel;

@@ -1,0 +1,114 @@
+#!/bin/bash
+# The command line and hostile input: every bad file gets one clear line on
+# stderr and exit 2 (or a warning and a partial report), never a crash or a
+# hang. Runs the ASan+UBSan build, so a memory error fails the test.
+set -u
+. "$(dirname "$0")/../lib.sh"
+BUILD=$(realpath "${1:-build}")
+FIX=$(realpath "$(dirname "$0")/../../fixtures")
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+export ASAN_OPTIONS=abort_on_error=0:exitcode=99 UBSAN_OPTIONS=exitcode=99
+
+# run NAME WANT_EXIT ARGS...: exit status, a single stderr line when it fails,
+# no sanitizer report, within 20 s
+run() {
+	local name=$1 want=$2 rc lines; shift 2
+	timeout 20 "$BUILD/migscope-asan" "$@" >"$T/out" 2>"$T/err"
+	rc=$?
+	lines=$(grep -vc '^migscope: warning:' "$T/err")
+	if [ "$rc" != "$want" ]; then
+		not_ok "$name: exit $want" "exit $rc: $(head -3 "$T/err")"
+	elif [ "$want" = 2 ] && [ "$lines" != 1 ]; then
+		not_ok "$name: one line on stderr" "$(cat "$T/err")"
+	else
+		ok "$name"
+	fi
+}
+
+B="src=$FIX/baseline-cn1.pcap dst=$FIX/baseline-cn2.pcap ctl=$FIX/baseline-ctl.pcap"
+
+# usage
+run "no arguments" 2
+run "unknown command" 2 frobnicate
+run "analyze without captures" 2 analyze
+run "unknown format" 2 analyze -f yaml $B
+run "bad --guest" 2 analyze --guest 52:54:00 $B
+run "bad --ports" 2 analyze --ports 70000 $B
+run "five captures" 2 analyze $B "$FIX/vlan-cn1.pcap.gz" "$FIX/vlan-cn2.pcap.gz"
+run "help" 0 --help
+run "analyze help" 0 analyze --help
+grep -q -- '--guest' "$T/out" && ok "analyze help lists --guest" || not_ok "analyze help lists --guest"
+
+# bad files
+: >"$T/empty.pcap"
+echo "this is not a capture" >"$T/text.pcap"
+head -c 4096 /dev/urandom >"$T/random.pcap"
+head -c 10 "$FIX/baseline-cn1.pcap" >"$T/header-cut.pcap"
+run "missing file" 2 analyze "$T/nope.pcap"
+grep -q "nope.pcap" "$T/err" && ok "missing file: names the file" || not_ok "missing file: names the file"
+run "empty file" 2 analyze "$T/empty.pcap"
+run "text file" 2 analyze "$T/text.pcap"
+run "random bytes" 2 analyze "$T/random.pcap"
+run "file header cut" 2 analyze "$T/header-cut.pcap"
+
+# a capture of another link type: rewrite the pcap header's link type field
+{ head -c 20 "$FIX/baseline-ctl.pcap"; printf '\223\000\000\000'; tail -c +25 "$FIX/baseline-ctl.pcap"; } >"$T/user0.pcap"
+run "unsupported link type" 2 analyze "$T/user0.pcap"
+grep -q "link type 147" "$T/err" && ok "link type named" || not_ok "link type named" "$(cat "$T/err")"
+
+# cut mid-record: analyzed up to the last complete packet, with a warning
+full=$("$BUILD/migscope" analyze -f json $B | jq .migrations[0].stream.out_bytes)
+head -c 200001 "$FIX/baseline-cn1.pcap" >"$T/cut.pcap"
+run "capture cut mid-record" 0 analyze -f json "src=$T/cut.pcap" "dst=$FIX/baseline-cn2.pcap"
+grep -q "warning: .*cut.pcap: read stopped after packet" "$T/err" && ok "cut capture: warning" ||
+	not_ok "cut capture: warning" "$(cat "$T/err")"
+cut_bytes=$(jq .migrations[0].stream.out_bytes "$T/out")
+[ "$cut_bytes" -gt 0 ] && [ "$cut_bytes" -lt "$full" ] && ok "cut capture: partial bytes ($cut_bytes < $full)" ||
+	not_ok "cut capture: partial bytes" "$cut_bytes vs $full"
+head -c 30000 "$FIX/vlan-cn1.pcap.gz" >"$T/cut.pcap.gz"
+run "gzip stream cut" 0 analyze "$T/cut.pcap.gz"
+
+# a record header claiming a 2 GiB packet after 100 good ones
+{ head -c $((24 + 100 * 16)) "$FIX/baseline-ctl.pcap" | head -c 24
+  tail -c +25 "$FIX/baseline-ctl.pcap" | head -c 20000
+  printf '\001\000\000\000\000\000\000\000\000\000\000\200\000\000\000\200'; } >"$T/huge.pcap"
+run "absurd record length" 0 analyze "$T/huge.pcap"
+
+# seeded byte flips anywhere after the file header: any outcome but a crash
+RANDOM=4242
+size=$(stat -c %s "$FIX/baseline-ctl.pcap")
+crashes=0
+for i in $(seq 1 40); do
+	cp "$FIX/baseline-ctl.pcap" "$T/fuzz.pcap"
+	for j in 1 2 3 4 5 6 7 8; do
+		off=$(( (RANDOM * 32768 + RANDOM) % (size - 24) + 24 ))
+		printf "\\$(printf %o $((RANDOM % 256)))" | dd of="$T/fuzz.pcap" bs=1 seek=$off conv=notrunc status=none
+	done
+	timeout 20 "$BUILD/migscope-asan" analyze "$T/fuzz.pcap" "$FIX/baseline-cn1.pcap" >/dev/null 2>"$T/err"
+	rc=$?
+	[ $rc -le 2 ] || { crashes=$((crashes + 1)); cp "$T/fuzz.pcap" "/tmp/migscope-fuzz-$i.pcap"; }
+done
+expect_eq "40 corrupted captures: no crash, hang or sanitizer report" 0 "$crashes"
+
+# no migration in the capture
+run "prober capture alone" 0 analyze "$FIX/baseline-ctl.pcap"
+grep -q "no migration found" "$T/out" && ok "says no migration found" || not_ok "says no migration found"
+run "prober capture alone, json" 0 analyze -f json "$FIX/baseline-ctl.pcap"
+expect_eq "no migration: empty list" 0 "$(jq '.migrations | length' "$T/out")"
+
+# outputs and exit codes
+run "unreachable guest exits 1" 1 analyze "$FIX/lost-announce-cn1.pcap.gz" "$FIX/lost-announce-cn2.pcap.gz" "$FIX/lost-announce-ctl.pcap.gz"
+grep -q "verdict      unreachable" "$T/out" && ok "text shows the unreachable verdict" || not_ok "text shows the unreachable verdict"
+run "csv" 0 analyze -f csv $B
+expect_eq "csv: header and one row" 2 "$(wc -l <"$T/out")"
+expect_eq "csv: every row as wide as the header" 1 "$(awk -F, '{print NF}' "$T/out" | sort -u | wc -l)"
+expect_eq "csv: out_bytes column" "$full" "$(awk -F, 'NR==1{for(i=1;i<=NF;i++) if($i=="out_bytes") c=i} NR==2{print $c}' "$T/out")"
+run "output to a file" 0 analyze -f json -o "$T/report.json" $B
+expect_eq "report file written" "$full" "$(jq .migrations[0].stream.out_bytes "$T/report.json")"
+run "explicit guest" 0 analyze -f json --guest 52:54:00:12:34:56,198.18.0.100 $B
+expect_eq "explicit guest: same downtime" 40000 "$(jq .migrations[0].downtime.probe_gap_us "$T/out")"
+run "migration port not listed: found by its QEVM magic" 0 analyze -f json --ports 1-2 $B
+expect_eq "found by magic" '"qevm,multifd"' "$(jq .migrations[0].stream.detected_by "$T/out")"
+run "absent capture gives null, not 0" 0 analyze -f json "src=$FIX/baseline-cn1.pcap"
+expect_eq "in_bytes null without the destination capture" null "$(jq .migrations[0].stream.in_bytes "$T/out")"
