@@ -55,8 +55,10 @@ static void dispatch(struct flow_table *ft, struct guest_set *gs, int input, int
 			if (cap_payload > m.l4_payload_len)
 				cap_payload = m.l4_payload_len;
 		}
-		flow_table__packet(ft, input, pkt->ts_ns, pkt->wirelen, &m,
-				   pkt->data + m.payload_off, cap_payload);
+		/* the stream is between hosts: none of it is the guest's */
+		if (flow_table__packet(ft, input, pkt->ts_ns, pkt->wirelen, &m,
+				       pkt->data + m.payload_off, cap_payload))
+			return;
 	}
 	ngroups = flow_table__ngroups(ft);
 	for (int g = 0; g < ngroups; g++) {

@@ -7,6 +7,9 @@
 #include <string.h>
 #include <zlib.h>
 
+/* stdio's default 4 KiB buffer makes reading a capture syscall-bound */
+enum { READ_BUFFER = 1 << 20 };
+
 struct capture_reader {
 	pcap_t *pcap;
 	int linktype;
@@ -82,6 +85,7 @@ struct capture_reader *capture_reader__open(const char *path, char *err, size_t 
 	fp = open_maybe_gzip(path, err, errlen);
 	if (!fp)
 		goto cleanup;
+	setvbuf(fp, NULL, _IOFBF, READ_BUFFER);
 	r->pcap = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO,
 							   pcap_err);
 	if (!r->pcap) {

@@ -12,13 +12,23 @@ enum {
 static const uint8_t NBD_MAGIC[8] = { 'N', 'B', 'D', 'M', 'A', 'G', 'I', 'C' };
 
 struct flow_slot {
-	struct flow_endpoint ep[2]; /* canonical order: ep[0] < ep[1] */
+	struct flow_endpoint ep[2]; /* as first seen: ep[0] sent the first packet */
 	int flow;                   /* index into flows, -1: a known non-migration flow */
 	bool used;
 };
 
+/* The last flows looked up, by raw IPv4 tuple: a stream is long runs of the
+ * same flow's data and ACKs, so most packets skip the hash table. */
+struct flow_cache_entry {
+	uint64_t addrs;  /* source and destination IPv4 address */
+	uint32_t ports;  /* source and destination port */
+	int32_t slot;    /* -1: empty */
+	int src_ep;
+};
+
 struct flow_table {
 	const struct portset *ports;
+	struct flow_cache_entry cache[2];
 	struct flow_slot slots[FLOW_TABLE_SLOTS];
 	struct mig_flow flows[MAX_MIG_FLOWS];
 	struct mig_group groups[MAX_GROUPS];
@@ -31,38 +41,46 @@ static inline bool seq_lt(uint32_t a, uint32_t b)
 	return (int32_t)(a - b) < 0;
 }
 
-static int endpoint_cmp(const struct flow_endpoint *a, const struct flow_endpoint *b)
+static inline uint64_t load64(const uint8_t *p)
 {
-	int c = memcmp(a->ip.bytes, b->ip.bytes, 16);
+	uint64_t v;
 
-	if (c)
-		return c;
-	return (int)a->port - (int)b->port;
+	memcpy(&v, p, sizeof(v));
+	return v;
 }
 
-static bool endpoint_eq(const struct flow_endpoint *a, const struct flow_endpoint *b)
+static inline bool endpoint_eq(const struct flow_endpoint *a, const struct flow_endpoint *b)
 {
-	return a->port == b->port && memcmp(a->ip.bytes, b->ip.bytes, 16) == 0;
+	return a->port == b->port && load64(a->ip.bytes) == load64(b->ip.bytes) &&
+	       load64(a->ip.bytes + 8) == load64(b->ip.bytes + 8);
 }
 
-static uint32_t flow_hash(const struct flow_endpoint ep[2])
+static inline uint32_t endpoint_hash(const struct flow_endpoint *e)
 {
-	uint32_t h = 2166136261u; /* FNV-1a over the two endpoints */
+	uint64_t h = load64(e->ip.bytes) ^ (load64(e->ip.bytes + 8) * 0x9e3779b97f4a7c15ull);
 
-	for (int e = 0; e < 2; e++) {
-		for (int i = 0; i < 16; i++)
-			h = (h ^ ep[e].ip.bytes[i]) * 16777619u;
-		h = (h ^ ep[e].port) * 16777619u;
-	}
-	return h;
+	h = (h ^ e->port) * 0xff51afd7ed558ccdull;
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+/* The same for both directions of a flow, so a lookup needs no ordering. */
+static inline uint32_t flow_hash(const struct flow_endpoint *a, const struct flow_endpoint *b)
+{
+	uint32_t h = endpoint_hash(a) + endpoint_hash(b);
+
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	return h ^ (h >> 13);
 }
 
 struct flow_table *flow_table__new(const struct portset *ports)
 {
 	struct flow_table *t = calloc(1, sizeof(*t));
 
-	if (t)
-		t->ports = ports;
+	if (!t)
+		return NULL;
+	t->ports = ports;
+	t->cache[0].slot = t->cache[1].slot = -1;
 	return t;
 }
 
@@ -141,20 +159,25 @@ static int group_for_flow(struct flow_table *t, const struct mig_flow *f, int64_
 	return t->ngroups++;
 }
 
-static struct flow_slot *slot_lookup(struct flow_table *t, const struct flow_endpoint ep[2],
-				     bool *found)
+/* Finds the flow of a packet from `src` to `dst` in either orientation;
+ * *src_ep tells which stored endpoint sent it. On a miss, returns the free
+ * slot to fill (NULL when the table is full). */
+static struct flow_slot *slot_lookup(struct flow_table *t, const struct flow_endpoint *src,
+				     const struct flow_endpoint *dst, bool *found, int *src_ep)
 {
-	uint32_t i = flow_hash(ep) & (FLOW_TABLE_SLOTS - 1);
+	uint32_t i = flow_hash(src, dst) & (FLOW_TABLE_SLOTS - 1);
 
 	for (uint32_t n = 0; n < FLOW_TABLE_SLOTS; n++, i = (i + 1) & (FLOW_TABLE_SLOTS - 1)) {
 		struct flow_slot *s = &t->slots[i];
 
-		if (!s->used) {
-			*found = false;
+		*found = s->used;
+		*src_ep = 0;
+		if (!s->used)
 			return s;
-		}
-		if (endpoint_eq(&s->ep[0], &ep[0]) && endpoint_eq(&s->ep[1], &ep[1])) {
-			*found = true;
+		if (endpoint_eq(&s->ep[0], src) && endpoint_eq(&s->ep[1], dst))
+			return s;
+		if (endpoint_eq(&s->ep[1], src) && endpoint_eq(&s->ep[0], dst)) {
+			*src_ep = 1;
 			return s;
 		}
 	}
@@ -228,34 +251,37 @@ static void remember_data(struct flow_view *v, int dir, uint32_t end_seq, int64_
 }
 
 /* The delay from a data segment to the ACK that covers exactly it: short at
- * the receiver's NIC, a full round trip at the sender's. */
+ * the receiver's NIC, a full round trip at the sender's. ACKs move forward,
+ * so the search resumes where the last one stopped: O(1) per ACK. */
 static void time_ack(struct flow_view *v, int data_dir, uint32_t ack, int64_t ts_ns)
 {
-	uint32_t n = v->mark_next[data_dir];
+	uint32_t n = v->mark_next[data_dir], k = v->mark_acked[data_dir];
 	int64_t delay, *best = &v->min_ack_delay_ns[data_dir];
 
-	for (uint32_t k = 0; k < FLOW_DATA_MARKS && k < n; k++) {
-		const struct data_mark *mk = &v->marks[data_dir][(n - 1 - k) % FLOW_DATA_MARKS];
+	if (n - k > FLOW_DATA_MARKS)
+		k = n - FLOW_DATA_MARKS;
+	for (; k < n; k++) {
+		const struct data_mark *mk = &v->marks[data_dir][k % FLOW_DATA_MARKS];
 
-		if (mk->end_seq == ack) {
+		if (!seq_lt(mk->end_seq, ack)) {
+			if (mk->end_seq != ack)
+				break;
 			delay = ts_ns - mk->ts_ns;
 			if (delay >= 0 && (*best == 0 || delay < *best))
 				*best = delay == 0 ? 1 : delay;
-			return;
+			k++;
+			break;
 		}
-		if (seq_lt(mk->end_seq, ack))
-			return;
 	}
+	v->mark_acked[data_dir] = k;
 }
 
 static void rate_add(struct rate_meter *r, int64_t ts_ns, uint64_t bytes)
 {
-	int64_t bin = ts_ns / RATE_BIN_NS;
-
-	if (bin != r->bin) {
+	if (ts_ns >= r->bin_end_ns) {
 		if (r->bin_bytes > r->peak_bin_bytes)
 			r->peak_bin_bytes = r->bin_bytes;
-		r->bin = bin;
+		r->bin_end_ns = (ts_ns / RATE_BIN_NS + 1) * RATE_BIN_NS;
 		r->bin_bytes = 0;
 	}
 	r->bin_bytes += bytes;
@@ -291,10 +317,10 @@ static void remember_non_migration(struct flow_table *t, struct flow_slot *slot,
 	t->nslots_used++;
 }
 
-void flow_table__packet(struct flow_table *t, int input, int64_t ts_ns, uint32_t wirelen,
+bool flow_table__packet(struct flow_table *t, int input, int64_t ts_ns, uint32_t wirelen,
 			const struct pkt_meta *m, const uint8_t *payload, uint32_t cap_payload)
 {
-	struct flow_endpoint pkt_ep[2], ep[2];
+	struct flow_endpoint ep[2];
 	struct flow_slot *slot;
 	struct mig_flow *f;
 	struct mig_group *g;
@@ -304,20 +330,42 @@ void flow_table__packet(struct flow_table *t, int input, int64_t ts_ns, uint32_t
 	int src_ep, host;
 	bool found;
 
-	memset(pkt_ep, 0, sizeof(pkt_ep));
-	pkt_ep[0].ip.family = pkt_ep[1].ip.family = (m->flags & PKT_F_IPV6) ? 6 : 4;
-	memcpy(pkt_ep[0].ip.bytes, m->ip_src, pkt_ep[0].ip.family == 4 ? 4 : 16);
-	memcpy(pkt_ep[1].ip.bytes, m->ip_dst, pkt_ep[1].ip.family == 4 ? 4 : 16);
-	pkt_ep[0].port = m->sport;
-	pkt_ep[1].port = m->dport;
-	src_ep = endpoint_cmp(&pkt_ep[0], &pkt_ep[1]) <= 0 ? 0 : 1;
-	ep[src_ep] = pkt_ep[0];
-	ep[!src_ep] = pkt_ep[1];
+	struct flow_cache_entry *ce = NULL;
+	uint64_t addrs = 0;
+	uint32_t ports = (uint32_t)m->sport << 16 | m->dport;
 
-	slot = slot_lookup(t, ep, &found);
-	if (!slot) {
-		set_warning(t, "TCP flow table full; later flows ignored");
-		return;
+	if (!(m->flags & PKT_F_IPV6)) {
+		memcpy(&addrs, m->ip_src, 4);
+		memcpy((uint8_t *)&addrs + 4, m->ip_dst, 4);
+		for (int i = 0; i < 2; i++)
+			if (t->cache[i].slot >= 0 && t->cache[i].addrs == addrs &&
+			    t->cache[i].ports == ports)
+				ce = &t->cache[i];
+	}
+	if (ce) {
+		slot = &t->slots[ce->slot];
+		found = true;
+		src_ep = ce->src_ep;
+	} else {
+		/* ep[0]: the sender. A new flow keeps this order: ep[0] is
+		 * whoever was seen first. */
+		memset(ep, 0, sizeof(ep));
+		ep[0].ip.family = ep[1].ip.family = (m->flags & PKT_F_IPV6) ? 6 : 4;
+		memcpy(ep[0].ip.bytes, m->ip_src, ep[0].ip.family == 4 ? 4 : 16);
+		memcpy(ep[1].ip.bytes, m->ip_dst, ep[1].ip.family == 4 ? 4 : 16);
+		ep[0].port = m->sport;
+		ep[1].port = m->dport;
+		slot = slot_lookup(t, &ep[0], &ep[1], &found, &src_ep);
+		if (!slot) {
+			set_warning(t, "TCP flow table full; later flows ignored");
+			return false;
+		}
+		if (found && slot->flow >= 0 && !(m->flags & PKT_F_IPV6)) {
+			ce = &t->cache[src_ep];
+			*ce = (struct flow_cache_entry){ .addrs = addrs, .ports = ports,
+							 .slot = (int32_t)(slot - t->slots),
+							 .src_ep = src_ep };
+		}
 	}
 	if (found && slot->flow >= 0) {
 		f = &t->flows[slot->flow];
@@ -332,15 +380,16 @@ void flow_table__packet(struct flow_table *t, int input, int64_t ts_ns, uint32_t
 		if (!detect) {
 			if (!found)
 				remember_non_migration(t, slot, ep, m);
-			return;
+			return false;
 		}
 		if (!found && t->nslots_used >= FLOW_TABLE_SLOTS / 2) {
 			set_warning(t, "TCP flow table full; later flows ignored");
-			return;
+			return false;
 		}
-		f = flow_create(t, slot, ep, src_ep, m, detect, ts_ns);
+		/* directions are indexes into the slot's endpoint order */
+		f = flow_create(t, slot, found ? slot->ep : ep, src_ep, m, detect, ts_ns);
 		if (!f)
-			return;
+			return false;
 		if (!found) {
 			slot->used = true;
 			slot->ep[0] = ep[0];
@@ -363,7 +412,7 @@ void flow_table__packet(struct flow_table *t, int input, int64_t ts_ns, uint32_t
 	if (ts_ns < g->first_ns)
 		g->first_ns = ts_ns;
 
-	if (m->tcp_flags & (PKT_TCP_SYN | PKT_TCP_ACK))
+	if (!v->hs_ack_ns && (m->tcp_flags & (PKT_TCP_SYN | PKT_TCP_ACK)))
 		record_handshake(v, f, src_ep, m, ts_ns);
 	if ((m->tcp_flags & PKT_TCP_FIN) && !d->fin_ns)
 		d->fin_ns = ts_ns;
@@ -371,7 +420,7 @@ void flow_table__packet(struct flow_table *t, int input, int64_t ts_ns, uint32_t
 		time_ack(v, !src_ep, m->tcp_ack, ts_ns);
 
 	if (m->l4_payload_len == 0)
-		return;
+		return true;
 	if (!d->first_data_ns)
 		d->first_data_ns = ts_ns;
 	d->last_data_ns = ts_ns;
@@ -383,6 +432,7 @@ void flow_table__packet(struct flow_table *t, int input, int64_t ts_ns, uint32_t
 	if (ts_ns > g->last_data_ns[host])
 		g->last_data_ns[host] = ts_ns;
 	rate_add(&g->rate[input][host], ts_ns, m->l4_payload_len);
+	return true;
 }
 
 int flow_table__nflows(const struct flow_table *t)

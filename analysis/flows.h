@@ -57,6 +57,7 @@ struct flow_view {
 	int64_t min_ack_delay_ns[2]; /* data from d to the ACK covering it, 0 = none */
 	struct data_mark marks[2][FLOW_DATA_MARKS];
 	uint32_t mark_next[2];
+	uint32_t mark_acked[2]; /* marks before this one are covered by ACKs */
 	bool seen;
 };
 
@@ -75,7 +76,7 @@ struct mig_flow {
 };
 
 struct rate_meter {
-	int64_t bin;
+	int64_t bin_end_ns;
 	uint64_t bin_bytes;
 	uint64_t peak_bin_bytes;
 };
@@ -98,8 +99,9 @@ struct flow_table *flow_table__new(const struct portset *ports);
 void flow_table__free(struct flow_table *t);
 
 /* Accounts one classified TCP frame seen by capture `input`. payload points at
- * the captured payload bytes (cap_payload of them, maybe 0). */
-void flow_table__packet(struct flow_table *t, int input, int64_t ts_ns, uint32_t wirelen,
+ * the captured payload bytes (cap_payload of them, maybe 0). Returns true
+ * when the frame belongs to a migration stream. */
+bool flow_table__packet(struct flow_table *t, int input, int64_t ts_ns, uint32_t wirelen,
 			const struct pkt_meta *m, const uint8_t *payload, uint32_t cap_payload);
 
 int flow_table__nflows(const struct flow_table *t);

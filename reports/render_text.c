@@ -57,21 +57,34 @@ static void print_downtime(FILE *out, const struct report_migration *m)
 		m->probe_vantage ? m->probe_vantage : "n/a", ms(m->guest_silence_ns, c, sizeof(c)));
 }
 
+/* Sightings of one announcement at several captures are one line: the
+ * capture that saw it first, then how much later the others did. */
+enum { SAME_ANNOUNCE_NS = 5000000, ANNOUNCE_LINES = 8 };
+
 static void print_announce(FILE *out, const struct report_migration *m)
 {
 	char a[48], t[48];
-	int shown = 0;
+	int k = 0, lines = 0;
 
 	fprintf(out, "  announce     %d RARP, %d GARP, %d NA; first %s after the stream end\n",
 		announce_count(m, ANNOUNCE_RARP), announce_count(m, ANNOUNCE_GARP),
 		announce_count(m, ANNOUNCE_NA), ms(m->first_announce_after_end_ns, a, sizeof(a)));
-	for (int k = 0; k < m->nannounces && shown < 12; k++, shown++) {
-		format_time(m->announces[k].ts_ns, t, sizeof(t));
-		fprintf(out, "               %s %s at %s\n", t + 11,
-			announce_kind_name(m->announces[k].kind), m->announces[k].vantage);
+	while (k < m->nannounces) {
+		const struct report_announce *first = &m->announces[k];
+
+		if (lines++ == ANNOUNCE_LINES) {
+			fprintf(out, "               ... (all of them in --format json)\n");
+			return;
+		}
+		format_time(first->ts_ns, t, sizeof(t));
+		fprintf(out, "               %.15s %-4s at %s", t + 11,
+			announce_kind_name(first->kind), first->vantage);
+		for (k++; k < m->nannounces && m->announces[k].kind == first->kind &&
+			  m->announces[k].ts_ns - first->ts_ns < SAME_ANNOUNCE_NS; k++)
+			fprintf(out, ", %s +%.3f ms", m->announces[k].vantage,
+				(double)(m->announces[k].ts_ns - first->ts_ns) / 1e6);
+		fprintf(out, "\n");
 	}
-	if (m->nannounces > shown)
-		fprintf(out, "               ... %d more\n", m->nannounces - shown);
 }
 
 static void print_loss(FILE *out, const struct report_migration *m)
@@ -87,16 +100,19 @@ static void print_loss(FILE *out, const struct report_migration *m)
 	for (int ph = 0; ph < PHASE_COUNT; ph++)
 		fprintf(out, "%s%s %" PRId64, ph ? ", " : "", phase_name(ph), m->phase_lost[ph].v);
 	fprintf(out, ")\n");
+	fprintf(out, "  rtt p50/p99 ");
 	for (int ph = 0; ph < PHASE_COUNT; ph++)
 		if (m->rtt_p50_ns[ph].set)
-			fprintf(out, "  rtt %-8s p50 %s, p99 %s\n", phase_name(ph),
-				ms(m->rtt_p50_ns[ph], a, sizeof(a)), ms(m->rtt_p99_ns[ph], b, sizeof(b)));
+			fprintf(out, " %s %s/%s", phase_name(ph), ms(m->rtt_p50_ns[ph], a, sizeof(a)),
+				ms(m->rtt_p99_ns[ph], b, sizeof(b)));
+	fprintf(out, "\n");
 }
 
 int render_text(const struct report *r, FILE *out)
 {
-	fprintf(out, "migscope analyze: %d capture(s), guest %s %s %s\n", r->ninputs,
-		r->guest_mac, r->guest_ip4, strcmp(r->guest_ip6, "-") ? r->guest_ip6 : "");
+	fprintf(out, "migscope analyze: %d capture(s), guest %s %s%s%s\n", r->ninputs,
+		r->guest_mac, r->guest_ip4, strcmp(r->guest_ip6, "-") ? " " : "",
+		strcmp(r->guest_ip6, "-") ? r->guest_ip6 : "");
 	for (int i = 0; i < r->ninputs; i++)
 		fprintf(out, "  %-4s %s (%s, host %s, %" PRIu64 " packets)\n", r->inputs[i].vantage,
 			r->inputs[i].path, r->inputs[i].link, r->inputs[i].host,

@@ -1,0 +1,69 @@
+#!/bin/bash
+# make bench: migscope analyze against its peers on one generated capture of a
+# 1 GiB migration stream (snaplen 128), all measured in this run. Prints
+# packets/s, wall time and peak RSS of each, then the ratios. Never a test:
+# absolute timings depend on the machine.
+set -eu
+BUILD=$(realpath "${1:-build}")
+SEGMENTS=${BENCH_SEGMENTS:-741456}   # x 1448 B = 1 GiB of stream payload
+DIR=$BUILD/bench
+CAP=$DIR/stream-$SEGMENTS.pcap
+mkdir -p "$DIR"
+cc -O2 -o "$DIR/pcap_loop" "$(dirname "$0")/pcap_loop.c" -lpcap
+if [ ! -s "$CAP" ]; then
+	echo "generating $CAP ..." >&2
+	"$BUILD/migscope-fixturegen" --bench "$CAP" "$SEGMENTS" >"$DIR/truth.txt"
+fi
+
+# measure NAME CMD...: best wall time of 3 runs (1 for tshark), peak RSS in KiB
+measure() {
+	local name=$1 runs=3 best="" rss=0 t0 t1 t m; shift
+	[[ $name == tshark* ]] && runs=1
+	for _ in $(seq $runs); do
+		t0=$(date +%s%N)
+		/usr/bin/time -q -f "%M" -o "$DIR/time" "$@" >/dev/null 2>&1 || true
+		t1=$(date +%s%N)
+		t=$(( t1 - t0 ))
+		m=$(tail -1 "$DIR/time")
+		if [ -z "$best" ] || [ "$t" -lt "$best" ]; then best=$t; fi
+		[ "$m" -gt "$rss" ] && rss=$m
+	done
+	echo "$name $(awk "BEGIN{printf \"%.4f\", $best / 1e9}") $rss" >>"$DIR/results"
+}
+
+: >"$DIR/results"
+packets=$("$DIR/pcap_loop" "$CAP")
+measure "libpcap-loop" "$DIR/pcap_loop" "$CAP"
+measure "migscope-analyze" "$BUILD/migscope" analyze -f json "$CAP"
+measure "tcpdump-copy" tcpdump -r "$CAP" -w /dev/null
+measure "tshark-conv" tshark -r "$CAP" -q -z conv,tcp
+measure "tshark-retrans" tshark -r "$CAP" -Y tcp.analysis.retransmission -T fields -e frame.number
+measure "tshark-echo" tshark -r "$CAP" -Y "icmp.type==0" -T fields -e frame.time_epoch
+
+# the answers must be right too: a fast wrong number is worthless
+"$BUILD/migscope" analyze -f json "$CAP" >"$DIR/report.json" || [ $? = 1 ]
+want=$(awk '{print $2}' "$DIR/truth.txt")
+got=$(jq .migrations[0].stream.out_bytes "$DIR/report.json")
+[ "$want" = "$got" ] || { echo "bench: analyze out_bytes $got, generator planted $want" >&2; exit 1; }
+
+bytes=$(stat -c %s "$CAP")
+echo
+echo "capture: $packets packets, $((bytes / 1048576)) MiB, stream payload $((SEGMENTS * 1448 / 1048576)) MiB (out_bytes verified)"
+awk -v n="$packets" '
+	{ t[$1] = $2; r[$1] = $3; order[NR] = $1 }
+	END {
+		printf "%-18s %9s %12s %10s\n", "", "wall s", "packets/s", "peak RSS"
+		for (i = 1; i <= NR; i++) {
+			k = order[i]
+			printf "%-18s %9.3f %11.2fM %7.1f MiB\n", k, t[k], n / t[k] / 1e6, r[k] / 1024
+		}
+		a = t["migscope-analyze"]
+		ts = t["tshark-conv"] + t["tshark-retrans"] + t["tshark-echo"]
+		rmax = r["tshark-conv"]; if (r["tshark-retrans"] > rmax) rmax = r["tshark-retrans"]
+		if (r["tshark-echo"] > rmax) rmax = r["tshark-echo"]
+		print ""
+		printf "analyze / libpcap loop speed   %6.2f  (target >= 0.70)\n", t["libpcap-loop"] / a
+		printf "analyze / tcpdump copy speed   %6.2f  (target > 1)\n", t["tcpdump-copy"] / a
+		printf "tshark passes / analyze time   %6.1fx (target >= 100x)\n", ts / a
+		printf "analyze peak RSS               %6.1f MiB (target < 64), tshark %.1f MiB\n", r["migscope-analyze"] / 1024, rmax / 1024
+	}' "$DIR/results"
