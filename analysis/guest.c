@@ -201,12 +201,27 @@ static void add_announce(struct guest_set *s, struct guest_mac *g, int input, in
 		g->nas++;
 }
 
+/* An announcement that also tells the guest's address (GARP, NA). */
+static void announce_for(struct guest_set *s, const uint8_t mac_bytes[6], int family,
+			 const uint8_t *addr, int input, int64_t ts_ns, enum announce_kind kind)
+{
+	struct ip_addr ip;
+	int mac = mac_add(s, mac_bytes);
+
+	if (mac < 0)
+		return;
+	memset(&ip, 0, sizeof(ip));
+	ip.family = (uint8_t)family;
+	memcpy(ip.bytes, addr, family == 4 ? 4 : 16);
+	learn_ip(&s->macs[mac], &ip);
+	add_announce(s, &s->macs[mac], input, ts_ns, kind);
+}
+
 /* A RARP from QEMU names the guest in its sender hardware address (RFC 903);
  * a gratuitous ARP announces sender == target protocol address (RFC 5227);
  * an unsolicited NA has the S flag clear (RFC 4861 7.2.6). */
 static void on_announce(struct guest_set *s, int input, int64_t ts_ns, const struct pkt_meta *m)
 {
-	struct ip_addr ip;
 	int mac;
 
 	if (m->kind == PKT_KIND_RARP) {
@@ -218,33 +233,14 @@ static void on_announce(struct guest_set *s, int input, int64_t ts_ns, const str
 	if (m->kind == PKT_KIND_ARP) {
 		if (memcmp(m->arp_spa, m->arp_tpa, 4) != 0 || !memcmp(m->arp_spa, "\0\0\0\0", 4))
 			return;
-		mac = mac_add(s, m->arp_sha);
-		if (mac < 0)
-			return;
-		memset(&ip, 0, sizeof(ip));
-		ip.family = 4;
-		memcpy(ip.bytes, m->arp_spa, 4);
-		learn_ip(&s->macs[mac], &ip);
-		add_announce(s, &s->macs[mac], input, ts_ns, ANNOUNCE_GARP);
+		announce_for(s, m->arp_sha, 4, m->arp_spa, input, ts_ns, ANNOUNCE_GARP);
 		return;
 	}
 	if (m->kind == PKT_KIND_NEIGH_ADVERT && !(m->nd_flags & PKT_ND_SOLICITED) &&
-	    !(m->flags & PKT_F_NO_ETH)) {
-		mac = mac_add(s, m->eth_src);
-		if (mac < 0)
-			return;
-		memset(&ip, 0, sizeof(ip));
-		ip.family = 6;
-		memcpy(ip.bytes, m->nd_target, 16);
-		learn_ip(&s->macs[mac], &ip);
-		add_announce(s, &s->macs[mac], input, ts_ns, ANNOUNCE_NA);
-	}
+	    !(m->flags & PKT_F_NO_ETH))
+		announce_for(s, m->eth_src, 6, m->nd_target, input, ts_ns, ANNOUNCE_NA);
 }
 
-/* Per capture and migration: the last guest frame up to the migration's last
- * data so far, and the first after it. More data moves the reference on, and
- * an "after" it overtakes becomes a "before"; after the real last data both
- * stay. Frames arrive in time order, so this needs no history. */
 static void on_guest_frame(struct guest_mac *g, int input, int64_t ts_ns,
 			   const int64_t *switch_ns, int ngroups)
 {

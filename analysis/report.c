@@ -5,14 +5,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+void text_list_add(char (*lines)[REPORT_TEXT_LEN], int *n, int max, const char *fmt, va_list ap)
+{
+	if (*n == max)
+		return;
+	vsnprintf(lines[(*n)++], REPORT_TEXT_LEN, fmt, ap);
+}
+
 void report_warn(struct report *r, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (r->nwarnings == REPORT_MAX_WARNINGS)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(r->warnings[r->nwarnings++], REPORT_TEXT_LEN, fmt, ap);
+	text_list_add(r->warnings, &r->nwarnings, REPORT_MAX_WARNINGS, fmt, ap);
 	va_end(ap);
 }
 

@@ -9,6 +9,7 @@
 #ifndef MIGSCOPE_REPORT_H
 #define MIGSCOPE_REPORT_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -95,6 +96,10 @@ struct report {
 };
 
 void report_warn(struct report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends a formatted line to a fixed list of REPORT_TEXT_LEN lines; a full
+ * list keeps its first lines. */
+void text_list_add(char (*lines)[REPORT_TEXT_LEN], int *n, int max, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
 void report_free(struct report *r);
 const char *phase_name(enum phase p);
 /* 1 when any migration ends unreachable: the CLI's "findings" exit code */

@@ -479,10 +479,8 @@ static void add_evidence(struct report_migration *rm, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (rm->nevidence == REPORT_MAX_EVIDENCE)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(rm->evidence[rm->nevidence++], REPORT_TEXT_LEN, fmt, ap);
+	text_list_add(rm->evidence, &rm->nevidence, REPORT_MAX_EVIDENCE, fmt, ap);
 	va_end(ap);
 }
 
