@@ -5,16 +5,32 @@
 #include <stdio.h>
 #include <string.h>
 
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Exactly xx:xx:xx:xx:xx:xx (sscanf's %x would take signs and spaces);
+ * mac is written only on success. */
 int mac_parse(const char *s, uint8_t mac[6])
 {
-	unsigned int b[6];
-	char tail;
+	uint8_t out[6];
 
-	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
-		   &tail) != 6)
-		return -EINVAL;
-	for (int i = 0; i < 6; i++)
-		mac[i] = (uint8_t)b[i];
+	for (int i = 0; i < 6; i++) {
+		const char *p = s + i * 3;
+		int hi = hex_digit(p[0]), lo = hi < 0 ? -1 : hex_digit(p[1]);
+
+		if (lo < 0 || p[2] != (i == 5 ? '\0' : ':'))
+			return -EINVAL;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	memcpy(mac, out, 6);
 	return 0;
 }
 

@@ -102,6 +102,7 @@ int analyze(const struct analyze_config *cfg, struct report *out, char *err, siz
 	struct flow_table *ft = NULL;
 	struct guest_set *gs = NULL;
 	const char *stopped;
+	uint64_t total = 0;
 	int rc, i;
 
 	memset(out, 0, sizeof(*out));
@@ -125,6 +126,8 @@ int analyze(const struct analyze_config *cfg, struct report *out, char *err, siz
 	while ((i = pick_earliest(cur, cfg->ninputs)) >= 0) {
 		const struct capture_packet *pkt = &cur[i].next;
 
+		if (cfg->progress && !(++total % ANALYZE_PROGRESS_EVERY))
+			cfg->progress(total, cfg->progress_arg);
 		if (!in[i].packets)
 			in[i].first_ns = pkt->ts_ns;
 		in[i].last_ns = pkt->ts_ns;

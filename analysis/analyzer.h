@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "analysis/addr.h"
 #include "analysis/limits.h"
@@ -27,7 +28,12 @@ struct analyze_config {
 	bool guest_mac_set;
 	uint8_t guest_mac[6];
 	struct ip_addr guest_ip;        /* family 0: detect */
+	/* called every ANALYZE_PROGRESS_EVERY packets when set */
+	void (*progress)(uint64_t packets, void *arg);
+	void *progress_arg;
 };
+
+#define ANALYZE_PROGRESS_EVERY (1u << 20)
 
 int analyze(const struct analyze_config *cfg, struct report *out, char *err, size_t errlen);
 

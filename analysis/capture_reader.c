@@ -12,6 +12,7 @@ enum { READ_BUFFER = 1 << 20 };
 
 struct capture_reader {
 	pcap_t *pcap;
+	char *buffer; /* stdio's buffer for the file, freed after pcap_close */
 	int linktype;
 	uint64_t packets;
 	char stopped[PCAP_ERRBUF_SIZE + 64];
@@ -30,7 +31,7 @@ static int gz_cookie_close(void *cookie)
 	return gzclose((gzFile)cookie) == Z_OK ? 0 : EOF;
 }
 
-static FILE *open_maybe_gzip(const char *path, char *err, size_t errlen)
+static FILE *open_maybe_gzip(const char *path, char *buffer, char *err, size_t errlen)
 {
 	static const cookie_io_functions_t gz_io = {
 		.read = gz_cookie_read, .close = gz_cookie_close,
@@ -44,6 +45,7 @@ static FILE *open_maybe_gzip(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
+	setvbuf(fp, buffer, _IOFBF, READ_BUFFER); /* before any I/O (C11 7.21.5.6) */
 	got = fread(magic, 1, sizeof(magic), fp);
 	if (got == 0) {
 		snprintf(err, errlen, "%s: empty file", path);
@@ -67,7 +69,9 @@ static FILE *open_maybe_gzip(const char *path, char *err, size_t errlen)
 	if (!fp) {
 		gzclose(gz);
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
 	}
+	setvbuf(fp, buffer, _IOFBF, READ_BUFFER);
 	return fp;
 }
 
@@ -82,10 +86,15 @@ struct capture_reader *capture_reader__open(const char *path, char *err, size_t 
 		snprintf(err, errlen, "%s: out of memory", path);
 		return NULL;
 	}
-	fp = open_maybe_gzip(path, err, errlen);
+	r->buffer = malloc(READ_BUFFER);
+	if (!r->buffer) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		errno = ENOMEM;
+		goto cleanup;
+	}
+	fp = open_maybe_gzip(path, r->buffer, err, errlen);
 	if (!fp)
 		goto cleanup;
-	setvbuf(fp, NULL, _IOFBF, READ_BUFFER);
 	r->pcap = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO,
 							   pcap_err);
 	if (!r->pcap) {
@@ -99,6 +108,7 @@ struct capture_reader *capture_reader__open(const char *path, char *err, size_t 
 	r->linktype = pcap_datalink(r->pcap);
 	return r;
 cleanup:
+	free(r->buffer);
 	free(r);
 	return NULL;
 }
@@ -150,5 +160,6 @@ void capture_reader__close(struct capture_reader *r)
 		return;
 	if (r->pcap)
 		pcap_close(r->pcap);
+	free(r->buffer);
 	free(r);
 }

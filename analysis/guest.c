@@ -4,7 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { MAC_INDEX_SLOTS = 256 }; /* > 2x MAX_MACS, power of two */
+enum {
+	MAC_INDEX_SLOTS = 256,        /* > 2x MAX_MACS, power of two */
+	PROBE_INDEX_SLOTS = 2 * PROBE_MATCH_WINDOW, /* power of two */
+	PROBE_INDEX_PROBE = 8,        /* slots tried per lookup */
+};
 
 struct guest_set {
 	bool fixed;                 /* --guest given: follow only that MAC */
@@ -15,6 +19,7 @@ struct guest_set {
 	int ntargets;
 	struct probe *probes;       /* MAX_PROBES, request order */
 	uint32_t nprobes;
+	uint32_t probe_index[PROBE_INDEX_SLOTS]; /* (target, id, seq) -> probes[] + 1 */
 	char warning[160];
 };
 
@@ -128,17 +133,48 @@ static int target_find(struct guest_set *s, const struct ip_addr *ip, bool creat
 	return s->ntargets++;
 }
 
+static uint32_t probe_hash(int target, uint16_t id, uint16_t seq)
+{
+	uint32_t h = ((uint32_t)id << 16 | seq) * 0x9e3779b1u ^ (uint32_t)target * 0x85ebca6bu;
+
+	return (h ^ h >> 15) & (PROBE_INDEX_SLOTS - 1);
+}
+
+/* The recent probe with this identity, through a small hash index: probes
+ * older than PROBE_MATCH_WINDOW no longer match (ping's 16-bit sequence
+ * wraps), and their slots are reused. */
 static struct probe *probe_find(struct guest_set *s, int target, uint16_t id, uint16_t seq)
 {
-	uint32_t lo = s->nprobes > PROBE_MATCH_WINDOW ? s->nprobes - PROBE_MATCH_WINDOW : 0;
+	uint32_t i = probe_hash(target, id, seq), oldest = s->nprobes > PROBE_MATCH_WINDOW
+								   ? s->nprobes - PROBE_MATCH_WINDOW : 0;
 
-	for (uint32_t i = s->nprobes; i-- > lo;) {
-		struct probe *p = &s->probes[i];
+	for (int n = 0; n < PROBE_INDEX_PROBE; n++, i = (i + 1) & (PROBE_INDEX_SLOTS - 1)) {
+		uint32_t k = s->probe_index[i];
+		struct probe *p;
 
-		if (p->target == target && p->id == id && p->seq == seq)
+		if (!k)
+			return NULL;
+		p = &s->probes[k - 1];
+		if (k - 1 >= oldest && p->target == target && p->id == id && p->seq == seq)
 			return p;
 	}
 	return NULL;
+}
+
+static void probe_index_add(struct guest_set *s, uint32_t idx)
+{
+	const struct probe *p = &s->probes[idx];
+	uint32_t i = probe_hash(p->target, p->id, p->seq), victim = i;
+
+	for (int n = 0; n < PROBE_INDEX_PROBE; n++, i = (i + 1) & (PROBE_INDEX_SLOTS - 1)) {
+		if (!s->probe_index[i]) {
+			victim = i;
+			break;
+		}
+		if (s->probe_index[i] < s->probe_index[victim])
+			victim = i;
+	}
+	s->probe_index[victim] = idx + 1;
 }
 
 static void on_echo(struct guest_set *s, int input, int64_t ts_ns, const struct pkt_meta *m)
@@ -162,10 +198,11 @@ static void on_echo(struct guest_set *s, int input, int64_t ts_ns, const struct 
 			set_warning(s, "probe table full; later probes ignored");
 			return;
 		}
-		p = &s->probes[s->nprobes++];
+		p = &s->probes[s->nprobes];
 		p->target = (uint8_t)t;
 		p->id = m->echo_id;
 		p->seq = m->echo_seq;
+		probe_index_add(s, s->nprobes++);
 	}
 	if (request) {
 		if (!p->req_ns[input]) {
@@ -241,6 +278,11 @@ static void on_announce(struct guest_set *s, int input, int64_t ts_ns, const str
 		announce_for(s, m->eth_src, 6, m->nd_target, input, ts_ns, ANNOUNCE_NA);
 }
 
+/* Per capture and migration: the last guest frame up to the migration's last
+ * data so far (S), and the first after it. Frames and data come in time
+ * order, so each frame is at or after the S of its moment; only when the
+ * previous frame is at or before S can this frame be the first after it.
+ * Data after the last frame is settled in guest_silence_at(). */
 static void on_guest_frame(struct guest_mac *g, int input, int64_t ts_ns,
 			   const int64_t *switch_ns, int ngroups)
 {
@@ -252,19 +294,29 @@ static void on_guest_frame(struct guest_mac *g, int input, int64_t ts_ns,
 	for (int i = 0; i < ngroups; i++) {
 		struct silence *s = &g->silence[input][i];
 
-		if (!switch_ns[i])
+		if (!switch_ns[i] || (prev && prev > switch_ns[i]))
 			continue;
-		if (!s->before_ns && prev && prev <= switch_ns[i])
+		if (prev)
 			s->before_ns = prev;
-		if (s->after_ns && s->after_ns <= switch_ns[i]) {
-			s->before_ns = s->after_ns;
-			s->after_ns = 0;
-		}
-		if (ts_ns <= switch_ns[i])
+		if (ts_ns <= switch_ns[i]) {
 			s->before_ns = ts_ns;
-		else if (!s->after_ns)
+			s->after_ns = 0;
+		} else {
 			s->after_ns = ts_ns;
+		}
 	}
+}
+
+struct silence guest_silence_at(const struct guest_mac *g, int input, int group,
+				int64_t last_data_ns)
+{
+	struct silence s = g->silence[input][group];
+
+	if (g->last_frame_ns[input] && g->last_frame_ns[input] <= last_data_ns) {
+		s.before_ns = g->last_frame_ns[input];
+		s.after_ns = 0;
+	}
+	return s;
 }
 
 void guest_set__frame(struct guest_set *s, int input, int64_t ts_ns, const struct pkt_meta *m,

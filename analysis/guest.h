@@ -81,6 +81,10 @@ struct guest_choice {
 void guest_set__choose(const struct guest_set *s, const struct ip_addr *fixed_ip,
 		       struct guest_choice *out);
 
+/* The silence of migration `group` at capture `input`, given the
+ * migration's final last-data time. */
+struct silence guest_silence_at(const struct guest_mac *g, int input, int group,
+				int64_t last_data_ns);
 const struct guest_mac *guest_set__mac(const struct guest_set *s, int i);
 const struct echo_target *guest_set__target(const struct guest_set *s, int i);
 const struct probe *guest_set__probes(const struct guest_set *s, uint32_t *n);

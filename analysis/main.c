@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "analysis/analyzer.h"
 #include "reports/render.h"
@@ -79,6 +80,12 @@ static int add_input(const char *arg, struct analyze_config *cfg)
 	return 0;
 }
 
+static void show_progress(uint64_t packets, void *arg)
+{
+	(void)arg;
+	fprintf(stderr, "\rmigscope: %llu Mpackets read", (unsigned long long)(packets >> 20));
+}
+
 static int render(const struct report *r, const char *format, FILE *out)
 {
 	if (!strcmp(format, "json"))
@@ -149,7 +156,11 @@ static int cmd_analyze(int argc, char **argv)
 		fprintf(stderr, "migscope analyze: no capture given (try 'migscope analyze --help')\n");
 		return EXIT_USAGE;
 	}
+	if (isatty(STDERR_FILENO))
+		cfg.progress = show_progress;
 	rc = analyze(&cfg, &report, err, sizeof(err));
+	if (cfg.progress)
+		fprintf(stderr, "\r\033[K");
 	if (rc) {
 		fprintf(stderr, "migscope: %s\n", err);
 		report_free(&report);

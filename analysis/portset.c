@@ -32,6 +32,8 @@ int portset_parse(struct portset *set, const char *spec)
 			return -EINVAL;
 		for (unsigned long port = lo; port <= hi; port++)
 			set->bits[port >> 6] |= 1ull << (port & 63);
+		if (*end == ',' && !end[1])
+			return -EINVAL; /* a trailing empty element */
 		p = *end ? end + 1 : end;
 	}
 	return 0;

@@ -418,13 +418,8 @@ static void fill_silence(const struct build_ctx *c, const struct mig_work *w,
 	int64_t before = 0, after = 0, last_data = grp->last_data_ns[w->src_host];
 
 	for (int i = 0; i < c->cfg->ninputs; i++) {
-		struct silence s = g->silence[i][w->group];
+		struct silence s = guest_silence_at(g, i, w->group, last_data);
 
-		/* an "after" no later frame overtook is still before the last data */
-		if (s.after_ns && s.after_ns <= last_data) {
-			s.before_ns = s.after_ns;
-			s.after_ns = 0;
-		}
 		if (s.before_ns && (i == rm->src_input || (rm->src_input < 0 && s.before_ns > before)))
 			before = s.before_ns;
 		if (s.after_ns &&

@@ -15,7 +15,8 @@ int64_t stats_percentile(int64_t *v, size_t n, double p)
 	size_t rank;
 
 	qsort(v, n, sizeof(*v), cmp_i64);
-	rank = (size_t)ceil(p / 100.0 * (double)n);
+	/* p * n first: 7 / 100.0 * 100 is 7.000000000000001 */
+	rank = (size_t)ceil(p * (double)n / 100.0);
 	if (rank < 1)
 		rank = 1;
 	if (rank > n)

@@ -7,7 +7,7 @@
 
 /* 1234567 ns -> "1234.567" (microseconds, exact) */
 void format_us(int64_t ns, char *out, size_t len);
-/* 1234567 ns -> "1.235 ms" style for people: ms with three decimals */
+/* 1234567 ns -> "1.235" (milliseconds for people, rounded to the microsecond) */
 void format_ms(int64_t ns, char *out, size_t len);
 /* epoch ns -> "2026-11-22 21:00:01.123456789" UTC */
 void format_time(int64_t ns, char *out, size_t len);
