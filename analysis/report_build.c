@@ -309,46 +309,63 @@ static int cmp_i64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static int fill_probes(struct build_ctx *c, const struct mig_work *w, struct report_migration *rm)
+/* One probe as the prober saw it: request and reply times (0 = none), and
+ * a round trip measured at one capture. */
+struct probe_view {
+	int64_t req_ns, rep_ns, rtt_ns;
+};
+
+static int cmp_view_req(const void *a, const void *b)
 {
-	uint32_t n, mask = probe_vantages(c), nreq = 0, nrep = 0, nrtt[PHASE_COUNT] = { 0 };
+	return cmp_i64(&((const struct probe_view *)a)->req_ns, &((const struct probe_view *)b)->req_ns);
+}
+
+/* The guest's probes sent in this migration's window, at the probe
+ * vantages. Returns how many, or -ENOMEM; *out is the caller's to free. */
+static int64_t collect_probes(const struct build_ctx *c, const struct mig_work *w,
+			      uint32_t mask, struct probe_view **out)
+{
+	uint32_t n, count = 0;
 	const struct probe *p = guest_set__probes(c->gs, &n);
-	int64_t *req = NULL, *rep = NULL, *rtt[PHASE_COUNT] = { 0 }, sw, before = 0, after = 0;
-	int64_t sent[PHASE_COUNT] = { 0 }, lost[PHASE_COUNT] = { 0 };
-	bool requests_after = false;
-	int rc = -ENOMEM;
+	struct probe_view *v = calloc(n + 1, sizeof(*v));
 
-	rm->probe_vantage = NULL;
-	if (c->guest.target < 0 || !rm->end_ns.set)
-		return 0;
-	for (int i = 0; i < MAX_INPUTS; i++)
-		if (mask >> i & 1) {
-			rm->probe_vantage = c->is_ctl[i] ? "ctl" : "nic";
-			break;
-		}
-	req = malloc((n + 1) * sizeof(*req));
-	rep = malloc((n + 1) * sizeof(*rep));
-	for (int ph = 0; ph < PHASE_COUNT; ph++)
-		rtt[ph] = malloc((n + 1) * sizeof(int64_t));
-	if (!req || !rep || !rtt[0] || !rtt[1] || !rtt[2] || !rtt[3])
-		goto cleanup;
-	sw = rm->end_ns.v;
+	*out = v;
+	if (!v)
+		return -ENOMEM;
 	for (uint32_t k = 0; k < n; k++) {
-		int64_t q, a;
+		int64_t q = first_in(p[k].req_ns, mask);
 
-		if (p[k].target != c->guest.target)
+		if (p[k].target != c->guest.target || !q || q < w->window_lo || q >= w->window_hi)
 			continue;
-		q = first_in(p[k].req_ns, mask);
-		a = first_in(p[k].rep_ns, mask);
-		if (!q || q < w->window_lo || q >= w->window_hi)
-			continue;
-		req[nreq++] = q;
-		if (a)
-			rep[nrep++] = a;
-		if (q > sw)
-			requests_after = true;
+		v[count].req_ns = q;
+		v[count].rep_ns = first_in(p[k].rep_ns, mask);
+		for (int i = 0; i < MAX_INPUTS; i++)
+			if ((mask >> i & 1) && p[k].req_ns[i] && p[k].rep_ns[i]) {
+				v[count].rtt_ns = p[k].rep_ns[i] - p[k].req_ns[i];
+				break;
+			}
+		count++;
 	}
-	qsort(req, nreq, sizeof(*req), cmp_i64);
+	/* probes are stored by first sighting anywhere, not at the prober */
+	qsort(v, count, sizeof(*v), cmp_view_req);
+	return count;
+}
+
+/* The blackout: the last reply at or before the stream's end to the first
+ * after it; and whether the guest answered again at all. */
+static int find_gap(const struct probe_view *v, uint32_t n, struct report_migration *rm)
+{
+	int64_t sw = rm->end_ns.v, before = 0, after = 0, *rep = malloc((n + 1) * sizeof(*rep));
+	uint32_t nrep = 0;
+	bool requests_after = false;
+
+	if (!rep)
+		return -ENOMEM;
+	for (uint32_t k = 0; k < n; k++) {
+		if (v[k].rep_ns)
+			rep[nrep++] = v[k].rep_ns;
+		requests_after |= v[k].req_ns > sw;
+	}
 	qsort(rep, nrep, sizeof(*rep), cmp_i64);
 	for (uint32_t k = 0; k < nrep; k++) {
 		if (rep[k] <= sw)
@@ -356,6 +373,7 @@ static int fill_probes(struct build_ctx *c, const struct mig_work *w, struct rep
 		else if (!after)
 			after = rep[k];
 	}
+	free(rep);
 	if (before)
 		rm->gap_start_ns = opt_some(before);
 	if (after)
@@ -366,45 +384,67 @@ static int fill_probes(struct build_ctx *c, const struct mig_work *w, struct rep
 		rm->reachable_after = opt_some(1);
 	else if (requests_after)
 		rm->reachable_after = opt_some(0);
-	if (nreq >= 2) {
-		for (uint32_t k = 0; k + 1 < nreq; k++)
-			req[k] = req[k + 1] - req[k];
-		rm->probe_interval_ns = opt_some(stats_percentile(req, nreq - 1, 50));
-	}
-	/* phases and round trips need the gap, so a second pass */
-	for (uint32_t k = 0; k < n; k++) {
-		int64_t q = first_in(p[k].req_ns, mask);
-		enum phase ph;
-
-		if (p[k].target != c->guest.target || !q || q < w->window_lo || q >= w->window_hi)
-			continue;
-		ph = phase_of(q, rm);
-		sent[ph]++;
-		if (!first_in(p[k].rep_ns, mask))
-			lost[ph]++;
-		for (int i = 0; i < MAX_INPUTS; i++)
-			if ((mask >> i & 1) && p[k].req_ns[i] && p[k].rep_ns[i]) {
-				rtt[ph][nrtt[ph]++] = p[k].rep_ns[i] - p[k].req_ns[i];
-				break;
-			}
-	}
-	rm->probes_sent = opt_some(nreq);
+	rm->probes_sent = opt_some(n);
 	rm->probes_answered = opt_some(nrep);
-	rm->lost_probes = opt_some((int64_t)nreq - nrep);
+	rm->lost_probes = opt_some((int64_t)n - nrep);
+	return 0;
+}
+
+/* The probe interval (median spacing of requests), and loss and round trips
+ * by phase. */
+static int tally_phases(const struct probe_view *v, uint32_t n, struct report_migration *rm)
+{
+	int64_t *scratch = malloc((n + 1) * sizeof(*scratch));
+	uint32_t m;
+
+	if (!scratch)
+		return -ENOMEM;
+	for (m = 0; m + 1 < n; m++)
+		scratch[m] = v[m + 1].req_ns - v[m].req_ns;
+	if (m)
+		rm->probe_interval_ns = opt_some(stats_percentile(scratch, m, 50));
 	for (int ph = 0; ph < PHASE_COUNT; ph++) {
-		rm->phase_sent[ph] = opt_some(sent[ph]);
-		rm->phase_lost[ph] = opt_some(lost[ph]);
-		if (!nrtt[ph])
+		int64_t sent = 0, lost = 0;
+
+		m = 0;
+		for (uint32_t k = 0; k < n; k++) {
+			if (phase_of(v[k].req_ns, rm) != (enum phase)ph)
+				continue;
+			sent++;
+			lost += !v[k].rep_ns;
+			if (v[k].rtt_ns)
+				scratch[m++] = v[k].rtt_ns;
+		}
+		rm->phase_sent[ph] = opt_some(sent);
+		rm->phase_lost[ph] = opt_some(lost);
+		if (!m)
 			continue;
-		rm->rtt_p50_ns[ph] = opt_some(stats_percentile(rtt[ph], nrtt[ph], 50));
-		rm->rtt_p99_ns[ph] = opt_some(stats_percentile(rtt[ph], nrtt[ph], 99));
+		rm->rtt_p50_ns[ph] = opt_some(stats_percentile(scratch, m, 50));
+		rm->rtt_p99_ns[ph] = opt_some(stats_percentile(scratch, m, 99));
 	}
-	rc = 0;
-cleanup:
-	for (int ph = 0; ph < PHASE_COUNT; ph++)
-		free(rtt[ph]);
-	free(rep);
-	free(req);
+	free(scratch);
+	return 0;
+}
+
+static int fill_probes(struct build_ctx *c, const struct mig_work *w, struct report_migration *rm)
+{
+	uint32_t mask = probe_vantages(c);
+	struct probe_view *v;
+	int64_t n;
+	int rc;
+
+	if (c->guest.target < 0 || !rm->end_ns.set)
+		return 0;
+	for (int i = 0; i < MAX_INPUTS; i++)
+		if (mask >> i & 1) {
+			rm->probe_vantage = c->is_ctl[i] ? "ctl" : "nic";
+			break;
+		}
+	n = collect_probes(c, w, mask, &v);
+	rc = n < 0 ? (int)n : find_gap(v, (uint32_t)n, rm);
+	if (!rc)
+		rc = tally_phases(v, (uint32_t)n, rm);
+	free(v);
 	return rc;
 }
 
@@ -530,7 +570,7 @@ static void fill_verdict(const struct build_ctx *c, const struct mig_work *w,
 		if (rm->announces[k].ts_ns < rm->end_ns.v)
 			continue;
 		announces_after++;
-		rarp_dst += rm->announces[k].kind == 0 && !strcmp(rm->announces[k].vantage, "dst");
+		rarp_dst += rm->announces[k].kind == ANNOUNCE_RARP && !strcmp(rm->announces[k].vantage, "dst");
 	}
 	add_evidence(rm, "%u announcement sightings after the switchover, %u RARP at the "
 		     "destination NIC", announces_after, rarp_dst);
