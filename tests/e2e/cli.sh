@@ -112,3 +112,17 @@ run "migration port not listed: found by its QEVM magic" 0 analyze -f json --por
 expect_eq "found by magic" '"qevm,multifd"' "$(jq .migrations[0].stream.detected_by "$T/out")"
 run "absent capture gives null, not 0" 0 analyze -f json "src=$FIX/baseline-cn1.pcap"
 expect_eq "in_bytes null without the destination capture" null "$(jq .migrations[0].stream.in_bytes "$T/out")"
+
+# pcapng (as Wireshark and tcpdump -w on newer systems write) reads the same
+if command -v editcap >/dev/null; then
+	for h in cn1 cn2 ctl; do
+		editcap -F pcapng "$FIX/baseline-$h.pcap" "$T/baseline-$h.pcapng"
+	done
+	run "pcapng input" 0 analyze -f json "src=$T/baseline-cn1.pcapng" "dst=$T/baseline-cn2.pcapng" \
+		"ctl=$T/baseline-ctl.pcapng"
+	jq -S '[.migrations[] | del(.vantage)]' "$T/out" >"$T/ng.json"
+	"$BUILD/migscope" analyze -f json $B | jq -S '[.migrations[] | del(.vantage)]' >"$T/classic.json"
+	check "pcapng: same migrations as pcap" cmp -s "$T/ng.json" "$T/classic.json"
+else
+	not_ok "editcap installed (tshark's wireshark-common)"
+fi
