@@ -276,17 +276,23 @@ static void time_ack(struct flow_view *v, int data_dir, uint32_t ack, int64_t ts
 	v->mark_acked[data_dir] = k;
 }
 
+/* Bins start at the meter's first byte, so a stream shorter than a few bins is
+ * not split across clock-aligned edges (which made the peak read below the
+ * average). Only closed bins, a full RATE_BIN_NS long, can be the peak: the
+ * open last one covers an unknown share of its width. */
 static void rate_add(struct rate_meter *r, int64_t ts_ns, uint64_t bytes)
 {
-	if (ts_ns >= r->bin_end_ns) {
+	if (bytes == 0)
+		return; /* a bare ACK or SYN must not anchor or close a bin */
+	if (r->bin_end_ns == 0) {
+		r->bin_end_ns = ts_ns + RATE_BIN_NS;
+	} else if (ts_ns >= r->bin_end_ns) {
 		if (r->bin_bytes > r->peak_bin_bytes)
 			r->peak_bin_bytes = r->bin_bytes;
-		r->bin_end_ns = (ts_ns / RATE_BIN_NS + 1) * RATE_BIN_NS;
+		r->bin_end_ns += ((ts_ns - r->bin_end_ns) / RATE_BIN_NS + 1) * RATE_BIN_NS;
 		r->bin_bytes = 0;
 	}
 	r->bin_bytes += bytes;
-	if (r->bin_bytes > r->peak_bin_bytes)
-		r->peak_bin_bytes = r->bin_bytes;
 }
 
 static void record_handshake(struct flow_view *v, const struct mig_flow *f, int src_ep,

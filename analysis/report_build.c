@@ -226,6 +226,7 @@ static void fill_stream(struct build_ctx *c, const struct mig_work *w, struct re
 {
 	const struct mig_group *g = flow_table__group(c->ft, w->group);
 	int ref, sender;
+	int64_t peak;
 
 	ip_format(&g->host[w->src_host], rm->source, sizeof(rm->source));
 	ip_format(&g->host[!w->src_host], rm->destination, sizeof(rm->destination));
@@ -252,8 +253,11 @@ static void fill_stream(struct build_ctx *c, const struct mig_work *w, struct re
 	if (rm->migration_time_ns.set && rm->migration_time_ns.v > 0)
 		rm->avg_bps = opt_some((int64_t)((double)w->view[ref].payload_bytes * 8e9 /
 						 (double)rm->migration_time_ns.v));
-	rm->peak_bps = opt_some((int64_t)(g->rate[ref][w->src_host].peak_bin_bytes * 8 *
-					  (1000000000LL / RATE_BIN_NS)));
+	/* A stream shorter than one full bin has no better peak than its average. */
+	peak = (int64_t)(g->rate[ref][w->src_host].peak_bin_bytes * 8 * (1000000000LL / RATE_BIN_NS));
+	if (rm->avg_bps.set && rm->avg_bps.v > peak)
+		peak = rm->avg_bps.v;
+	rm->peak_bps = opt_some(peak);
 }
 
 /* The probe times at the prober's vantage: the controller's capture when it

@@ -716,11 +716,12 @@ static void test_rate_peak(void **state)
 		int64_t at;
 		uint32_t len;
 	} sends[] = {
+		/* bins start at the first byte: [50, 150) ms is bin 0 */
 		{ 50 * MS, 1000 }, { 90 * MS, 500 },   /* bin 0: 1500 */
 		{ 150 * MS, 2000 },                     /* bin 1: 2000 */
 		{ 350 * MS, 100 },                      /* bin 3: 100 */
-		{ 420 * MS, 1200 }, { 499 * MS, 1000 }, /* bin 4: 2200 */
-		{ 500 * MS, 700 },                      /* bin 5: 700 */
+		{ 420 * MS, 1200 }, { 449 * MS, 900 },  /* bin 3: 2200 */
+		{ 450 * MS, 5000 },                     /* bin 4, open: 5000 */
 	};
 
 	handshake(t, 0, T0, &A, &B);
@@ -731,9 +732,10 @@ static void test_rate_peak(void **state)
 		if (i == 3)
 			assert_int_equal(r->peak_bin_bytes, 2000);
 	}
+	/* the open bin is not a full bin: it cannot be the peak yet */
 	assert_int_equal(r->peak_bin_bytes, 2200);
-	assert_int_equal(r->bin_bytes, 700);
-	assert_int_equal(r->bin_end_ns, T0 + 600 * MS);
+	assert_int_equal(r->bin_bytes, 5000);
+	assert_int_equal(r->bin_end_ns, T0 + 550 * MS);
 	assert_int_equal(flow_table__group(t, 0)->rate[0][1].peak_bin_bytes, 0);
 	assert_int_equal(flow_table__group(t, 0)->rate[1][0].peak_bin_bytes, 0);
 }
