@@ -88,7 +88,7 @@ bench: deps
 	@tests/bench/bench.sh $(BUILD)
 
 fixtures: $(BUILD)/migscope-fixturegen
-	$(BUILD)/migscope-fixturegen --all fixtures
+	$(BUILD)/migscope-fixturegen --all fixtures/synthetic
 
 clean:
 	rm -rf $(BUILD)

@@ -5,7 +5,7 @@
 set -u
 . "$(dirname "$0")/../lib.sh"
 BUILD=$(realpath "${1:-build}")
-FIX=$(realpath "$(dirname "$0")/../../fixtures")
+FIX=$(realpath "$(dirname "$0")/../../fixtures/synthetic")
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 export ASAN_OPTIONS=abort_on_error=0:exitcode=99 UBSAN_OPTIONS=exitcode=99

@@ -5,7 +5,7 @@
 set -u
 . "$(dirname "$0")/../lib.sh"
 MIGSCOPE=$(realpath "${1:-build}/migscope")
-FIXTURES=$(realpath "${2:-fixtures}")
+FIXTURES=$(realpath "${2:-fixtures/synthetic}")
 FRESH=$(mktemp -d)
 trap 'rm -rf "$FRESH" /tmp/golden-$$.err' EXIT
 

@@ -12,7 +12,7 @@
 set -u
 . "$(dirname "$0")/../lib.sh"
 MIGSCOPE=$(realpath "${1:-build}/migscope")
-cd "$(dirname "$0")/../../fixtures" || exit 1
+cd "$(dirname "$0")/../../fixtures/synthetic" || exit 1
 command -v tshark >/dev/null || { not_ok "tshark installed"; exit 0; }
 
 MIG_FILTER="tcp.dstport==49152 && tcp.len>0"
