@@ -21,14 +21,14 @@ BPF_OBJ  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(wildcard bpf/*.bpf.c))
 HDRS     := $(wildcard analysis/*.h reports/*.h bpf/*.h tests/unit/*.h tests/fixturegen/*.h)
 
 .PHONY: all deps test unit demo bench fixtures clean help
-all: $(BUILD)/migscope $(BUILD)/migscope-fixturegen
+all: $(BUILD)/migscope $(BUILD)/migscope-fixturegen $(BUILD)/lab/msl-cut
 
 help:
 	@echo "make            build build/migscope and the fixture generator"
 	@echo "make test       install Debian deps, build, run every test layer"
 	@echo "make demo       install Debian deps, build, analyze the baseline fixture"
 	@echo "make bench      1 GiB-stream benchmark against libpcap, tcpdump, tshark"
-	@echo "make fixtures   regenerate fixtures/ deterministically"
+	@echo "make fixtures   regenerate fixtures/synthetic and, from real lab runs, fixtures/lab"
 
 deps:
 	@tests/deps.sh
@@ -68,6 +68,12 @@ $(BUILD)/tests-asan/%: tests/unit/%.c $(BUILD)/libmigscope-asan.a $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(WARN) -O1 -g $(SAN) -o $@ $< $(BUILD)/libmigscope-asan.a -lcmocka -lbpf -lelf $(LDLIBS)
 
+# Lab tools (tests/lab/): msl-cut strips the stream payload from lab captures
+# before they become fixtures, classifying frames with the analyzer's code.
+$(BUILD)/lab/msl-cut: tests/lab/cut.c $(BUILD)/libmigscope.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(BUILD)/libmigscope.a $(LDLIBS)
+
 # The shared classifier compiled for the kernel: the same parse.h as userspace.
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c bpf/parse.h
 	@mkdir -p $(dir $@)
@@ -87,8 +93,11 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@tests/bench/bench.sh $(BUILD)
 
-fixtures: $(BUILD)/migscope-fixturegen
+# Synthetic fixtures (deterministic), then real lab runs (root, a few minutes).
+fixtures: deps
+	@$(MAKE) --no-print-directory all
 	$(BUILD)/migscope-fixturegen --all fixtures/synthetic
+	tests/lab/fixtures.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

@@ -1,0 +1,57 @@
+#!/bin/bash
+# make fixtures (lab half): runs lab scenarios and stores each as a fixture in
+# fixtures/lab/NAME/: the NIC captures with the stream payload cut (msl-cut:
+# no guest memory in the repository), gzip-compressed; QEMU's query-migrate,
+# ping's log and scenario.json as the lab wrote them; truth.json recomputed
+# from the stored files (tests/lab/truth.sh).
+#
+#   tests/lab/fixtures.sh BUILD [NAME...]     (all of them by default)
+#
+# Needs root (the lab does). tests/e2e/lab_fixtures.sh checks them without.
+set -eu
+BUILD=$(realpath "${1:-build}")
+shift || true
+cd "$(dirname "$0")/../.."
+DEST=fixtures/lab
+# NAME and the run.sh arguments that make it
+SCENARIOS=(
+	"baseline|baseline"
+	"back-and-forth|back-and-forth"
+	"loss-2|loss 2"
+	"lost-announce|lost-announce"
+	"no-announce|no-announce"
+	"port-not-ready|port-not-ready"
+	"vlan|vlan"
+	"vxlan|vxlan"
+	"ipv6|ipv6"
+)
+
+store() { # NAME RUNDIR
+	local name=$1 run=$2 dest=$DEST/$1 f node
+	rm -rf "$dest"
+	mkdir -p "$dest"
+	for node in $(jq -r '.vantages | keys[]' "$run/scenario.json"); do
+		f=$(jq -r --arg n "$node" '.vantages[$n]' "$run/scenario.json")
+		"$BUILD/lab/msl-cut" "$run/$f" "$dest/$f"
+		gzip -9n "$dest/$f"   # -n: no name or stamp in the header, reproducible
+	done
+	jq '.vantages |= map_values(. + ".gz")' "$run/scenario.json" >"$dest/scenario.json"
+	for f in "$run"/ping*.log "$run"/query-migrate*.json; do
+		[ -f "$f" ] && cp "$f" "$dest/"
+	done
+	tests/lab/truth.sh "$dest" >"$dest/truth.json"
+	echo "fixture $dest: $(du -sk "$dest" | cut -f1) KB"
+}
+
+want=("$@")
+for entry in "${SCENARIOS[@]}"; do
+	name=${entry%%|*}
+	read -r -a args <<<"${entry#*|}"
+	if [ ${#want[@]} -gt 0 ] && [[ " ${want[*]} " != *" $name "* ]]; then continue; fi
+	run=$(mktemp -d "/tmp/msl-fixture-$name.XXXXXX")
+	echo "== $name: tests/lab/run.sh ${args[*]}"
+	MSL_FAULT=$BUILD/msl-fault tests/lab/run.sh "${args[@]}" "$run" >"$run.log" 2>&1 ||
+		{ tail -20 "$run.log"; echo "fixtures: scenario $name failed (log $run.log)" >&2; exit 1; }
+	store "$name" "$run"
+	rm -rf "$run" "$run.log"
+done
