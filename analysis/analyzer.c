@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "analysis/capture_reader.h"
+#include "analysis/clock_align.h"
 #include "analysis/flows.h"
 #include "analysis/guest.h"
 #include "analysis/linklayer.h"
@@ -14,6 +15,7 @@
 struct input_cursor {
 	struct capture_reader *reader;
 	struct capture_packet next;
+	int64_t clock_offset_ns; /* subtracted from every stamp: the reference's clock */
 	bool has_next;
 };
 
@@ -27,6 +29,7 @@ static int cursor_advance(struct input_cursor *c, const char *path, char *err, s
 		return rc;
 	}
 	c->has_next = rc == 1;
+	c->next.ts_ns -= c->clock_offset_ns;
 	return 0;
 }
 
@@ -87,10 +90,38 @@ static int open_inputs(const struct analyze_config *cfg, struct input_cursor *cu
 				 linklayer_name(link));
 			return -ENOTSUP;
 		}
+		cur[i].clock_offset_ns = in[i].clock.valid ? in[i].clock.offset_ns : 0;
 		rc = cursor_advance(&cur[i], cfg->paths[i], err, errlen);
 		if (rc)
 			return rc;
 	}
+	return 0;
+}
+
+/* The labelled source capture, else the first: whose clock the report uses. */
+static int reference_input(const struct analyze_config *cfg)
+{
+	for (int i = 0; i < cfg->ninputs; i++)
+		if (cfg->labels[i] && !strcmp(cfg->labels[i], "src"))
+			return i;
+	return 0;
+}
+
+static int align_inputs(const struct analyze_config *cfg, struct build_input *in, char *err,
+			size_t errlen)
+{
+	struct clock_estimate est[MAX_INPUTS];
+	int rc, ref = reference_input(cfg);
+
+	in[ref].clock = (struct clock_estimate){ .valid = true };
+	in[ref].clock_ref = true;
+	if (cfg->ninputs < 2 || cfg->no_align)
+		return 0;
+	rc = clock_align(cfg, ref, est, err, errlen);
+	if (rc)
+		return rc;
+	for (int i = 0; i < cfg->ninputs; i++)
+		in[i].clock = est[i];
 	return 0;
 }
 
@@ -119,6 +150,9 @@ int analyze(const struct analyze_config *cfg, struct report *out, char *err, siz
 		rc = -ENOMEM;
 		goto cleanup;
 	}
+	rc = align_inputs(cfg, in, err, errlen);
+	if (rc)
+		goto cleanup;
 	rc = open_inputs(cfg, cur, in, err, errlen);
 	if (rc)
 		goto cleanup;

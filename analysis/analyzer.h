@@ -1,6 +1,7 @@
 /*
- * analyzer - `migscope analyze`: reads every capture once, merged in time
- * order, and builds the report.
+ * analyzer - `migscope analyze`: estimates the captures' clock offsets
+ * (clock_align.h), then reads every capture once, merged in time order on the
+ * reference capture's clock, and builds the report.
  *
  * Ownership: the caller owns cfg and out; out must be released with
  * report_free() whatever analyze() returns.
@@ -28,6 +29,7 @@ struct analyze_config {
 	bool guest_mac_set;
 	uint8_t guest_mac[6];
 	struct ip_addr guest_ip;        /* family 0: detect */
+	bool no_align;                  /* trust the captures' clocks as they are */
 	/* called every ANALYZE_PROGRESS_EVERY packets when set */
 	void (*progress)(uint64_t packets, void *arg);
 	void *progress_arg;

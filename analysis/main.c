@@ -30,6 +30,8 @@ static void analyze_usage(FILE *out)
 		"                        with RARP, else the target of the echo probes)\n"
 		"  -p, --ports LIST      migration ports (default " PORTSET_DEFAULT ")\n"
 		"  -o, --output FILE     write the report to FILE instead of stdout\n"
+		"      --no-align        take the captures' clocks as they are (default: estimate\n"
+		"                        each capture's offset from the packets they share)\n"
 		"  -h, --help            this help\n"
 		"\n"
 		"exit status: 0 done, 1 a guest stayed unreachable, 2 usage or input error\n");
@@ -102,6 +104,7 @@ static int cmd_analyze(int argc, char **argv)
 		{ "guest", required_argument, NULL, 'g' },
 		{ "ports", required_argument, NULL, 'p' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "no-align", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -133,6 +136,9 @@ static int cmd_analyze(int argc, char **argv)
 			break;
 		case 'o':
 			output = optarg;
+			break;
+		case 'A':
+			cfg.no_align = true;
 			break;
 		case 'h':
 			analyze_usage(stdout);

@@ -38,6 +38,9 @@ struct report_input {
 	char host[ADDR_STR_LEN];
 	uint64_t packets;
 	struct opt_i64 first_ns, last_ns;
+	/* how far this capture's clock runs ahead of the first migration's source
+	 * capture, and +- how much (null: no packet shared with another capture) */
+	struct opt_i64 clock_offset_ns, clock_uncertainty_ns;
 	const char *link;
 };
 

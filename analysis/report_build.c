@@ -192,6 +192,24 @@ static int find_role(const struct mig_work *w, int n, enum role role)
 	return -1;
 }
 
+/* Offsets are estimated against the reference capture; the report states them
+ * against the first migration's source capture, as an operator reads them. */
+static void fill_clock(const struct build_ctx *c, int i, struct report_input *ri)
+{
+	const struct clock_estimate *e = &c->in[i].clock, *s;
+	int src = c->nwork ? find_role(&c->work[0], c->cfg->ninputs, ROLE_SRC) : -1;
+
+	if (src < 0)
+		for (int k = 0; k < c->cfg->ninputs; k++)
+			if (c->in[k].clock_ref)
+				src = k;
+	s = &c->in[src].clock;
+	if (!e->valid || !s->valid)
+		return;
+	ri->clock_offset_ns = opt_some(e->offset_ns - s->offset_ns);
+	ri->clock_uncertainty_ns = opt_some(i == src ? 0 : e->uncertainty_ns + s->uncertainty_ns);
+}
+
 static void fill_inputs(struct build_ctx *c)
 {
 	struct report *r = c->r;
@@ -207,6 +225,7 @@ static void fill_inputs(struct build_ctx *c)
 			ri->first_ns = opt_some(c->in[i].first_ns);
 			ri->last_ns = opt_some(c->in[i].last_ns);
 		}
+		fill_clock(c, i, ri);
 		ri->vantage = c->in[i].label ? c->in[i].label : "ctl";
 		snprintf(ri->host, sizeof(ri->host), "-");
 		for (int m = 0; m < c->nwork; m++) {

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "analysis/analyzer.h"
+#include "analysis/clock.h"
 #include "analysis/flows.h"
 #include "analysis/guest.h"
 #include "analysis/report.h"
@@ -20,7 +21,9 @@ struct build_input {
 	const char *label;
 	int linktype;
 	uint64_t packets;
-	int64_t first_ns, last_ns;
+	int64_t first_ns, last_ns;   /* on the reference clock */
+	struct clock_estimate clock; /* this capture's clock minus the reference's */
+	bool clock_ref;              /* the reference itself */
 };
 
 int report_build(const struct flow_table *ft, const struct guest_set *gs,

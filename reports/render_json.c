@@ -19,6 +19,8 @@ static void write_inputs(struct json_writer *w, const struct report *r)
 		json_int(w, "packets", (int64_t)in->packets);
 		json_opt_int(w, "first_ns", in->first_ns);
 		json_opt_int(w, "last_ns", in->last_ns);
+		json_opt_int(w, "clock_offset_ns", in->clock_offset_ns);
+		json_opt_int(w, "clock_uncertainty_ns", in->clock_uncertainty_ns);
 		json_end(w, '}');
 	}
 	json_end(w, ']');

@@ -113,10 +113,20 @@ int render_text(const struct report *r, FILE *out)
 	fprintf(out, "migscope analyze: %d capture(s), guest %s %s%s%s\n", r->ninputs,
 		r->guest_mac, r->guest_ip4, strcmp(r->guest_ip6, "-") ? " " : "",
 		strcmp(r->guest_ip6, "-") ? r->guest_ip6 : "");
-	for (int i = 0; i < r->ninputs; i++)
-		fprintf(out, "  %-4s %s (%s, host %s, %" PRIu64 " packets)\n", r->inputs[i].vantage,
-			r->inputs[i].path, r->inputs[i].link, r->inputs[i].host,
-			r->inputs[i].packets);
+	for (int i = 0; i < r->ninputs; i++) {
+		const struct report_input *in = &r->inputs[i];
+		char off[48], unc[48];
+
+		fprintf(out, "  %-4s %s (%s, host %s, %" PRIu64 " packets", in->vantage, in->path,
+			in->link, in->host, in->packets);
+		/* the offset only where there is one to state: not on the reference */
+		if (in->clock_offset_ns.set && in->clock_uncertainty_ns.v) {
+			fprintf(out, ", clock %s%s +- %s", in->clock_offset_ns.v >= 0 ? "+" : "",
+				ms(in->clock_offset_ns, off, sizeof(off)),
+				ms(in->clock_uncertainty_ns, unc, sizeof(unc)));
+		}
+		fprintf(out, ")\n");
+	}
 	if (!r->nmigrations)
 		fprintf(out, "\nno migration found\n");
 	for (int i = 0; i < r->nmigrations; i++) {

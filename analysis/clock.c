@@ -1,0 +1,176 @@
+#include "analysis/clock.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "analysis/limits.h"
+
+struct sighting {
+	uint64_t key;
+	int64_t ts_ns;
+	uint8_t kind, dir, used;
+};
+
+struct clock_samples {
+	struct sighting slot[CLOCK_TABLE_SLOTS];
+	uint32_t count;
+};
+
+/* Kept below 3/4 full so that probing stays short. */
+#define CLOCK_CAP (CLOCK_TABLE_SLOTS / 4 * 3)
+
+struct clock_samples *clock_samples__new(void)
+{
+	return calloc(1, sizeof(struct clock_samples));
+}
+
+void clock_samples__free(struct clock_samples *s)
+{
+	free(s);
+}
+
+bool clock_samples__wanted(enum clock_kind kind, uint64_t key)
+{
+	if (kind == CLOCK_ECHO)
+		return true;
+	return clock_key_mix(key) % CLOCK_STREAM_SAMPLE == 0;
+}
+
+static uint32_t slot_of(enum clock_kind kind, int dir, uint64_t key)
+{
+	return (uint32_t)clock_key_mix(key ^ ((uint64_t)kind << 62) ^ ((uint64_t)dir << 61)) &
+	       (CLOCK_TABLE_SLOTS - 1);
+}
+
+static const struct sighting *find(const struct clock_samples *s, uint8_t kind, uint8_t dir,
+				   uint64_t key)
+{
+	for (uint32_t i = slot_of(kind, dir, key);; i = (i + 1) & (CLOCK_TABLE_SLOTS - 1)) {
+		const struct sighting *e = &s->slot[i];
+
+		if (!e->used)
+			return NULL;
+		if (e->key == key && e->kind == kind && e->dir == dir)
+			return e;
+	}
+}
+
+int clock_samples__add(struct clock_samples *s, enum clock_kind kind, int dir, uint64_t key,
+		       int64_t ts_ns)
+{
+	uint32_t i;
+
+	for (i = slot_of(kind, dir, key); s->slot[i].used; i = (i + 1) & (CLOCK_TABLE_SLOTS - 1)) {
+		const struct sighting *e = &s->slot[i];
+
+		if (e->key == key && e->kind == kind && e->dir == dir)
+			return 0; /* a later copy (retransmit, dup ACK): the first counts */
+	}
+	if (s->count >= CLOCK_CAP)
+		return -ENOSPC;
+	s->slot[i] = (struct sighting){ .key = key, .ts_ns = ts_ns, .kind = (uint8_t)kind,
+					.dir = (uint8_t)(dir != 0), .used = 1 };
+	s->count++;
+	return 0;
+}
+
+bool clock_samples__full(const struct clock_samples *s)
+{
+	return s->count >= CLOCK_CAP;
+}
+
+struct delta_range {
+	int64_t lo, hi;
+	uint32_t n;
+};
+
+static void range_add(struct delta_range *r, int64_t d)
+{
+	if (!r->n || d < r->lo)
+		r->lo = d;
+	if (!r->n || d > r->hi)
+		r->hi = d;
+	r->n++;
+}
+
+void clock_estimate_pair(const struct clock_samples *a, const struct clock_samples *b,
+			 struct clock_estimate *out)
+{
+	struct delta_range r[CLOCK_KINDS][2] = { 0 };
+	int64_t lo = 0, hi = 0;
+	bool have = false;
+
+	*out = (struct clock_estimate){ 0 };
+	for (uint32_t i = 0; i < CLOCK_TABLE_SLOTS; i++) {
+		const struct sighting *e = &a->slot[i], *f;
+
+		if (!e->used)
+			continue;
+		f = find(b, e->kind, e->dir, e->key);
+		if (!f)
+			continue;
+		range_add(&r[e->kind][e->dir], f->ts_ns - e->ts_ns);
+		out->matched++;
+	}
+	for (int k = 0; k < CLOCK_KINDS; k++) {
+		const struct delta_range *up, *down;
+		int64_t klo, khi;
+
+		if (!r[k][0].n || !r[k][1].n)
+			continue; /* one direction only: a bound on one side */
+		/* the direction with the larger deltas travelled A -> B */
+		up = r[k][0].lo >= r[k][1].hi ? &r[k][0] : &r[k][1];
+		down = up == &r[k][0] ? &r[k][1] : &r[k][0];
+		if (up->lo < down->hi)
+			continue; /* overlapping: not the same packets after all */
+		klo = down->hi;
+		khi = up->lo;
+		if (!have) {
+			lo = klo;
+			hi = khi;
+			have = true;
+		} else if (klo <= hi && khi >= lo) {
+			lo = klo > lo ? klo : lo; /* both hold: intersect */
+			hi = khi < hi ? khi : hi;
+		} else if (khi - klo < hi - lo) {
+			lo = klo; /* disjoint (a queue on one path): keep the tighter */
+			hi = khi;
+		}
+	}
+	if (!have)
+		return;
+	out->valid = true;
+	out->offset_ns = lo + (hi - lo) / 2;
+	out->uncertainty_ns = (hi - lo + 1) / 2;
+}
+
+void clock_solve(const struct clock_samples *const *in, int n, int ref,
+		 struct clock_estimate *out)
+{
+	struct clock_estimate pair[MAX_INPUTS][MAX_INPUTS];
+
+	if (n > MAX_INPUTS)
+		n = MAX_INPUTS;
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < n; j++)
+			if (i != j)
+				clock_estimate_pair(in[i], in[j], &pair[i][j]);
+	for (int j = 0; j < n; j++)
+		out[j] = j == ref ? (struct clock_estimate){ .valid = true } : pair[ref][j];
+	/* one hop through a third capture, when it is more certain (n <= 4:
+	 * longer chains through the same few inputs add nothing) */
+	for (int j = 0; j < n; j++) {
+		for (int k = 0; k < n; k++) {
+			struct clock_estimate via;
+
+			if (j == ref || k == ref || k == j || !out[k].valid || !pair[k][j].valid)
+				continue;
+			via.valid = true;
+			via.offset_ns = out[k].offset_ns + pair[k][j].offset_ns;
+			via.uncertainty_ns = out[k].uncertainty_ns + pair[k][j].uncertainty_ns;
+			via.matched = pair[k][j].matched;
+			if (!out[j].valid || via.uncertainty_ns < out[j].uncertainty_ns)
+				out[j] = via;
+		}
+	}
+}
