@@ -1,0 +1,93 @@
+# Sourced by tests/lab/run.sh: what watches a run (captures, probes).
+# shellcheck shell=bash
+
+# tcpdump on each NIC eth0; waits for "listening on" so no early frame is
+# missed. -Z root: Debian's tcpdump drops to user tcpdump, who may not write
+# in OUTDIR. -s 128 keeps headers (with two VLAN tags or a VXLAN header in
+# front) and cuts the migration payload.
+start_captures() {
+	STEP=start-captures
+	local name
+	for name in cn1 cn2 ctl; do
+		bg "tcpdump-$name" "$P-$name" /dev/null "$OUT/tcpdump-$name.stderr" \
+			tcpdump -i eth0 -s "$SNAPLEN" --time-stamp-precision=nano -Z root -n -w "$OUT/$name.pcap"
+	done
+	for name in cn1 cn2 ctl; do
+		wait_for 5 grep -q 'listening on' "$OUT/tcpdump-$name.stderr" ||
+			die "tcpdump on $name did not start: $(cat "$OUT/tcpdump-$name.stderr")"
+	done
+}
+
+# ping -D from ctl every $INTERVAL s (and ping -6 for an IPv6 guest).
+start_pings() {
+	STEP=start-ping
+	bg ping "$NS_CTL" "$OUT/ping.log" "$OUT/ping.stderr" ping -D -i "$INTERVAL" "$GUEST_IP"
+	if [ -n "$GUEST_IP6" ]; then
+		bg ping6 "$NS_CTL" "$OUT/ping6.log" "$OUT/ping6.stderr" ping -6 -D -i "$INTERVAL" "$GUEST_IP6"
+	fi
+	sleep 0.2
+	kill -0 "${PID_OF[ping]}" 2>/dev/null || die "ping did not start: $(cat "$OUT/ping.stderr")"
+}
+
+stop_observers() {
+	STEP=stop-observers
+	PING_STOPPED_US=$(now_us)
+	stop_roles ping ping6 tcpdump-cn1 tcpdump-cn2 tcpdump-ctl
+	# ping's own summary goes to stdout (the log); its errors beside it
+	cat "$OUT/ping.stderr" >>"$OUT/ping.log" 2>/dev/null
+	[ -f "$OUT/ping6.stderr" ] && cat "$OUT/ping6.stderr" >>"$OUT/ping6.log"
+	rm -f "$OUT/ping.stderr" "$OUT/ping6.stderr"
+}
+
+# ping_figures LOG END_US: the log's own figures as JSON: transmitted and
+# received (ping's summary), reply count, the largest gap between consecutive
+# replies (µs, and the two replies around it), the replies after END_US
+# (the last migration's end) with the first of them, and the time from the
+# last reply until the lab stopped ping (a guest that never answers again
+# shows it there, not in the largest gap).
+ping_figures() {
+	[ -s "$1" ] || { echo null; return; }
+	awk -v end="$2" -v stop="${PING_STOPPED_US:-}" '
+	function us(t) { sub(/\./, "", t); return t + 0 }
+	/bytes from/ {
+		t = us(substr($1, 2, length($1) - 2))
+		n++
+		if (n == 1) first = t
+		if (n > 1 && t - prev > gap) { gap = t - prev; from = prev; to = t }
+		if (end != "" && t > end) { after++; if (after == 1) first_after = t }
+		prev = t
+	}
+	/packets transmitted/ { tx = $1; rx = $4 }
+	END {
+		printf "{\"transmitted\":%s,\"received\":%s,\"replies\":%d,", tx == "" ? "null" : tx, rx == "" ? "null" : rx, n
+		printf "\"first_reply_us\":%s,\"last_reply_us\":%s,", n ? sprintf("%.0f", first) : "null", n ? sprintf("%.0f", prev) : "null"
+		if (n > 1) printf "\"largest_gap_us\":%.0f,\"largest_gap_from_us\":%.0f,\"largest_gap_to_us\":%.0f,", gap, from, to
+		else printf "\"largest_gap_us\":null,\"largest_gap_from_us\":null,\"largest_gap_to_us\":null,"
+		printf "\"end_of_last_migration_us\":%s,\"replies_after_last_migration\":%d,\"first_reply_after_us\":%s,",
+			end == "" ? "null" : end, after, after ? sprintf("%.0f", first_after) : "null"
+		printf "\"stopped_us\":%s,\"unanswered_until_stop_us\":%s}\n", stop == "" ? "null" : stop,
+			(stop != "" && n) ? sprintf("%.0f", stop - prev) : "null"
+	}' "$1"
+}
+
+# ping_window LOG START_US END_US [NEXT_US]: the log's figures around one
+# migration: the largest gap between consecutive replies with the later one
+# after START_US (and before NEXT_US, the next migration's start), and the
+# replies after END_US (the migration's end) before NEXT_US.
+ping_window() {
+	[ -s "$1" ] || { echo null; return; }
+	awk -v start="$2" -v end="$3" -v next_="${4:-}" '
+	function us(t) { sub(/\./, "", t); return t + 0 }
+	/bytes from/ {
+		t = us(substr($1, 2, length($1) - 2))
+		if (next_ != "" && t >= next_ + 0) exit
+		if (n++ && t > start + 0 && t - prev > gap) { gap = t - prev; from = prev; to = t }
+		if (t > end + 0) { after++; if (after == 1) first_after = t }
+		prev = t
+	}
+	END {
+		if (gap > 0) printf "{\"largest_gap_us\":%.0f,\"largest_gap_from_us\":%.0f,\"largest_gap_to_us\":%.0f,", gap, from, to
+		else printf "{\"largest_gap_us\":null,\"largest_gap_from_us\":null,\"largest_gap_to_us\":null,"
+		printf "\"replies_after\":%d,\"first_reply_after_us\":%s}\n", after, after ? sprintf("%.0f", first_after) : "null"
+	}' "$1"
+}

@@ -1,0 +1,194 @@
+# Sourced by tests/lab/run.sh: what each scenario changes, and the run itself.
+# shellcheck shell=bash
+#
+# A scenario sets variables (scenario_NAME), then run_scenario does the same
+# steps for all: topology, boot on cn1, destination on cn2, faults on the
+# switch, captures and probes, BEFORE s of steady probes, the migration(s),
+# AFTER s of observation, scenario.json.
+
+SCENARIOS="baseline back-and-forth loss corrupt duplicate lost-announce no-announce port-not-ready dirty vlan vxlan ipv6"
+
+# check_percent ARG: a rate in percent (0 < r <= 100)
+check_percent() {
+	awk -v r="$1" 'BEGIN { exit !(r ~ /^[0-9]*\.?[0-9]+$/ && r > 0 && r <= 100) }' ||
+		usage "rate must be a percentage in (0, 100], got '$1'"
+}
+
+# The stream faults: at every FAULT_AT point (PORT:DIR), matching the
+# migration stream (both directions of its TCP connection pass the filter;
+# which frames a point sees depends on its direction: p-cn2 egress sees the
+# data segments on their way to the destination, p-cn1 egress the ACKs).
+stream_fault() {
+	local kind=$1 rate=$2 at
+	check_percent "$rate"
+	for at in ${FAULT_AT//,/ }; do
+		case $at in
+		p-cn1:ingress | p-cn1:egress | p-cn2:ingress | p-cn2:egress) ;;
+		*) usage "--at takes PORT:DIR with PORT p-cn1|p-cn2 and DIR ingress|egress, got '$at'" ;;
+		esac
+		FAULT_SPECS+=("${at%%:*} ${at#*:} --kind $kind --match stream --rate $rate --ports $MIG_PORT-$MIG_PORT")
+	done
+}
+
+scenario_baseline() { :; }
+
+scenario_back-and-forth() {
+	MIGRATION_COUNT=2
+	NOTES="two migrations: cn1 -> cn2, then after ${BACK_AFTER}s cn2 -> cn1 into a fresh -incoming QEMU on cn1 (the first source QEMU quit once its migration completed, as libvirt does)"
+}
+
+scenario_loss() {
+	[ $# -ge 1 ] || usage "loss needs a RATE in percent (e.g. loss 2)"
+	stream_fault drop "$1"
+	NOTES="msl-fault drops $1 % of the migration stream's frames at $FAULT_AT (switch port)"
+}
+
+scenario_corrupt() {
+	[ $# -ge 1 ] || usage "corrupt needs a RATE in percent"
+	stream_fault corrupt "$1"
+	NOTES="msl-fault corrupts $1 % of the migration stream's frames at $FAULT_AT; every checksum is verified in software (offloads off), so the receiver drops them"
+}
+
+scenario_duplicate() {
+	[ $# -ge 1 ] || usage "duplicate needs a RATE in percent"
+	stream_fault duplicate "$1"
+	NOTES="msl-fault duplicates $1 % of the migration stream's frames at $FAULT_AT"
+}
+
+# The switch drops the guest's announcements (QEMU's RARPs, the guest
+# kernel's GARP and unsolicited NA) arriving from the destination, for the
+# whole run. The guest has no IPv6 here (ipv6.disable=1, unless --guest-ipv6):
+# a Linux guest with IPv6 also sends MLD reports when it is told to announce,
+# and any frame from the guest relearns the switch.
+scenario_lost-announce() {
+	QUIET_GUEST=1
+	FAULT_SPECS+=("p-cn2 ingress --kind drop --match announce --guest $GUEST_MAC")
+	[ "$GUEST_IPV6_KEEP" = 1 ] || GUEST_NO_IPV6=1
+	: "${AFTER_SET:=10}"
+	EXPECT_REACHABLE=false
+	[ "$GUEST_NO_IPV6" = 1 ] || EXPECT_REACHABLE=true
+	NOTES="msl-fault drops the guest's RARP/GARP/NA on p-cn2 ingress for the whole run; the switch keeps the guest on p-cn1 unless another frame of the guest relearns it (a reply to a request in flight across the switchover$([ "$GUEST_NO_IPV6" = 1 ] && echo '; guest IPv6 disabled, so no MLD reports' || echo ', an MLD report'))"
+}
+
+# The destination QEMU never announces: announce-rounds 0. In QEMU 7.2 that
+# also stops virtio-net's GUEST_ANNOUNCE (its timer uses the same
+# parameters): no RARP, no GARP/NA from the guest kernel on QEMU's request.
+# A guest with IPv6 still sent one unsolicited NA right after resuming (seen
+# in the captures), which relearns the switch; so, as in lost-announce, the
+# guest has no IPv6 unless --guest-ipv6.
+scenario_no-announce() {
+	QUIET_GUEST=1
+	DST_PARAMS='{"announce-rounds":0}'
+	[ "$GUEST_IPV6_KEEP" = 1 ] || GUEST_NO_IPV6=1
+	: "${AFTER_SET:=10}"
+	EXPECT_REACHABLE=false
+	[ "$GUEST_NO_IPV6" = 1 ] || EXPECT_REACHABLE=true
+	NOTES="destination QEMU with announce-rounds 0 (migrate-set-parameters): no RARP and no virtio-net guest announce (GARP/NA); $([ "$GUEST_NO_IPV6" = 1 ] && echo 'guest IPv6 disabled: the guest emits nothing by itself' || echo 'guest IPv6 kept: its unsolicited NA after resuming relearns the switch')"
+}
+
+# The switch port to the destination drops every frame from the guest for
+# HOLD seconds after the guest's first frame on it (a port not yet bound).
+scenario_port-not-ready() {
+	QUIET_GUEST=1
+	HOLD=${1:-5}
+	awk -v h="$HOLD" 'BEGIN { exit !(h ~ /^[0-9]*\.?[0-9]+$/ && h > 0) }' || usage "port-not-ready SECONDS: a positive number, got '$HOLD'"
+	FAULT_SPECS+=("p-cn2 ingress --kind hold --match guest --guest $GUEST_MAC --hold $HOLD")
+	: "${AFTER_SET:=$(awk -v h="$HOLD" 'BEGIN { printf "%d", h + 6.999 }')}"
+	if [ "$ANNOUNCE_SELF" = 1 ]; then
+		POST_MIGRATION=announce_self_after_hold
+		EXPECT_REACHABLE=true
+		NOTES="msl-fault holds (drops) every frame from the guest on p-cn2 ingress for ${HOLD}s after its first one; then the lab asks the destination QEMU for announce-self, as Nova's [workarounds]enable_qemu_monitor_announce_self does once the port is bound"
+	else
+		EXPECT_REACHABLE=false
+		NOTES="msl-fault holds (drops) every frame from the guest on p-cn2 ingress for ${HOLD}s after its first one: QEMU's announcements (about 1.3 s) go into the void"
+	fi
+}
+
+# After the hold: QMP announce-self on the destination (5 rounds, 50 ms to
+# 550 ms apart, QEMU's defaults), a margin after the hold's end.
+announce_self_after_hold() {
+	local m=${MIGRATIONS[0]} end_us wait_s
+	end_us=$(jq -r .lab_seen_end_us <<<"$m")
+	wait_s=$(awk -v e="$end_us" -v n="$(now_us)" -v h="$HOLD" 'BEGIN { w = h + 0.5 - (n - e) / 1e6; printf "%.2f", (w > 0 ? w : 0) }')
+	sleep "$wait_s"
+	STEP=announce-self
+	say "announce-self on the destination (the port is bound now)"
+	qmp_ok dst '{"execute":"announce-self","arguments":{"initial":50,"max":550,"rounds":5,"step":100}}' announce-self
+	AFTER=$(awk -v a="$AFTER" -v w="$wait_s" 'BEGIN { a -= w; print (a > 3 ? a : 3) }')
+}
+
+# The guest dirties RATE MB/s (default 48) of a WSS MB working set (default
+# 16) while the migration runs with max-bandwidth (default 32 MB/s): each
+# pass finds the whole working set dirty again. Without auto-converge or
+# xbzrle it never converges: migrate_cancel after --mig-timeout (default
+# 20 s; 60 s when it is expected to complete) and the guest stays on cn1.
+scenario_dirty() {
+	DIRTY_MBPS=${1:-48}
+	awk -v r="$DIRTY_MBPS" 'BEGIN { exit !(r ~ /^[0-9]*\.?[0-9]+$/) }' || usage "dirty RATE: MB/s, got '$DIRTY_MBPS'"
+	: "${DIRTY_WSS_SET:=16}"
+	DIRTY_WSS=$DIRTY_WSS_SET
+	local bw=${MAX_BANDWIDTH:-32}
+	MIG_PARAMS=$(jq -cn --argjson bw "$bw" --arg dl "${DOWNTIME_LIMIT:-}" \
+		'{"max-bandwidth": ($bw * 1048576 | floor)} + (if $dl == "" then {} else {"downtime-limit": ($dl | tonumber)} end)')
+	CANCEL_ON_TIMEOUT=1
+	if [ "$AUTO_CONVERGE" = 1 ] || [ "$XBZRLE" = 1 ] ||
+		awk -v r="$DIRTY_MBPS" -v b="$bw" 'BEGIN { exit !(r < b) }'; then
+		EXPECT_STATUS=completed
+		: "${MIG_TIMEOUT_SET:=60}"
+	else
+		EXPECT_STATUS=cancelled
+		: "${MIG_TIMEOUT_SET:=20}"
+	fi
+	NOTES="guest dirties $DIRTY_MBPS MB/s in $DIRTY_WSS MB; max-bandwidth $bw MB/s; auto-converge $AUTO_CONVERGE, xbzrle $XBZRLE; not completed within ${MIG_TIMEOUT_SET}s: migrate_cancel"
+}
+
+scenario_vlan() { NET=vlan; }
+scenario_vxlan() { NET=vxlan; }
+scenario_ipv6() { IPV6=1; }
+
+# A guest that says nothing by itself after the switchover. The guest learnt
+# ctl's MAC from ctl's ARP request at boot (a STALE entry); its first echo
+# reply put that entry in DELAY, and 5 s later it sends a unicast ARP probe
+# to ctl. From the destination, that probe relearns the switch. So the
+# scenarios that need a silent guest migrate only once that probe is done
+# (6.5 s after the guest's first answer): the entry is then REACHABLE for
+# 15-45 s and the guest sends nothing while no request reaches it.
+wait_guest_quiet() {
+	local w
+	w=$(awk -v b="$BOOT_REPLY_US" -v n="$(now_us)" 'BEGIN { w = 6.5 - (n - b) / 1e6; printf "%.2f", (w > 0 ? w : 0) }')
+	[ "$w" = 0.00 ] && return 0
+	say "waiting ${w}s more: the guest's ARP probe for ctl (5 s after boot) must come before the migration"
+	sleep "$w"
+}
+
+run_scenario() {
+	local spec
+	build_topology
+	boot_guest src cn1
+	start_incoming dst cn2
+	for spec in "${FAULT_SPECS[@]}"; do
+		# shellcheck disable=SC2086
+		fault_start $spec
+	done
+	start_captures
+	start_pings
+	sleep "$BEFORE"                  # "before" phase: steady probes
+	[ "$QUIET_GUEST" = 1 ] && wait_guest_quiet
+	migrate src dst cn1 cn2
+	if [ "$(jq -r .status <<<"${MIGRATIONS[0]}")" = completed ]; then
+		qemu_quit src               # libvirt ends the source once it has succeeded
+	else
+		qemu_quit dst               # a cancelled incoming QEMU has exited already
+	fi
+	[ -n "$POST_MIGRATION" ] && "$POST_MIGRATION"
+	if [ "$MIGRATION_COUNT" = 2 ]; then
+		sleep "$BACK_AFTER"
+		start_incoming back cn1
+		migrate dst back cn2 cn1
+		qemu_quit dst
+	fi
+	STEP=observe
+	sleep "$AFTER"                   # "after" phase
+	stop_observers
+	if [ "$FAULT_N" -gt 0 ]; then fault_stop_all; fi
+}
