@@ -53,11 +53,12 @@ wait_for() {
 }
 
 # stop_pids PID...: SIGINT (ping prints its statistics, tcpdump flushes its
-# buffer, msl-fault detaches and prints its counters), up to 5 s to exit, then
-# SIGKILL.
+# buffer, QEMU quits), up to 5 s to exit, then SIGKILL. STOP_SIG=TERM for
+# programs that may not catch SIGINT (a background job of a non-interactive
+# shell starts with SIGINT ignored).
 stop_pids() {
-	local pid alive
-	for pid in "$@"; do kill -INT "$pid" 2>/dev/null || true; done
+	local pid alive sig=${STOP_SIG:-INT}
+	for pid in "$@"; do kill "-$sig" "$pid" 2>/dev/null || true; done
 	for _ in $(seq 50); do
 		alive=0
 		for pid in "$@"; do kill -0 "$pid" 2>/dev/null && alive=1; done
@@ -65,7 +66,7 @@ stop_pids() {
 		sleep 0.1
 	done
 	for pid in "$@"; do
-		kill -0 "$pid" 2>/dev/null && { say "pid $pid ignored SIGINT: killed"; kill -KILL "$pid" 2>/dev/null; }
+		kill -0 "$pid" 2>/dev/null && { say "pid $pid ignored SIG$sig: killed"; kill -KILL "$pid" 2>/dev/null; }
 		wait "$pid" 2>/dev/null || true
 	done
 }
@@ -139,6 +140,10 @@ cleanup() {
 	exec 1>&3 2>&4
 	[ $rc -ne 0 ] && [ "$STEP" != finished ] && say "cleaning up after failure at step '$STEP' (exit $rc)"
 	# everything we started, with SIGINT first so the captures are complete
+	# (msl-fault: SIGTERM)
+	for l in "${!PID_OF[@]}"; do
+		case $l in fault-*) STOP_SIG=TERM stop_roles "$l" 2>/dev/null ;; esac
+	done
 	[ ${#PIDS[@]} -gt 0 ] && stop_pids "${PIDS[@]}" 2>/dev/null
 	delete_ns "$NS_CN1"; delete_ns "$NS_CN2"; delete_ns "$NS_CTL"; delete_ns "$NS_SW"
 	# veth ends still in the root namespace if we failed between add and move

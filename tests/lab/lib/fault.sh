@@ -29,12 +29,12 @@ fault_start() {
 		die "msl-fault -i $port --$dir $* did not attach: $(tail -3 "$OUT/fault-$FAULT_N.stderr")"
 }
 
-# Stop every injector (SIGINT: it detaches and prints its stats line).
+# Stop every injector (SIGTERM: it detaches and prints its stats line).
 fault_stop_all() {
 	local i line
 	STEP=fault-stop
 	for ((i = 1; i <= FAULT_N; i++)); do
-		stop_roles "fault-$i"
+		STOP_SIG=TERM stop_roles "fault-$i"
 		line=$(grep -m1 '^{' "$OUT/fault-$i.json" 2>/dev/null || true)
 		if [ -n "$line" ] && jq -e . >/dev/null 2>&1 <<<"$line"; then
 			FAULTS+=("$line")
