@@ -12,6 +12,12 @@ ARCH_INC := -I/usr/include/$(shell uname -m)-linux-gnu
 LIB_SRC  := $(wildcard analysis/*.c reports/*.c)
 LIB_SRC  := $(filter-out analysis/main.c,$(LIB_SRC))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+# The live agent (capture/) links libbpf and embeds the BPF objects as skeletons.
+CAP_SRC  := $(wildcard capture/*.c)
+CAP_OBJ  := $(CAP_SRC:%.c=$(BUILD)/obj/%.o)
+CAP_ASAN := $(CAP_SRC:%.c=$(BUILD)/asan/%.o)
+SKELS    := $(BUILD)/skel/pkt.skel.h $(BUILD)/skel/retrans.skel.h
+BPF_LIBS := -lbpf -lelf
 ASAN_OBJ := $(LIB_SRC:%.c=$(BUILD)/asan/%.o)
 GEN_SRC  := $(wildcard tests/fixturegen/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -21,7 +27,7 @@ BPF_OBJ  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(wildcard bpf/*.bpf.c))
 HDRS     := $(wildcard analysis/*.h reports/*.h bpf/*.h tests/unit/*.h tests/fixturegen/*.h)
 
 .PHONY: all deps test unit demo bench fixtures clean help
-all: $(BUILD)/migscope $(BUILD)/migscope-fixturegen $(BUILD)/lab/msl-cut
+all: $(BUILD)/migscope $(BUILD)/migscope-fixturegen $(BUILD)/lab/msl-cut $(BUILD)/tools/msc-inject
 
 help:
 	@echo "make            build build/migscope and the fixture generator"
@@ -49,24 +55,48 @@ $(BUILD)/libmigscope-asan.a: $(ASAN_OBJ)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
-$(BUILD)/migscope: $(BUILD)/obj/analysis/main.o $(BUILD)/libmigscope.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/migscope: $(BUILD)/obj/analysis/main.o $(BUILD)/libcapture.a $(BUILD)/libmigscope.a
+	$(CC) $(CFLAGS) -o $@ $^ $(BPF_LIBS) $(LDLIBS)
 
 # The CLI under ASan+UBSan, for the hostile-input tests.
-$(BUILD)/migscope-asan: $(BUILD)/asan/analysis/main.o $(BUILD)/libmigscope-asan.a
-	$(CC) $(SAN) -o $@ $^ $(LDLIBS)
+$(BUILD)/migscope-asan: $(BUILD)/asan/analysis/main.o $(BUILD)/libcapture-asan.a $(BUILD)/libmigscope-asan.a
+	$(CC) $(SAN) -o $@ $^ $(BPF_LIBS) $(LDLIBS)
+
+# capture/: objects need the generated skeletons (bpftool gen skeleton).
+$(BUILD)/skel/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	@mkdir -p $(dir $@)
+	bpftool gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
+
+$(CAP_OBJ): $(BUILD)/obj/capture/%.o: capture/%.c $(HDRS) $(wildcard capture/*.h) $(SKELS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -I$(BUILD)/skel $(WARN) $(CFLAGS) -c $< -o $@
+
+$(CAP_ASAN): $(BUILD)/asan/capture/%.o: capture/%.c $(HDRS) $(wildcard capture/*.h) $(SKELS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -I$(BUILD)/skel $(WARN) -O1 -g $(SAN) -c $< -o $@
+
+$(BUILD)/libcapture.a: $(CAP_OBJ)
+	$(AR) rcs $@ $^
+
+$(BUILD)/libcapture-asan.a: $(CAP_ASAN)
+	$(AR) rcs $@ $^
+
+# Test tool: sends a capture's frames onto an interface (tests/e2e/capture.sh).
+$(BUILD)/tools/msc-inject: tests/capture/inject.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(LDLIBS)
 
 $(BUILD)/migscope-fixturegen: $(GEN_SRC) $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $(GEN_SRC) $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libmigscope.a $(HDRS)
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcapture.a $(BUILD)/libmigscope.a $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(BUILD)/libmigscope.a -lcmocka -lbpf -lelf $(LDLIBS)
+	$(CC) $(CPPFLAGS) -I$(BUILD)/skel $(WARN) $(CFLAGS) -o $@ $< $(BUILD)/libcapture.a $(BUILD)/libmigscope.a -lcmocka -lbpf -lelf $(LDLIBS)
 
-$(BUILD)/tests-asan/%: tests/unit/%.c $(BUILD)/libmigscope-asan.a $(HDRS)
+$(BUILD)/tests-asan/%: tests/unit/%.c $(BUILD)/libcapture-asan.a $(BUILD)/libmigscope-asan.a $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(WARN) -O1 -g $(SAN) -o $@ $< $(BUILD)/libmigscope-asan.a -lcmocka -lbpf -lelf $(LDLIBS)
+	$(CC) $(CPPFLAGS) -I$(BUILD)/skel $(WARN) -O1 -g $(SAN) -o $@ $< $(BUILD)/libcapture-asan.a $(BUILD)/libmigscope-asan.a -lcmocka -lbpf -lelf $(LDLIBS)
 
 # Lab tools (tests/lab/): msl-cut strips the stream payload from lab captures
 # before they become fixtures, classifying frames with the analyzer's code.
@@ -75,11 +105,11 @@ $(BUILD)/lab/msl-cut: tests/lab/cut.c $(BUILD)/libmigscope.a $(HDRS)
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(BUILD)/libmigscope.a $(LDLIBS)
 
 # The shared classifier compiled for the kernel: the same parse.h as userspace.
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c bpf/parse.h
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c bpf/parse.h bpf/pkt.h
 	@mkdir -p $(dir $@)
 	$(CLANG) -g -O2 -target bpf $(ARCH_INC) -Wall -Werror -c $< -o $@
 
-unit: $(UNIT_BIN) $(UNIT_ASAN) $(BPF_OBJ) $(BUILD)/migscope-asan
+unit: $(UNIT_BIN) $(UNIT_ASAN) $(BPF_OBJ) $(BUILD)/migscope-asan $(BUILD)/tools/msc-inject
 
 test: deps
 	@$(MAKE) --no-print-directory all unit

@@ -2,8 +2,10 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "analysis/capture_counters.h"
 #include "analysis/capture_reader.h"
 #include "analysis/clock_align.h"
 #include "analysis/flows.h"
@@ -125,8 +127,62 @@ static int align_inputs(const struct analyze_config *cfg, struct build_input *in
 	return 0;
 }
 
+/*
+ * migscope capture files: their packets are samples, but they carry exact
+ * per-flow counters (analysis/capture_counters.h), which replace the
+ * packet-derived counts of the flows they name. Returns whether any applied.
+ */
+static bool apply_counters(struct flow_table *ft, int input, const struct capture_counters *cc)
+{
+	bool any = false;
+
+	for (int f = 0; f < cc->nflows; f++) {
+		const struct counter_flow *cf = &cc->flows[f];
+		struct flow_endpoint src = { .ip = cf->src, .port = cf->sport };
+		struct flow_endpoint dst = { .ip = cf->dst, .port = cf->dport };
+		struct exact_counts c = {
+			.packets = cf->packets, .payload_bytes = cf->payload_bytes,
+			.wire_bytes = cf->wire_bytes, .ooo_segments = cf->ooo_segments,
+			.ooo_bytes = cf->ooo_bytes,
+		};
+
+		any |= flow_table__set_exact(ft, input, &src, &dst, &c);
+	}
+	return any;
+}
+
+static void counters_notes(const struct analyze_config *cfg, struct capture_counters **cc,
+			   const bool *exact, struct report *out)
+{
+	for (int i = 0; i < cfg->ninputs; i++) {
+		if (!cc[i] || !cc[i]->ours)
+			continue;
+		if (!cc[i]->present)
+			report_warn(out, "%s: a migscope capture without its counters (cut short?); "
+				    "stream bytes come from the sampled packets", cfg->paths[i]);
+		if (cc[i]->ring_drops)
+			report_warn(out, "%s: %llu events were lost in the capture's ring buffer; "
+				    "the exact counters are unaffected", cfg->paths[i],
+				    (unsigned long long)cc[i]->ring_drops);
+		if (cc[i]->flows_full)
+			report_warn(out, "%s: the capture's flow table was full; %llu segments "
+				    "were not counted", cfg->paths[i],
+				    (unsigned long long)cc[i]->flows_full);
+	}
+	for (int m = 0; m < out->nmigrations; m++) {
+		struct report_migration *rm = &out->migrations[m];
+
+		if (rm->src_input >= 0 && exact[rm->src_input])
+			rm->at_src.exact = true;
+		if (rm->dst_input >= 0 && exact[rm->dst_input])
+			rm->at_dst.exact = true;
+	}
+}
+
 int analyze(const struct analyze_config *cfg, struct report *out, char *err, size_t errlen)
 {
+	struct capture_counters *counters[MAX_INPUTS] = { 0 };
+	bool exact[MAX_INPUTS] = { 0 };
 	struct input_cursor cur[MAX_INPUTS];
 	struct build_input in[MAX_INPUTS];
 	int64_t switch_ns[MAX_GROUPS] = { 0 };
@@ -153,6 +209,17 @@ int analyze(const struct analyze_config *cfg, struct report *out, char *err, siz
 	rc = align_inputs(cfg, in, err, errlen);
 	if (rc)
 		goto cleanup;
+	for (i = 0; i < cfg->ninputs; i++) {
+		counters[i] = malloc(sizeof(*counters[i]));
+		if (!counters[i]) {
+			snprintf(err, errlen, "out of memory");
+			rc = -ENOMEM;
+			goto cleanup;
+		}
+		rc = capture_counters__read(cfg->paths[i], counters[i], err, errlen);
+		if (rc)
+			goto cleanup;
+	}
 	rc = open_inputs(cfg, cur, in, err, errlen);
 	if (rc)
 		goto cleanup;
@@ -172,11 +239,14 @@ int analyze(const struct analyze_config *cfg, struct report *out, char *err, siz
 			goto cleanup;
 	}
 
+	for (i = 0; i < cfg->ninputs; i++)
+		exact[i] = counters[i]->present && apply_counters(ft, i, counters[i]);
 	rc = report_build(ft, gs, in, cfg, out);
 	if (rc) {
 		snprintf(err, errlen, "out of memory building the report");
 		goto cleanup;
 	}
+	counters_notes(cfg, counters, exact, out);
 	for (i = 0; i < cfg->ninputs; i++) {
 		stopped = capture_reader__stopped_early(cur[i].reader);
 		if (stopped)
@@ -189,8 +259,10 @@ int analyze(const struct analyze_config *cfg, struct report *out, char *err, siz
 	if (guest_set__warning(gs))
 		report_warn(out, "%s", guest_set__warning(gs));
 cleanup:
-	for (i = 0; i < cfg->ninputs; i++)
+	for (i = 0; i < cfg->ninputs; i++) {
 		capture_reader__close(cur[i].reader);
+		free(counters[i]);
+	}
 	guest_set__free(gs);
 	flow_table__free(ft);
 	return rc;

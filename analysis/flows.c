@@ -441,6 +441,41 @@ bool flow_table__packet(struct flow_table *t, int input, int64_t ts_ns, uint32_t
 	return true;
 }
 
+static bool endpoint_equal(const struct flow_endpoint *a, const struct flow_endpoint *b)
+{
+	return a->port == b->port && ip_equal(&a->ip, &b->ip);
+}
+
+bool flow_table__set_exact(struct flow_table *t, int input, const struct flow_endpoint *src,
+			   const struct flow_endpoint *dst, const struct exact_counts *c)
+{
+	for (int i = 0; i < t->nflows; i++) {
+		struct mig_flow *f = &t->flows[i];
+		struct dir_stats *d;
+		int e;
+
+		if (endpoint_equal(&f->ep[0], src) && endpoint_equal(&f->ep[1], dst))
+			e = 0;
+		else if (endpoint_equal(&f->ep[1], src) && endpoint_equal(&f->ep[0], dst))
+			e = 1;
+		else
+			continue;
+		d = &f->view[input].dir[e];
+		/* the group's size test (64 KiB for port-only flows) saw samples */
+		if (c->payload_bytes > d->payload_bytes)
+			t->groups[f->group].payload_seen[f->ep_host[e]] +=
+				c->payload_bytes - d->payload_bytes;
+		f->view[input].seen = true;
+		d->packets = c->packets;
+		d->payload_bytes = c->payload_bytes;
+		d->wire_bytes = c->wire_bytes;
+		d->retx_segments = c->ooo_segments;
+		d->retx_bytes = c->ooo_bytes;
+		return true;
+	}
+	return false;
+}
+
 int flow_table__nflows(const struct flow_table *t)
 {
 	return t->nflows;

@@ -104,6 +104,15 @@ void flow_table__free(struct flow_table *t);
 bool flow_table__packet(struct flow_table *t, int input, int64_t ts_ns, uint32_t wirelen,
 			const struct pkt_meta *m, const uint8_t *payload, uint32_t cap_payload);
 
+/* Exact counts of one flow direction (src -> dst) at capture `input`, from a
+ * migscope capture file's counters: they replace what the packets (only
+ * samples there) gave. Returns true when that flow is a known migration flow. */
+struct exact_counts {
+	uint64_t packets, payload_bytes, wire_bytes, ooo_segments, ooo_bytes;
+};
+bool flow_table__set_exact(struct flow_table *t, int input, const struct flow_endpoint *src,
+			   const struct flow_endpoint *dst, const struct exact_counts *c);
+
 int flow_table__nflows(const struct flow_table *t);
 const struct mig_flow *flow_table__flow(const struct flow_table *t, int i);
 int flow_table__ngroups(const struct flow_table *t);

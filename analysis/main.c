@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "analysis/analyzer.h"
+#include "capture/capture.h" /* migscope capture: the live agent (capture/) */
 #include "reports/render.h"
 
 enum { EXIT_FINDINGS = 1, EXIT_USAGE = 2 };
@@ -42,7 +43,8 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: migscope COMMAND [options]\n"
 		"\n"
-		"  analyze   report the live migrations in captures (migscope analyze --help)\n");
+		"  analyze   report the live migrations in captures (migscope analyze --help)\n"
+		"  capture   watch a compute node's NICs with eBPF (migscope capture --help)\n");
 }
 
 static int parse_guest(const char *arg, struct analyze_config *cfg)
@@ -202,6 +204,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "analyze"))
 		return cmd_analyze(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "capture"))
+		return capture_main(argc - 1, argv + 1);
 	fprintf(stderr, "migscope: unknown command '%s' (try 'migscope --help')\n", argv[1]);
 	return EXIT_USAGE;
 }

@@ -53,6 +53,7 @@ struct report_announce {
 
 struct report_stream_view {
 	bool present;
+	bool exact;   /* bytes from a migscope capture's in-kernel counters */
 	uint64_t packets, payload_bytes, wire_bytes, retx_segments, retx_bytes;
 };
 

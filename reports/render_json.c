@@ -38,7 +38,19 @@ static void write_view(struct json_writer *w, const char *key, const struct repo
 	json_int(w, "wire_bytes", (int64_t)v->wire_bytes);
 	json_int(w, "retransmitted_segments", (int64_t)v->retx_segments);
 	json_int(w, "retransmitted_bytes", (int64_t)v->retx_bytes);
+	json_str(w, "bytes_source", v->exact ? "counters" : "packets");
 	json_end(w, '}');
+}
+
+/* "counters" when every captured view has exact in-kernel counters */
+static const char *bytes_source(const struct report_migration *m)
+{
+	int views = m->at_src.present + m->at_dst.present;
+	int exact = (m->at_src.present && m->at_src.exact) + (m->at_dst.present && m->at_dst.exact);
+
+	if (!views)
+		return NULL;
+	return exact == views ? "counters" : exact ? "mixed" : "packets";
 }
 
 static struct opt_i64 view_bytes(const struct report_stream_view *v, bool wire)
@@ -60,6 +72,7 @@ static void write_stream(struct json_writer *w, const struct report_migration *m
 	json_opt_int(w, "in_bytes", view_bytes(&m->at_dst, false));
 	json_opt_int(w, "out_wire_bytes", view_bytes(&m->at_src, true));
 	json_opt_int(w, "in_wire_bytes", view_bytes(&m->at_dst, true));
+	json_str(w, "bytes_source", bytes_source(m));
 	json_opt_int(w, "retransmitted_segments", m->retx_segments);
 	json_opt_int(w, "retransmitted_bytes", m->retx_bytes);
 	json_str(w, "retransmit_vantage", m->retx_vantage);

@@ -1,0 +1,57 @@
+/*
+ * capture_counters - the exact counters `migscope capture` stores in its
+ * pcapng files, read back for the analyzer (libpcap does not expose them).
+ *
+ * Where: each interface's Interface Statistics Block carries an opt_comment
+ * (possibly split over several, concatenated in order) that starts with the
+ * line COUNTERS_MAGIC, then one line per record, fields as key=value:
+ *   iface name=.. ifindex=.. attach=.. frames_in=.. frames_out=.. bytes_in=..
+ *         bytes_out=.. events=.. ring_drops=.. flows_full=.. tai_offset_ns=..
+ *   flow src=IP sport=N dst=IP dport=N packets=.. payload_bytes=..
+ *         wire_bytes=.. ooo_segments=.. ooo_bytes=.. first_ns=.. last_ns=..
+ *         last_data_ns=.. tcp_flags=0x.. dirs=in,out
+ *   retransmits src=IP sport=N dst=IP dport=N segments=..
+ * A flow line is one direction (src -> dst) of a TCP flow at that interface.
+ * Unknown lines and keys are skipped, so later versions may add them.
+ *
+ * Only files whose SHB names "migscope capture" as shb_userappl are scanned,
+ * so other captures cost one block read. The scan streams block by block
+ * (gzip too) with bounded memory.
+ *
+ * Ownership: the caller owns *out; __read fills it. Errors: 0 (also when
+ * the file is not ours: out->ours false), or -errno with a line in err.
+ */
+#ifndef MIGSCOPE_CAPTURE_COUNTERS_H
+#define MIGSCOPE_CAPTURE_COUNTERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "analysis/addr.h"
+
+#define COUNTERS_MAGIC "migscope-counters v1"
+#define COUNTERS_USERAPPL "migscope capture"
+
+enum { COUNTERS_MAX_FLOWS = 1024 };
+
+struct counter_flow {
+	struct ip_addr src, dst;
+	uint16_t sport, dport;
+	uint64_t packets, payload_bytes, wire_bytes, ooo_segments, ooo_bytes;
+};
+
+struct capture_counters {
+	bool ours;       /* written by migscope capture */
+	bool present;    /* at least one counters block was found */
+	int nifaces;     /* counters blocks read */
+	uint64_t ring_drops, flows_full, events;
+	int nflows;
+	bool flows_truncated;
+	struct counter_flow flows[COUNTERS_MAX_FLOWS];
+};
+
+int capture_counters__read(const char *path, struct capture_counters *out, char *err,
+			   size_t errlen);
+
+#endif

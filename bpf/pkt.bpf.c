@@ -1,0 +1,480 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * pkt.bpf.c - the capture agent's tc programs (ingress and egress of a NIC).
+ *
+ * Classifies every frame with the shared classifier (parse.h), then:
+ *  - migration-stream segments (TCP, a port in the `ports` set): exact
+ *    per-flow-direction counters in `flows` (packets, payload and wire bytes,
+ *    out-of-order/duplicate segments with the analyzer's definition), plus
+ *    ring-buffer events for SYN (open), FIN/RST (close) and sampled segments;
+ *  - guest control frames (ICMP/ICMPv6 echo, ARP, RARP, neighbour
+ *    advertisement), filtered by the guest set when one is given: one event
+ *    each, carrying the frame head.
+ *
+ * Events carry at most PKT_HEAD_MAX bytes and stream frames are cut after
+ * the TCP header, so guest memory never leaves the kernel.
+ *
+ * Sampling, per flow direction at one NIC, every rule bounding its own rate:
+ *  - SEQ: a data segment whose [seq, seq+len) crosses a multiple of
+ *    2^sample_shift, or an ACK whose number crossed one since the last
+ *    sampled ACK. Chosen by sequence space, not by count, so both NICs pick
+ *    the same segments (clock alignment, design §4): <= bytes / 2^shift.
+ *  - TICK: the first segment of every ~1 ms tick (ts >> 20): <= 954/s, so a
+ *    slow stream still has a throughput timeline.
+ *  - GAP_EDGE: the last segment not sampled is held in the flow's map entry
+ *    and emitted when the next segment comes in a later tick, or at FIN/RST,
+ *    or read from the map at the end: the stream's last data before the
+ *    switchover pause is always in the file. <= one per tick.
+ *  - FIRST: the first segment seen of a direction.
+ * At 10 Gbit/s with the default shift 16 that is about 40k events/s (6 MB/s).
+ *
+ * A good neighbour: never modifies or drops a frame and returns TC_ACT_UNSPEC
+ * (equal to TCX_NEXT), so programs after ours still run.
+ */
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+#include "parse.h"
+#include "pkt.h"
+
+/* Configuration (rodata, set by the loader before load). */
+const volatile __u32 sample_shift = 16;  /* SEQ rule granularity: 64 KiB */
+const volatile __u8 guest_filter = 0;    /* 1: control frames must involve the guest */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 << 20);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PKT_MAX_FLOWS);
+	__type(key, struct pkt_flow_key);
+	__type(value, struct pkt_flow_stats);
+} flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PKT_PORT_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} ports SEC(".maps");
+
+/* ifindex -> interface slot (1..PKT_MAX_IFACES-1); unknown ifindexes use 0 */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PKT_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, __u32);
+} if_slots SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PKT_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, struct pkt_if_stats);
+} if_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PKT_MAX_GUEST_MACS);
+	__type(key, struct pkt_mac_key);
+	__type(value, __u8);
+} guest_macs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PKT_MAX_GUEST_IPS);
+	__type(key, struct pkt_ip_key);
+	__type(value, __u8);
+} guest_ips SEC(".maps");
+
+/* The flow map's fresh value, off the 512-byte stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pkt_flow_stats);
+} zero_stats SEC(".maps");
+
+static __always_inline int port_in_set(__u16 port)
+{
+	__u32 word = port >> 6;
+	__u64 *bits = bpf_map_lookup_elem(&ports, &word);
+
+	return bits && (*bits >> (port & 63) & 1);
+}
+
+static __always_inline int mac_is_guest(const __u8 *mac)
+{
+	struct pkt_mac_key k = {};
+
+	copy6(k.mac, mac);
+	return bpf_map_lookup_elem(&guest_macs, &k) != 0;
+}
+
+static __always_inline int ip_is_guest(const __u8 *addr, int len4)
+{
+	struct pkt_ip_key k = {};
+
+	if (len4)
+		copy4(k.addr, addr);
+	else
+		copy16(k.addr, addr);
+	return bpf_map_lookup_elem(&guest_ips, &k) != 0;
+}
+
+/* A control frame is the guest's when any address in it is the guest's. */
+static __always_inline int involves_guest(const struct pkt_meta *m)
+{
+	int v4 = !(m->flags & PKT_F_IPV6);
+
+	if (!guest_filter)
+		return 1;
+	if (mac_is_guest(m->eth_src) || mac_is_guest(m->eth_dst))
+		return 1;
+	if (m->kind == PKT_KIND_ARP || m->kind == PKT_KIND_RARP) {
+		/* QEMU's RARP names the guest only in the sender MAC */
+		return mac_is_guest(m->arp_sha) || mac_is_guest(m->arp_tha) ||
+		       ip_is_guest(m->arp_spa, 1) || ip_is_guest(m->arp_tpa, 1);
+	}
+	if (m->kind == PKT_KIND_NEIGH_ADVERT && ip_is_guest(m->nd_target, 0))
+		return 1;
+	return ip_is_guest(m->ip_src, v4) || ip_is_guest(m->ip_dst, v4);
+}
+
+static __always_inline __u32 head_len(const struct __sk_buff *skb, __u32 want)
+{
+	__u32 n = want;
+
+	if (n > skb->len)
+		n = skb->len;
+	if (n > PKT_HEAD_MAX)
+		n = PKT_HEAD_MAX;
+	return n;
+}
+
+/* Identity on 1..PKT_HEAD_MAX, written so the verifier sees the bounds on
+ * the very register passed to the helper (clang otherwise tests a copy). */
+static __always_inline __u32 head_bound(__u32 n)
+{
+	return ((n - 1) & (PKT_HEAD_MAX - 1)) + 1;
+}
+
+static __always_inline void count_if(__u32 slot, int field_events, int drop)
+{
+	struct pkt_if_stats *s = bpf_map_lookup_elem(&if_stats, &slot);
+
+	if (!s)
+		return;
+	if (drop)
+		s->ring_drops++;
+	else if (field_events)
+		s->events++;
+}
+
+/* Submits one event with the first `len` bytes of the frame. */
+static __always_inline void emit(struct __sk_buff *skb, __u32 slot, __u8 type, __u8 dir,
+				 __u32 reason, __u32 len, __u64 now)
+{
+	struct pkt_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		count_if(slot, 0, 1);
+		return;
+	}
+	e->ts_tai_ns = now;
+	e->ifindex = skb->ifindex;
+	e->wire_len = skb->len;
+	e->type = type;
+	e->dir = dir;
+	e->reason = reason;
+	e->cap_len = 0;
+	if (len > PKT_HEAD_MAX)
+		len = PKT_HEAD_MAX;
+	if (len > 0 && bpf_skb_load_bytes(skb, 0, e->frame, head_bound(len)) == 0)
+		e->cap_len = (__u16)len;
+	bpf_ringbuf_submit(e, 0);
+	count_if(slot, 1, 0);
+}
+
+/* The held-back segment of a flow direction, as a GAP_EDGE sample. */
+static __always_inline void emit_held(struct pkt_flow_stats *st, __u32 ifindex, __u32 slot)
+{
+	struct pkt_event *e;
+
+	if (!st->held_len)
+		return;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count_if(slot, 0, 1);
+		return;
+	}
+	e->ts_tai_ns = st->held_tai_ns;
+	e->ifindex = ifindex;
+	e->wire_len = st->held_wire_len;
+	e->type = PKT_EV_SAMPLE;
+	e->dir = st->held_dir;
+	e->reason = PKT_SAMPLE_GAP_EDGE;
+	e->cap_len = st->held_len > PKT_HEAD_MAX ? PKT_HEAD_MAX : st->held_len;
+	__builtin_memcpy(e->frame, st->held, PKT_HEAD_MAX);
+	st->held_len = 0;
+	bpf_ringbuf_submit(e, 0);
+	count_if(slot, 1, 0);
+}
+
+static __always_inline int seq_before(__u32 a, __u32 b)
+{
+	return (__s32)(a - b) < 0;
+}
+
+/*
+ * Global (not inlined) functions are verified once, on their own, instead of
+ * once per path through the parser: without the split the verifier's state
+ * count explodes (the parser has hundreds of paths).
+ */
+__noinline int stream_segment(struct __sk_buff *skb, const struct pkt_meta *m, __u32 slot,
+			      __u32 dir, __u64 now)
+{
+	struct pkt_flow_key k = {};
+	struct pkt_flow_stats *st;
+	__u32 zero = 0, len, end, segs, hdr, reason = 0;
+	__u64 tick = now >> 20;
+
+	if (!m)
+		return 0;
+	len = m->l4_payload_len;
+	k.ifindex = skb->ifindex;
+	k.family = (m->flags & PKT_F_IPV6) ? 6 : 4;
+	if (k.family == 6) {
+		copy16(k.saddr, m->ip_src);
+		copy16(k.daddr, m->ip_dst);
+	} else {
+		copy4(k.saddr, m->ip_src);
+		copy4(k.daddr, m->ip_dst);
+	}
+	k.sport = m->sport;
+	k.dport = m->dport;
+	st = bpf_map_lookup_elem(&flows, &k);
+	if (!st) {
+		struct pkt_flow_stats *fresh = bpf_map_lookup_elem(&zero_stats, &zero);
+
+		if (!fresh)
+			return 0;
+		fresh->first_tai_ns = now;
+		/* NOEXIST: the other CPU may have created it meanwhile */
+		bpf_map_update_elem(&flows, &k, fresh, BPF_NOEXIST);
+		fresh->first_tai_ns = 0;
+		st = bpf_map_lookup_elem(&flows, &k);
+		if (!st) {
+			struct pkt_if_stats *s = bpf_map_lookup_elem(&if_stats, &slot);
+
+			if (s)
+				s->flows_full++;
+			return 0;
+		}
+		reason |= PKT_SAMPLE_FIRST;
+	}
+
+	/* A GSO/GRO skb is several segments on the wire, each with its own
+	 * headers; the IP length field already covers all the payload. */
+	segs = skb->gso_segs ? skb->gso_segs : 1;
+	hdr = m->payload_off;
+	__sync_fetch_and_add(&st->packets, segs);
+	__sync_fetch_and_add(&st->payload_bytes, len);
+	__sync_fetch_and_add(&st->wire_bytes, skb->len + (__u64)(segs - 1) * hdr);
+	st->last_tai_ns = now;
+	st->tcp_flags_seen |= m->tcp_flags;
+	st->dir_seen |= 1 << dir;
+
+	if (len) {
+		/* the analyzer's rule (analysis/flows.c): data starting below the
+		 * highest end seen, except a keep-alive's one repeated byte */
+		end = m->tcp_seq + len;
+		st->last_data_tai_ns = now;
+		if (!st->seq_valid) {
+			st->seq_valid = 1;
+			st->max_end_seq = end;
+		} else if (seq_before(m->tcp_seq, st->max_end_seq)) {
+			if (!(len <= 1 && m->tcp_seq + 1 == st->max_end_seq)) {
+				__sync_fetch_and_add(&st->ooo_segments, 1);
+				__sync_fetch_and_add(&st->ooo_bytes, len);
+			}
+			if (seq_before(st->max_end_seq, end))
+				st->max_end_seq = end;
+		} else {
+			st->max_end_seq = end;
+		}
+		if ((m->tcp_seq >> sample_shift) != (end >> sample_shift))
+			reason |= PKT_SAMPLE_SEQ;
+	} else if ((m->tcp_flags & PKT_TCP_ACK) &&
+		   (m->tcp_ack >> sample_shift) != (st->last_sample_ack >> sample_shift)) {
+		reason |= PKT_SAMPLE_SEQ;
+	}
+
+	if (tick != st->last_sample_tick) {
+		reason |= PKT_SAMPLE_TICK;
+		/* a new tick after a pause: the segment before it goes first */
+		emit_held(st, skb->ifindex, slot);
+	}
+	if (m->tcp_flags & (PKT_TCP_FIN | PKT_TCP_RST)) {
+		emit_held(st, skb->ifindex, slot);
+		emit(skb, slot, PKT_EV_FLOW_CLOSE, dir, reason, hdr ? hdr : PKT_HEAD_MAX, now);
+	} else if (m->tcp_flags & PKT_TCP_SYN) {
+		emit(skb, slot, PKT_EV_FLOW_OPEN, dir, reason, hdr ? hdr : PKT_HEAD_MAX, now);
+	} else if (reason) {
+		emit(skb, slot, PKT_EV_SAMPLE, dir, reason, hdr ? hdr : PKT_HEAD_MAX, now);
+	} else {
+		/* not sampled: hold it back in case it is the last before a pause */
+		__u32 n = head_len(skb, hdr ? hdr : PKT_HEAD_MAX);
+
+		if (n > 0 && bpf_skb_load_bytes(skb, 0, st->held, head_bound(n)) == 0) {
+			st->held_len = (__u16)n;
+			st->held_tai_ns = now;
+			st->held_wire_len = skb->len;
+			st->held_dir = dir;
+		}
+		st->last_seen_tai_ns = now;
+		return 0;
+	}
+	st->held_len = 0;
+	st->last_seen_tai_ns = now;
+	st->last_sample_tick = tick;
+	if (m->tcp_flags & PKT_TCP_ACK)
+		st->last_sample_ack = m->tcp_ack;
+	return 0;
+}
+
+__noinline int guest_frame(struct __sk_buff *skb, const struct pkt_meta *m, __u32 slot, __u32 dir)
+{
+	if (!m || !involves_guest(m))
+		return 0;
+	emit(skb, slot, PKT_EV_GUEST, dir, 0, head_len(skb, PKT_HEAD_MAX), bpf_ktime_get_tai_ns());
+	return 0;
+}
+
+/*
+ * The classifier of parse.h, as parse_ethernet() composes it, split into
+ * two global functions the verifier checks once each: the outer frame, then
+ * a tunnel's inner frame. Inlined, the verifier walks every inner path once
+ * per outer path (classify.bpf.c takes ~700k of its 1M steps for that), and
+ * there is no room left for anything else. tests/unit/test_pkt_bpf.c checks
+ * that the composition agrees with parse_ethernet().
+ *
+ * parse_outer: -1 when not even the outer header fitted, 0 for a plain
+ * frame, else the offset of a VXLAN/Geneve inner Ethernet frame.
+ */
+__noinline int parse_outer(struct __sk_buff *skb, struct pkt_meta *m)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct parse_cursor c;
+	struct pkt_meta local;
+	int rc = 0;
+
+	if (!m)
+		return -1;
+	__builtin_memset(&local, 0, sizeof(local));
+	cursor_init(&c, data, data_end);
+	if (parse_eth_one(&c, &local))
+		return -1;
+	if (parse_tunnel(&c, &local))
+		rc = (int)(c.pos - c.start);
+	*m = local;
+	return rc;
+}
+
+/* The inner frame at `off` replaces *m on success (m untouched on failure);
+ * offsets in m stay relative to the outer frame. */
+__noinline int parse_inner(struct __sk_buff *skb, __u32 off, __u32 tunnel, struct pkt_meta *m)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct parse_cursor c;
+	struct pkt_meta local;
+
+	if (!m || off > 1024)
+		return -1;
+	off &= 1023; /* the bound on the register the verifier tracks */
+	c.start = data;
+	c.pos = (const __u8 *)data + off;
+	c.end = data_end;
+	if (c.pos > c.end)
+		return -1;
+	__builtin_memset(&local, 0, sizeof(local));
+	if (parse_eth_one(&c, &local))
+		return -1;
+	local.flags |= tunnel;
+	*m = local;
+	return 0;
+}
+
+/* parse_ethernet() of parse.h, through the two functions above. */
+static __always_inline int parse_frame(struct __sk_buff *skb, struct pkt_meta *m)
+{
+	int off = parse_outer(skb, m);
+	__u32 tunnel;
+
+	if (off <= 0)
+		return off;
+	tunnel = m->flags & (PKT_F_VXLAN | PKT_F_GENEVE);
+	if (parse_inner(skb, (__u32)off, tunnel, m))
+		m->flags &= ~tunnel;
+	return 0;
+}
+
+static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
+{
+	struct pkt_if_stats *s;
+	struct pkt_meta m;
+	__u32 slot = 0, *found, ifindex = skb->ifindex;
+	__u64 now;
+
+	found = bpf_map_lookup_elem(&if_slots, &ifindex);
+	if (found && *found < PKT_MAX_IFACES)
+		slot = *found;
+	s = bpf_map_lookup_elem(&if_stats, &slot);
+	if (s) {
+		s->frames[dir & 1]++;
+		s->bytes[dir & 1] += skb->len;
+	}
+	/* Headers in a paged skb: linearize the head (the bytes are unchanged). */
+	if (skb->data_end - skb->data < PKT_HEAD_MAX && skb->len > skb->data_end - skb->data)
+		bpf_skb_pull_data(skb, skb->len < PKT_HEAD_MAX ? skb->len : PKT_HEAD_MAX);
+	__builtin_memset(&m, 0, sizeof(m));
+	if (parse_frame(skb, &m))
+		return TC_ACT_UNSPEC;
+
+	switch (m.kind) {
+	case PKT_KIND_TCP:
+		if (port_in_set(m.sport) || port_in_set(m.dport)) {
+			now = bpf_ktime_get_tai_ns();
+			stream_segment(skb, &m, slot, dir, now);
+		}
+		break;
+	case PKT_KIND_ECHO_REQUEST:
+	case PKT_KIND_ECHO_REPLY:
+	case PKT_KIND_ARP:
+	case PKT_KIND_RARP:
+	case PKT_KIND_NEIGH_ADVERT:
+		guest_frame(skb, &m, slot, dir);
+		break;
+	default:
+		break;
+	}
+	return TC_ACT_UNSPEC; /* == TCX_NEXT: observe only */
+}
+
+SEC("tc")
+int msc_ingress(struct __sk_buff *skb)
+{
+	return handle(skb, PKT_DIR_INGRESS);
+}
+
+SEC("tc")
+int msc_egress(struct __sk_buff *skb)
+{
+	return handle(skb, PKT_DIR_EGRESS);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

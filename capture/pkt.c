@@ -1,0 +1,468 @@
+#include "capture/pkt.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "pkt.skel.h"
+#include "retrans.skel.h"
+
+/* Debian 12's uapi headers predate tcx (kernel 6.6). */
+enum { ATTACH_TCX_INGRESS = 46, ATTACH_TCX_EGRESS = 47 };
+/* Our clsact filters: a fixed place, so a stale one is found and removed. */
+enum { TC_HANDLE = 0x6d73, TC_PRIORITY = 0x6d73 };
+#define LOCK_DIR "/run/migscope"
+
+struct pkt_iface {
+	char name[IF_NAMESIZE];
+	uint32_t ifindex;
+	int lock_fd;
+	int link_fd[2];    /* tcx links, -1 if none */
+	bool tc_attached[2];
+};
+
+struct pkt_capture {
+	struct pkt_bpf *skel;
+	struct retrans_bpf *rt;
+	struct ring_buffer *rb;
+	pkt_event_fn fn;
+	void *ctx;
+	bool tcx;
+	int nifaces;
+	struct pkt_iface ifaces[PKT_CAPTURE_MAX_IFACES];
+};
+
+static int quiet_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_WARN && getenv("MIGSCOPE_DEBUG"))
+		return vfprintf(stderr, fmt, ap);
+	return 0;
+}
+
+/* One agent per NIC: a lock file named by network namespace and ifindex
+ * (interface names are per namespace). The lock dies with the process. */
+static int lock_iface(struct pkt_iface *f, char *err, size_t errlen)
+{
+	char path[128], pid[32] = "";
+	struct stat ns;
+	ssize_t n;
+	int fd;
+
+	if (stat("/proc/self/ns/net", &ns))
+		ns.st_ino = 0;
+	if (mkdir(LOCK_DIR, 0700) && errno != EEXIST) {
+		snprintf(err, errlen, "%s: %s", LOCK_DIR, strerror(errno));
+		return -errno;
+	}
+	snprintf(path, sizeof(path), LOCK_DIR "/net%llu-if%u.lock",
+		 (unsigned long long)ns.st_ino, f->ifindex);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		n = pread(fd, pid, sizeof(pid) - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		snprintf(err, errlen, "another migscope capture (pid %s) already holds %s",
+			 pid[0] ? pid : "?", f->name);
+		close(fd);
+		return -EBUSY;
+	}
+	snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) || pwrite(fd, pid, strlen(pid), 0) < 0) {
+		/* the lock holds without the pid; it only improves the message */
+	}
+	f->lock_fd = fd;
+	return 0;
+}
+
+static int fill_maps(struct pkt_capture *c, const struct pkt_capture_opts *o)
+{
+	int ports_fd = bpf_map__fd(c->skel->maps.ports);
+	int rt_fd = c->rt ? bpf_map__fd(c->rt->maps.rt_ports) : -1;
+	uint8_t one = 1;
+	int rc;
+
+	for (uint32_t w = 0; w < PKT_PORT_WORDS; w++) {
+		uint64_t bits = o->ports->bits[w];
+
+		if (!bits)
+			continue;
+		rc = bpf_map_update_elem(ports_fd, &w, &bits, BPF_ANY);
+		if (!rc && rt_fd >= 0)
+			rc = bpf_map_update_elem(rt_fd, &w, &bits, BPF_ANY);
+		if (rc)
+			return rc;
+	}
+	for (int i = 0; i < c->nifaces; i++) {
+		uint32_t slot = (uint32_t)i + 1;
+
+		rc = bpf_map_update_elem(bpf_map__fd(c->skel->maps.if_slots),
+					 &c->ifaces[i].ifindex, &slot, BPF_ANY);
+		if (rc)
+			return rc;
+	}
+	if (o->guest_mac_set) {
+		struct pkt_mac_key k = { 0 };
+
+		memcpy(k.mac, o->guest_mac, 6);
+		rc = bpf_map_update_elem(bpf_map__fd(c->skel->maps.guest_macs), &k, &one, BPF_ANY);
+		if (rc)
+			return rc;
+	}
+	if (o->guest_ip.family) {
+		struct pkt_ip_key k = { 0 };
+
+		memcpy(k.addr, o->guest_ip.bytes, o->guest_ip.family == 4 ? 4 : 16);
+		rc = bpf_map_update_elem(bpf_map__fd(c->skel->maps.guest_ips), &k, &one, BPF_ANY);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int load(struct pkt_capture *c, const struct pkt_capture_opts *o, bool tcx)
+{
+	int rc;
+
+	c->skel = pkt_bpf__open();
+	if (!c->skel)
+		return -errno;
+	if (o->ring_bytes && (rc = bpf_map__set_max_entries(c->skel->maps.events, o->ring_bytes)))
+		return rc;
+	if (o->sample_shift)
+		c->skel->rodata->sample_shift = o->sample_shift;
+	c->skel->rodata->guest_filter = o->guest_mac_set || o->guest_ip.family;
+	if (tcx) {
+		bpf_program__set_expected_attach_type(c->skel->progs.msc_ingress,
+						      (enum bpf_attach_type)ATTACH_TCX_INGRESS);
+		bpf_program__set_expected_attach_type(c->skel->progs.msc_egress,
+						      (enum bpf_attach_type)ATTACH_TCX_EGRESS);
+	}
+	return pkt_bpf__load(c->skel);
+}
+
+/* The retransmit tracer is optional: any failure leaves c->rt NULL. */
+static void load_retrans(struct pkt_capture *c)
+{
+	c->rt = retrans_bpf__open_and_load();
+	if (c->rt && retrans_bpf__attach(c->rt)) {
+		retrans_bpf__destroy(c->rt);
+		c->rt = NULL;
+	}
+}
+
+static int attach_tcx(struct pkt_capture *c)
+{
+	int progs[2] = { bpf_program__fd(c->skel->progs.msc_ingress),
+			 bpf_program__fd(c->skel->progs.msc_egress) };
+	int types[2] = { ATTACH_TCX_INGRESS, ATTACH_TCX_EGRESS };
+
+	for (int i = 0; i < c->nifaces; i++) {
+		for (int d = 0; d < 2; d++) {
+			int fd = bpf_link_create(progs[d], (int)c->ifaces[i].ifindex,
+						 (enum bpf_attach_type)types[d], NULL);
+
+			if (fd < 0)
+				return fd;
+			c->ifaces[i].link_fd[d] = fd;
+		}
+	}
+	return 0;
+}
+
+static void tc_place(const struct pkt_iface *f, int d, struct bpf_tc_hook *hook,
+		     struct bpf_tc_opts *opts)
+{
+	memset(hook, 0, sizeof(*hook));
+	hook->sz = sizeof(*hook);
+	hook->ifindex = (int)f->ifindex;
+	hook->attach_point = d ? BPF_TC_EGRESS : BPF_TC_INGRESS;
+	memset(opts, 0, sizeof(*opts));
+	opts->sz = sizeof(*opts);
+	opts->handle = TC_HANDLE;
+	opts->priority = TC_PRIORITY;
+}
+
+static int attach_tc(struct pkt_capture *c)
+{
+	int progs[2] = { bpf_program__fd(c->skel->progs.msc_ingress),
+			 bpf_program__fd(c->skel->progs.msc_egress) };
+	struct bpf_tc_hook hook;
+	struct bpf_tc_opts opts;
+	int rc;
+
+	for (int i = 0; i < c->nifaces; i++) {
+		for (int d = 0; d < 2; d++) {
+			tc_place(&c->ifaces[i], d, &hook, &opts);
+			rc = bpf_tc_hook_create(&hook);
+			if (rc && rc != -EEXIST)
+				return rc;
+			/* we hold the NIC's lock: a filter at our place is a
+			 * crashed agent's */
+			if (!bpf_tc_query(&hook, &opts)) {
+				tc_place(&c->ifaces[i], d, &hook, &opts);
+				bpf_tc_detach(&hook, &opts);
+			}
+			tc_place(&c->ifaces[i], d, &hook, &opts);
+			opts.prog_fd = progs[d];
+			rc = bpf_tc_attach(&hook, &opts);
+			if (rc)
+				return rc;
+			c->ifaces[i].tc_attached[d] = true;
+		}
+	}
+	return 0;
+}
+
+static int on_sample(void *ctx, void *data, size_t size)
+{
+	struct pkt_capture *c = ctx;
+
+	/* the ABI's size, checked on every sample */
+	if (size < sizeof(struct pkt_event))
+		return 0;
+	if (((const struct pkt_event *)data)->cap_len > PKT_HEAD_MAX)
+		return 0;
+	return c->fn(c->ctx, data);
+}
+
+static const char *attach_error(int rc)
+{
+	if (rc == -EPERM || rc == -EACCES)
+		return "permission denied: migscope capture needs root (CAP_BPF and CAP_NET_ADMIN)";
+	return strerror(-rc);
+}
+
+struct pkt_capture *pkt_capture__open(const struct pkt_capture_opts *o, pkt_event_fn fn,
+				      void *ctx, char *err, size_t errlen)
+{
+	struct pkt_capture *c = calloc(1, sizeof(*c));
+	int rc = -ENOMEM;
+
+	if (!c) {
+		snprintf(err, errlen, "out of memory");
+		goto cleanup;
+	}
+	c->fn = fn;
+	c->ctx = ctx;
+	libbpf_set_print(quiet_libbpf);
+	for (int i = 0; i < o->nifaces; i++) {
+		struct pkt_iface *f = &c->ifaces[i];
+
+		f->lock_fd = f->link_fd[0] = f->link_fd[1] = -1;
+		snprintf(f->name, sizeof(f->name), "%s", o->ifaces[i]);
+		f->ifindex = if_nametoindex(o->ifaces[i]);
+		if (!f->ifindex || strlen(o->ifaces[i]) >= IF_NAMESIZE) {
+			snprintf(err, errlen, "no such interface: %s", o->ifaces[i]);
+			rc = -ENODEV;
+			goto cleanup;
+		}
+		for (int j = 0; j < i; j++) {
+			if (c->ifaces[j].ifindex == f->ifindex) {
+				snprintf(err, errlen, "interface %s given twice", f->name);
+				rc = -EINVAL;
+				goto cleanup;
+			}
+		}
+		c->nifaces = i + 1;
+		rc = lock_iface(f, err, errlen);
+		if (rc == -EACCES || rc == -EPERM) {
+			snprintf(err, errlen, "%s", attach_error(rc));
+			goto cleanup;
+		}
+		if (rc)
+			goto cleanup;
+	}
+
+	c->tcx = o->attach != PKT_ATTACH_TC;
+	rc = load(c, o, c->tcx);
+	if (rc && o->attach == PKT_ATTACH_AUTO) {
+		/* a kernel without tcx may refuse the attach type at load */
+		pkt_bpf__destroy(c->skel);
+		c->skel = NULL;
+		c->tcx = false;
+		rc = load(c, o, false);
+	}
+	if (rc) {
+		snprintf(err, errlen, "loading the eBPF programs failed: %s", attach_error(rc));
+		goto cleanup;
+	}
+	load_retrans(c);
+	rc = fill_maps(c, o);
+	if (rc) {
+		snprintf(err, errlen, "configuring the eBPF maps failed: %s", strerror(-rc));
+		goto cleanup;
+	}
+	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), on_sample, c, NULL);
+	if (!c->rb) {
+		rc = -errno;
+		snprintf(err, errlen, "ring buffer: %s", strerror(errno));
+		goto cleanup;
+	}
+	if (c->tcx) {
+		rc = attach_tcx(c);
+		if (rc && o->attach == PKT_ATTACH_AUTO && (rc == -EINVAL || rc == -EOPNOTSUPP)) {
+			pkt_capture__detach(c);
+			c->tcx = false;
+			rc = attach_tc(c);
+		}
+	} else {
+		rc = attach_tc(c);
+	}
+	if (rc) {
+		snprintf(err, errlen, "attaching to the interfaces failed (%s): %s",
+			 c->tcx ? "tcx" : "tc clsact", attach_error(rc));
+		goto cleanup;
+	}
+	return c;
+cleanup:
+	pkt_capture__close(c);
+	errno = -rc;
+	return NULL;
+}
+
+const char *pkt_capture__attach_mode(const struct pkt_capture *c)
+{
+	return c->tcx ? "tcx" : "tc";
+}
+
+bool pkt_capture__has_retrans(const struct pkt_capture *c)
+{
+	return c->rt != NULL;
+}
+
+uint32_t pkt_capture__ifindex(const struct pkt_capture *c, int i)
+{
+	return c->ifaces[i].ifindex;
+}
+
+int pkt_capture__poll(struct pkt_capture *c, int timeout_ms)
+{
+	int rc = ring_buffer__poll(c->rb, timeout_ms);
+
+	return rc == -EINTR ? 0 : rc;
+}
+
+int pkt_capture__detach(struct pkt_capture *c)
+{
+	struct bpf_tc_hook hook;
+	struct bpf_tc_opts opts;
+	int rc = 0;
+
+	for (int i = 0; i < c->nifaces; i++) {
+		struct pkt_iface *f = &c->ifaces[i];
+
+		for (int d = 0; d < 2; d++) {
+			if (f->link_fd[d] >= 0) {
+				close(f->link_fd[d]); /* closing the link detaches it */
+				f->link_fd[d] = -1;
+			}
+			if (f->tc_attached[d]) {
+				tc_place(f, d, &hook, &opts);
+				if (bpf_tc_detach(&hook, &opts) && !rc)
+					rc = -errno;
+				f->tc_attached[d] = false;
+			}
+		}
+	}
+	if (c->rt) {
+		retrans_bpf__detach(c->rt);
+	}
+	if (c->rb && ring_buffer__consume(c->rb) < 0 && !rc)
+		rc = -EIO;
+	return rc;
+}
+
+int pkt_capture__if_stats(const struct pkt_capture *c, int i, struct pkt_if_stats *out)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct pkt_if_stats *per;
+	uint32_t slot = (uint32_t)i + 1;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (ncpus <= 0)
+		return ncpus ? ncpus : -EINVAL;
+	per = calloc((size_t)ncpus, sizeof(*per));
+	if (!per)
+		return -ENOMEM;
+	rc = bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.if_stats), &slot, per);
+	for (int cpu = 0; !rc && cpu < ncpus; cpu++) {
+		for (int d = 0; d < 2; d++) {
+			out->frames[d] += per[cpu].frames[d];
+			out->bytes[d] += per[cpu].bytes[d];
+		}
+		out->events += per[cpu].events;
+		out->ring_drops += per[cpu].ring_drops;
+		out->flows_full += per[cpu].flows_full;
+	}
+	free(per);
+	return rc;
+}
+
+int pkt_capture__flows(const struct pkt_capture *c, pkt_flow_fn fn, void *ctx)
+{
+	int fd = bpf_map__fd(c->skel->maps.flows), rc;
+	struct pkt_flow_key key, next;
+	struct pkt_flow_stats st;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &st))
+			continue; /* deleted meanwhile: nothing deletes, but be safe */
+		rc = fn(ctx, &key, &st);
+		if (rc)
+			return rc;
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
+int pkt_capture__retrans(const struct pkt_capture *c, pkt_retrans_fn fn, void *ctx)
+{
+	struct pkt_retrans_key key, next;
+	void *prev = NULL;
+	uint64_t n;
+	int fd, rc;
+
+	if (!c->rt)
+		return 0;
+	fd = bpf_map__fd(c->rt->maps.retrans);
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &n))
+			continue;
+		rc = fn(ctx, &key, n);
+		if (rc)
+			return rc;
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
+void pkt_capture__close(struct pkt_capture *c)
+{
+	if (!c)
+		return;
+	pkt_capture__detach(c);
+	ring_buffer__free(c->rb);
+	retrans_bpf__destroy(c->rt);
+	pkt_bpf__destroy(c->skel);
+	for (int i = 0; i < c->nifaces; i++)
+		if (c->ifaces[i].lock_fd >= 0)
+			close(c->ifaces[i].lock_fd);
+	free(c);
+}

@@ -1,0 +1,72 @@
+/*
+ * pkt - the kernel half of `migscope capture`: loads bpf/pkt.bpf.c (and,
+ * when it can, bpf/retrans.bpf.c) from their embedded skeletons, configures
+ * them, attaches the tc programs to ingress and egress of every interface
+ * and hands over ring-buffer events and the exact counters.
+ *
+ * Attaching: tcx links where the kernel has them (the link dies with the
+ * process, so a crash leaves nothing), else clsact filters through libbpf's
+ * bpf_tc_* API at a fixed handle/priority: a stale filter of ours left by a
+ * crashed agent is removed at start, and at the end only our filters go (the
+ * clsact qdisc stays: others' filters may hang on it). One agent per NIC: a
+ * lock file per (network namespace, ifindex) under /run/migscope.
+ *
+ * Ownership: __open returns a handle released by __close (NULL-safe), which
+ * also detaches. Event pointers passed to the callback are valid only during
+ * the call. Errors: __open returns NULL, errno set, one line in err; the
+ * others return 0 or -errno.
+ */
+#ifndef MIGSCOPE_CAPTURE_PKT_H
+#define MIGSCOPE_CAPTURE_PKT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "analysis/addr.h"
+#include "analysis/portset.h"
+#include "bpf/pkt.h"
+
+enum pkt_attach_mode { PKT_ATTACH_AUTO, PKT_ATTACH_TCX, PKT_ATTACH_TC };
+
+enum { PKT_CAPTURE_MAX_IFACES = PKT_MAX_IFACES - 1 };
+
+struct pkt_capture_opts {
+	const char *ifaces[PKT_CAPTURE_MAX_IFACES];
+	int nifaces;
+	const struct portset *ports;
+	bool guest_mac_set;
+	uint8_t guest_mac[6];
+	struct ip_addr guest_ip;    /* family 0: none */
+	uint32_t ring_bytes;        /* power of two, >= page size; 0: the object's */
+	uint32_t sample_shift;      /* 0: the object's default */
+	enum pkt_attach_mode attach;
+};
+
+struct pkt_capture;
+
+/* Returns 0 to go on, or -errno to stop draining. */
+typedef int (*pkt_event_fn)(void *ctx, const struct pkt_event *e);
+/* One flow direction's counters; also called for held-back samples. */
+typedef int (*pkt_flow_fn)(void *ctx, const struct pkt_flow_key *k,
+			   const struct pkt_flow_stats *s);
+typedef int (*pkt_retrans_fn)(void *ctx, const struct pkt_retrans_key *k, uint64_t segments);
+
+struct pkt_capture *pkt_capture__open(const struct pkt_capture_opts *o, pkt_event_fn fn,
+				      void *ctx, char *err, size_t errlen);
+/* "tcx" or "tc": how the programs are attached */
+const char *pkt_capture__attach_mode(const struct pkt_capture *c);
+bool pkt_capture__has_retrans(const struct pkt_capture *c);
+/* Interface slot i (0-based, as in opts) ifindex. */
+uint32_t pkt_capture__ifindex(const struct pkt_capture *c, int i);
+/* Drains events, waiting at most timeout_ms; returns events handled or -errno. */
+int pkt_capture__poll(struct pkt_capture *c, int timeout_ms);
+/* Detaches every program of ours and drains what the ring buffer still holds. */
+int pkt_capture__detach(struct pkt_capture *c);
+/* Sums interface i's per-CPU statistics. */
+int pkt_capture__if_stats(const struct pkt_capture *c, int i, struct pkt_if_stats *out);
+int pkt_capture__flows(const struct pkt_capture *c, pkt_flow_fn fn, void *ctx);
+int pkt_capture__retrans(const struct pkt_capture *c, pkt_retrans_fn fn, void *ctx);
+void pkt_capture__close(struct pkt_capture *c);
+
+#endif
