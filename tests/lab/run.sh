@@ -14,7 +14,8 @@
 #   lost-announce           the switch drops the guest's RARP/GARP/NA from cn2
 #   no-announce             destination QEMU with announce-rounds 0
 #   port-not-ready [SECS]   the switch drops all of the guest's frames from cn2
-#                           for SECS (5) s after the first one
+#                           for SECS (5) s after the first one, then the lab
+#                           asks for announce-self (Nova's workaround)
 #   dirty [MBPS]            the guest dirties MBPS (48) MB/s of 16 MB;
 #                           max-bandwidth 32 MB/s: never converges, cancelled
 #   vlan, vxlan             baseline with the guest network on 802.1Q VLAN 100,
@@ -30,9 +31,10 @@
 #   --mtu N             every lab link's MTU (default 9000)
 #   --snaplen N         tcpdump snap length (default 128)
 #   --at PORT:DIR[,..]  where loss/corrupt/duplicate act (default p-cn2:egress)
-#   --guest-ipv6        lost-announce: keep the guest's IPv6 (MLD relearns)
-#   --announce-self     port-not-ready: announce-self on the destination once
-#                       the hold is over (Nova's workaround)
+#   --guest-ipv6        lost-announce, no-announce, port-not-ready: keep the
+#                       guest's IPv6 (its NA/RS/MLD frames relearn the switch)
+#   --no-announce-self  port-not-ready: no announce-self on the destination
+#                       once the hold is over (then it stays unreachable)
 #   --back-after S      back-and-forth: seconds between the migrations (3)
 #   --wss MB --max-bandwidth MBPS --auto-converge --xbzrle --downtime-limit MS
 #                       dirty: working set, bandwidth cap, capabilities
@@ -76,7 +78,7 @@ RUNDIR=""                               # QMP sockets and FIFOs (per run)
 INTERVAL=${MSL_PROBE_INTERVAL:-0.01}
 BEFORE=2 AFTER_SET=${MSL_AFTER:-} MTU=9000 SNAPLEN=128 NET=flat IPV6=0
 FAULT_AT=p-cn2:egress FAULT_SPECS=() GUEST_IPV6_KEEP=0 GUEST_NO_IPV6=0
-QUIET_GUEST=0 BOOT_REPLY_US=0 ANNOUNCE_SELF=0 HOLD="" BACK_AFTER=3 MIGRATION_COUNT=1 POST_MIGRATION=""
+QUIET_GUEST=0 BOOT_REPLY_US=0 ANNOUNCE_SELF=1 HOLD="" BACK_AFTER=3 MIGRATION_COUNT=1 POST_MIGRATION=""
 DIRTY_MBPS="" DIRTY_WSS=0 DIRTY_WSS_SET="" MAX_BANDWIDTH="" DOWNTIME_LIMIT="" AUTO_CONVERGE=0 XBZRLE=0
 MIG_PARAMS="" DST_PARAMS="" MIG_TIMEOUT_SET=${MSL_MIG_TIMEOUT:-} CANCEL_ON_TIMEOUT=0
 EXPECT_REACHABLE=true EXPECT_STATUS=completed NOTES=""
@@ -120,6 +122,7 @@ parse_args() {
 		--ipv6) IPV6=1; shift; continue ;;
 		--guest-ipv6) GUEST_IPV6_KEEP=1; shift; continue ;;
 		--announce-self) ANNOUNCE_SELF=1; shift; continue ;;
+		--no-announce-self) ANNOUNCE_SELF=0; shift; continue ;;
 		--auto-converge) AUTO_CONVERGE=1; shift; continue ;;
 		--xbzrle) XBZRLE=1; shift; continue ;;
 		*) usage "unknown option $1" ;;

@@ -25,8 +25,13 @@ fault_start() {
 	say "fault $FAULT_N: msl-fault -i $port --$dir $*"
 	bg "$role" "$NS_SW" "$OUT/fault-$FAULT_N.json" "$OUT/fault-$FAULT_N.stderr" \
 		"$MSL_FAULT_BIN" -i "$port" "--$dir" "$@"
-	wait_for 10 grep -q 'msl-fault: attached' "$OUT/fault-$FAULT_N.stderr" ||
-		die "msl-fault -i $port --$dir $* did not attach: $(tail -3 "$OUT/fault-$FAULT_N.stderr")"
+	local pid=${PID_OF[$role]}
+	for _ in $(seq 100); do
+		grep -q 'msl-fault: attached' "$OUT/fault-$FAULT_N.stderr" && return 0
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	die "msl-fault -i $port --$dir $* did not attach: $(tail -3 "$OUT/fault-$FAULT_N.stderr")"
 }
 
 # Stop every injector (SIGTERM: it detaches and prints its stats line).

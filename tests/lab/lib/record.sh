@@ -32,7 +32,9 @@ write_scenario_json() {
 	ping6=null
 	[ -n "$GUEST_IP6" ] && ping6=$(ping_figures "$OUT/ping6.log" "$end")
 	migs=$(printf '%s\n' "${MIG_RECORDS[@]}" | jq -sc .)
-	faults=$( ( [ ${#FAULTS[@]} -gt 0 ] && printf '%s\n' "${FAULTS[@]}" ) | jq -sc .)
+	# msl-fault's lines go in verbatim (after jq): jq 1.6 would round their
+	# nanosecond stamps to doubles
+	faults='"@FAULTS@"'
 	args=$(printf '%s\n' "${SARGS[@]}" | jq -Rsc 'split("\n") | map(select(. != ""))')
 	opts=$(printf '%s\n' "${OPTS[@]}" | jq -Rsc 'split("\n") | map(select(. != ""))')
 	jq -n --arg scen "$SCENARIO" --argjson args "$args" --argjson opts "$opts" \
@@ -71,7 +73,13 @@ write_scenario_json() {
 	 expect: {reachable_after: $reach, migration_status: $estatus},
 	 ping: $ping, ping6: $ping6,
 	 notes: $notes}' >"$OUT/scenario.json.tmp" || die "cannot build scenario.json"
-	mv "$OUT/scenario.json.tmp" "$OUT/scenario.json"
+	local list=""
+	for i in "${FAULTS[@]}"; do list=${list:+$list,}$i; done
+	awk -v list="[$list]" '{ i = index($0, "\"@FAULTS@\""); if (i) $0 = substr($0, 1, i - 1) list substr($0, i + 10); print }' \
+		"$OUT/scenario.json.tmp" >"$OUT/scenario.json.tmp2"
+	jq -e . "$OUT/scenario.json.tmp2" >/dev/null || die "scenario.json is not valid JSON"
+	mv "$OUT/scenario.json.tmp2" "$OUT/scenario.json"
+	rm -f "$OUT/scenario.json.tmp"
 }
 
 summary() {
