@@ -184,6 +184,7 @@ run_scenario() {
 	done
 	start_captures
 	start_pings
+	STEP=before
 	sleep "$BEFORE"                  # "before" phase: steady probes
 	[ "$QUIET_GUEST" = 1 ] && wait_guest_quiet
 	migrate src dst cn1 cn2
