@@ -41,6 +41,8 @@ struct pkt_capture {
 	struct pkt_iface ifaces[PKT_CAPTURE_MAX_IFACES];
 };
 
+/* libbpf's own messages only when asked: our errors say what failed. */
+__attribute__((format(printf, 2, 0)))
 static int quiet_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (level == LIBBPF_WARN && getenv("MIGSCOPE_DEBUG"))

@@ -1,0 +1,287 @@
+/*
+ * bpf/pkt.bpf.c through BPF_PROG_TEST_RUN: on a synthetic migration stream
+ * with a retransmit, a keep-alive and an ACK stream, the per-flow counters
+ * are exact (an oracle written here, independent of the analyzer); RARP and
+ * echo frames become ring-buffer events carrying the frame head; stream
+ * events are cut after the TCP header; every frame leaves unmodified with
+ * TC_ACT_UNSPEC (== TCX_NEXT). Also prints the per-frame cost of the stream
+ * and probe paths next to an empty tc program's (a diagnostic, not a test).
+ *
+ * Needs root, and fails without it: a capture test that skips would hide a
+ * runner that cannot load programs.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/pkt_cls.h>
+
+#include "bpf/parse.h"
+#include "bpf/pkt.h"
+#include "pkt.skel.h"
+#include "tests/unit/frames.h"
+
+enum { SPORT = 49152, DPORT = 40000, MSS = 1000, MAX_EVENTS = 64 };
+
+static const uint8_t mac_a[6] = { 0x52, 0x54, 0x00, 0x0a, 0x00, 0x01 };
+static const uint8_t mac_b[6] = { 0x52, 0x54, 0x00, 0x0a, 0x00, 0x02 };
+static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+static const uint8_t zero4[4];
+static const uint8_t ip_a[4] = { 198, 18, 0, 1 };
+static const uint8_t ip_b[4] = { 198, 18, 0, 2 };
+
+struct ctx {
+	struct pkt_bpf *skel;
+	struct ring_buffer *rb;
+	struct pkt_event events[MAX_EVENTS];
+	int nevents;
+};
+
+static int on_event(void *arg, void *data, size_t size)
+{
+	struct ctx *c = arg;
+
+	assert_int_equal(size, sizeof(struct pkt_event));
+	if (c->nevents < MAX_EVENTS)
+		memcpy(&c->events[c->nevents++], data, sizeof(struct pkt_event));
+	return 0;
+}
+
+static int setup(void **state)
+{
+	struct ctx *c = calloc(1, sizeof(*c));
+	uint64_t bits = ~0ull; /* 49152-49215 is exactly word 768 */
+	uint32_t word = 49152 / 64;
+
+	if (!c)
+		return -1;
+	c->skel = pkt_bpf__open_and_load();
+	if (!c->skel) {
+		fprintf(stderr, "pkt.bpf.o failed to load (%s): run the tests as root\n",
+			strerror(errno));
+		free(c);
+		return -1;
+	}
+	if (bpf_map_update_elem(bpf_map__fd(c->skel->maps.ports), &word, &bits, BPF_ANY))
+		return -1;
+	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), on_event, c, NULL);
+	if (!c->rb)
+		return -1;
+	*state = c;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct ctx *c = *state;
+
+	ring_buffer__free(c->rb);
+	pkt_bpf__destroy(c->skel);
+	free(c);
+	return 0;
+}
+
+/* Runs one frame through ingress; the frame must come out untouched. */
+static void run(struct ctx *c, const struct fb *f, int egress)
+{
+	uint8_t out[FB_CAP];
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = f->buf, .data_size_in = (uint32_t)f->len,
+		    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
+	int fd = bpf_program__fd(egress ? c->skel->progs.msc_egress : c->skel->progs.msc_ingress);
+
+	assert_int_equal(bpf_prog_test_run_opts(fd, &opts), 0);
+	assert_int_equal((int32_t)opts.retval, TC_ACT_UNSPEC);
+	assert_int_equal(opts.data_size_out, f->len);
+	assert_memory_equal(out, f->buf, f->len);
+}
+
+static void segment(struct fb *f, const uint8_t *smac, const uint8_t *dmac, const uint8_t *sip,
+		    const uint8_t *dip, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
+		    uint8_t flags, size_t len)
+{
+	fb_init(f);
+	fb_eth(f, dmac, smac, FB_ETH_IPV4, NULL, 0);
+	fb_ipv4(f, FB_IP_TCP, sip, dip, 0);
+	fb_tcp(f, sport, dport, seq, ack, flags, 0);
+	fb_payload(f, len);
+	fb_done(f, 0);
+	fb_pad(f, 60);
+}
+
+static int lookup(struct ctx *c, const uint8_t *sip, const uint8_t *dip, uint16_t sport,
+		  uint16_t dport, struct pkt_flow_stats *st)
+{
+	struct pkt_flow_key k = { .ifindex = 1, .family = 4, .sport = sport, .dport = dport };
+
+	memcpy(k.saddr, sip, 4);
+	memcpy(k.daddr, dip, 4);
+	/* BPF_PROG_TEST_RUN gives the skb the loopback device */
+	return bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.flows), &k, st);
+}
+
+static void test_stream_counters_exact(void **state)
+{
+	struct ctx *c = *state;
+	uint64_t packets = 0, payload = 0, wire = 0, ack_packets = 0, ack_wire = 0;
+	uint32_t seq = 1000, order[] = { 0, 1, 2, 3, 4, 2, 5, 6, 7, 8, 9 };
+	struct pkt_flow_stats st;
+	struct fb f;
+
+	/* handshake: SYN from the sender (client) is an open event */
+	segment(&f, mac_b, mac_a, ip_b, ip_a, DPORT, SPORT, 0, 0, PKT_TCP_SYN, 0);
+	run(c, &f, 0);
+	ack_packets++;
+	ack_wire += f.len;
+	/* 10 segments of MSS, segment 2 sent twice (a retransmit) */
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		segment(&f, mac_a, mac_b, ip_a, ip_b, SPORT, DPORT, seq + order[i] * MSS, 1,
+			PKT_TCP_ACK, MSS);
+		run(c, &f, 1);
+		packets++;
+		payload += MSS;
+		wire += f.len;
+		/* the receiver's ACK */
+		segment(&f, mac_b, mac_a, ip_b, ip_a, DPORT, SPORT, 1, seq + (order[i] + 1) * MSS,
+			PKT_TCP_ACK, 0);
+		run(c, &f, 0);
+		ack_packets++;
+		ack_wire += f.len;
+	}
+	/* a keep-alive: one byte below the highest end, not a retransmit */
+	segment(&f, mac_a, mac_b, ip_a, ip_b, SPORT, DPORT, seq + 10 * MSS - 1, 1, PKT_TCP_ACK, 1);
+	run(c, &f, 1);
+	packets++;
+	payload += 1;
+	wire += f.len;
+	/* FIN */
+	segment(&f, mac_a, mac_b, ip_a, ip_b, SPORT, DPORT, seq + 10 * MSS, 1,
+		PKT_TCP_FIN | PKT_TCP_ACK, 0);
+	run(c, &f, 1);
+	packets++;
+	wire += f.len;
+
+	assert_int_equal(lookup(c, ip_a, ip_b, SPORT, DPORT, &st), 0);
+	assert_int_equal(st.packets, packets);
+	assert_int_equal(st.payload_bytes, payload);
+	assert_int_equal(st.wire_bytes, wire);
+	assert_int_equal(st.ooo_segments, 1);
+	assert_int_equal(st.ooo_bytes, MSS);
+	assert_int_equal(st.dir_seen, 1 << PKT_DIR_EGRESS);
+	assert_int_equal(lookup(c, ip_b, ip_a, DPORT, SPORT, &st), 0);
+	assert_int_equal(st.packets, ack_packets);
+	assert_int_equal(st.payload_bytes, 0);
+	assert_int_equal(st.wire_bytes, ack_wire);
+	assert_int_equal(st.ooo_segments, 0);
+
+	/* events: open (SYN), samples, close (FIN); every stream event is
+	 * cut after the TCP header: guest memory never leaves the kernel */
+	c->nevents = 0;
+	ring_buffer__consume(c->rb);
+	assert_true(c->nevents >= 3);
+	assert_int_equal(c->events[0].type, PKT_EV_FLOW_OPEN);
+	assert_int_equal(c->events[c->nevents - 1].type, PKT_EV_FLOW_CLOSE);
+	for (int i = 0; i < c->nevents; i++) {
+		assert_int_equal(c->events[i].cap_len, 14 + 20 + 20);
+		assert_true(c->events[i].wire_len >= c->events[i].cap_len);
+		assert_true(c->events[i].ts_tai_ns > 0);
+	}
+	/* the first data segment is sampled (FIRST) */
+	assert_int_equal(c->events[1].type, PKT_EV_SAMPLE);
+	assert_true(c->events[1].reason & PKT_SAMPLE_FIRST);
+}
+
+static void test_control_frames_are_events(void **state)
+{
+	struct ctx *c = *state;
+	struct fb rarp, echo, other;
+
+	fb_init(&rarp);
+	fb_eth(&rarp, bcast, mac_a, FB_ETH_RARP, NULL, 0);
+	fb_arp(&rarp, 3, mac_a, zero4, mac_a, zero4);
+	fb_pad(&rarp, 60);
+	fb_init(&echo);
+	fb_eth(&echo, mac_a, mac_b, FB_ETH_IPV4, NULL, 0);
+	fb_ipv4(&echo, FB_IP_ICMP, ip_b, ip_a, 0);
+	fb_icmp_echo(&echo, 8, 7, 1);
+	fb_payload(&echo, 200); /* longer than an event's head */
+	fb_done(&echo, 0);
+	/* TCP outside the port set: counted nowhere, no event */
+	segment(&other, mac_a, mac_b, ip_a, ip_b, 22, 40000, 1, 1, PKT_TCP_ACK, 100);
+
+	c->nevents = 0;
+	ring_buffer__consume(c->rb);
+	c->nevents = 0;
+	run(c, &rarp, 0);
+	run(c, &echo, 1);
+	run(c, &other, 0);
+	ring_buffer__consume(c->rb);
+	assert_int_equal(c->nevents, 2);
+	assert_int_equal(c->events[0].type, PKT_EV_GUEST);
+	assert_int_equal(c->events[0].dir, PKT_DIR_INGRESS);
+	assert_int_equal(c->events[0].cap_len, rarp.len);
+	assert_memory_equal(c->events[0].frame, rarp.buf, rarp.len);
+	assert_int_equal(c->events[1].type, PKT_EV_GUEST);
+	assert_int_equal(c->events[1].dir, PKT_DIR_EGRESS);
+	assert_int_equal(c->events[1].cap_len, PKT_HEAD_MAX);
+	assert_int_equal(c->events[1].wire_len, echo.len);
+	assert_memory_equal(c->events[1].frame, echo.buf, PKT_HEAD_MAX);
+}
+
+/* BPF_PROG_TEST_RUN's average over many runs: ns per frame. */
+static uint32_t cost(int fd, const struct fb *f)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = f->buf, .data_size_in = (uint32_t)f->len,
+		    .repeat = 200000);
+
+	assert_int_equal(bpf_prog_test_run_opts(fd, &opts), 0);
+	return opts.duration;
+}
+
+static void test_cost_per_frame(void **state)
+{
+	struct ctx *c = *state;
+	struct bpf_insn empty[] = {
+		{ .code = 0xb7, .dst_reg = 0, .imm = TC_ACT_UNSPEC }, /* r0 = -1 */
+		{ .code = 0x95 },                                      /* exit */
+	};
+	int efd = bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "empty", "GPL", empty, 2, NULL);
+	int fd = bpf_program__fd(c->skel->progs.msc_ingress);
+	struct fb data, echo;
+	uint32_t e, s, p;
+
+	assert_true(efd >= 0);
+	segment(&data, mac_a, mac_b, ip_a, ip_b, SPORT, DPORT + 1, 5000, 1, PKT_TCP_ACK, 1448);
+	fb_init(&echo);
+	fb_eth(&echo, mac_a, mac_b, FB_ETH_IPV4, NULL, 0);
+	fb_ipv4(&echo, FB_IP_ICMP, ip_b, ip_a, 0);
+	fb_icmp_echo(&echo, 8, 7, 1);
+	fb_payload(&echo, 56);
+	fb_done(&echo, 0);
+	e = cost(efd, &data);
+	s = cost(fd, &data);
+	p = cost(fd, &echo);
+	printf("# per frame: empty tc program %u ns, stream path %u ns (+%d), probe path %u ns "
+	       "(+%d, with a ring-buffer event)\n", e, s, (int)s - (int)e, p, (int)p - (int)e);
+	close(efd);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_stream_counters_exact),
+		cmocka_unit_test(test_control_frames_are_events),
+		cmocka_unit_test(test_cost_per_frame),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
