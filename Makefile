@@ -27,7 +27,8 @@ BPF_OBJ  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(wildcard bpf/*.bpf.c))
 HDRS     := $(wildcard analysis/*.h reports/*.h bpf/*.h tests/unit/*.h tests/fixturegen/*.h)
 
 .PHONY: all deps test unit demo bench fixtures clean help
-all: $(BUILD)/migscope $(BUILD)/migscope-fixturegen $(BUILD)/lab/msl-cut $(BUILD)/tools/msc-inject
+all: $(BUILD)/migscope $(BUILD)/migscope-fixturegen $(BUILD)/lab/msl-cut $(BUILD)/tools/msc-inject \
+     $(BUILD)/msl-fault
 
 help:
 	@echo "make            build build/migscope and the fixture generator"
@@ -103,6 +104,16 @@ $(BUILD)/tests-asan/%: tests/unit/%.c $(BUILD)/libcapture-asan.a $(BUILD)/libmig
 $(BUILD)/lab/msl-cut: tests/lab/cut.c $(BUILD)/libmigscope.a $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(BUILD)/libmigscope.a $(LDLIBS)
+
+# The lab's fault injector: bpf/fault.bpf.c as a skeleton in msl-fault (the
+# lab and tests/e2e/fault.sh run it) and in tests/unit/test_fault.c.
+FAULT_SRC := tests/lab/fault.c tests/lab/fault_tc.c
+$(BUILD)/msl-fault: $(FAULT_SRC) tests/lab/fault_tc.h bpf/fault.h $(BUILD)/skel/fault.skel.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -I$(BUILD)/skel $(WARN) $(CFLAGS) -o $@ $(FAULT_SRC) $(BPF_LIBS) -lz -lm
+
+$(BUILD)/bpf/fault.bpf.o: bpf/fault.h
+$(BUILD)/tests/test_fault $(BUILD)/tests-asan/test_fault: $(BUILD)/skel/fault.skel.h
 
 # The shared classifier compiled for the kernel: the same parse.h as userspace.
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c bpf/parse.h bpf/pkt.h
