@@ -108,15 +108,15 @@ $(BUILD)/lab/msl-cut: tests/lab/cut.c $(BUILD)/libmigscope.a $(HDRS)
 # The lab's fault injector: bpf/fault.bpf.c as a skeleton in msl-fault (the
 # lab and tests/e2e/fault.sh run it) and in tests/unit/test_fault.c.
 FAULT_SRC := tests/lab/fault.c tests/lab/fault_tc.c
-$(BUILD)/msl-fault: $(FAULT_SRC) tests/lab/fault_tc.h bpf/fault.h $(BUILD)/skel/fault.skel.h
+$(BUILD)/msl-fault: $(FAULT_SRC) tests/lab/fault_tc.h bpf/fault.h $(BUILD)/skel/fault.skel.h $(BUILD)/libmigscope.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -I$(BUILD)/skel $(WARN) $(CFLAGS) -o $@ $(FAULT_SRC) $(BPF_LIBS) -lz -lm
+	$(CC) $(CPPFLAGS) -I$(BUILD)/skel $(WARN) $(CFLAGS) -o $@ $(FAULT_SRC) $(BUILD)/libmigscope.a $(BPF_LIBS) -lz -lm
 
 $(BUILD)/bpf/fault.bpf.o: bpf/fault.h
 $(BUILD)/tests/test_fault $(BUILD)/tests-asan/test_fault: $(BUILD)/skel/fault.skel.h
 
 # The shared classifier compiled for the kernel: the same parse.h as userspace.
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c bpf/parse.h bpf/pkt.h
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c bpf/parse.h bpf/parse_skb.h bpf/pkt.h
 	@mkdir -p $(dir $@)
 	$(CLANG) -g -O2 -target bpf $(ARCH_INC) -Wall -Werror -c $< -o $@
 

@@ -73,3 +73,20 @@ bool mac_is_zero(const uint8_t mac[6])
 
 	return memcmp(mac, zero, 6) == 0;
 }
+
+int guest_spec_parse(const char *s, uint8_t mac[6], struct ip_addr *ip)
+{
+	char buf[32];
+	const char *comma = strchr(s, ',');
+	size_t len = comma ? (size_t)(comma - s) : strlen(s);
+
+	if (len >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if (mac_parse(buf, mac))
+		return -EINVAL;
+	if (comma && ip_parse(comma + 1, ip))
+		return -EINVAL;
+	return 0;
+}

@@ -18,6 +18,8 @@ enum { ADDR_STR_LEN = 48 };
 
 int mac_parse(const char *s, uint8_t mac[6]);
 int ip_parse(const char *s, struct ip_addr *ip);
+/* "MAC[,IP]" as --guest takes it; ip is written only when given. */
+int guest_spec_parse(const char *s, uint8_t mac[6], struct ip_addr *ip);
 void mac_format(const uint8_t mac[6], char *out, size_t len);
 void ip_format(const struct ip_addr *ip, char *out, size_t len);
 bool ip_equal(const struct ip_addr *a, const struct ip_addr *b);

@@ -47,24 +47,6 @@ static void usage(FILE *out)
 		"  capture   watch a compute node's NICs with eBPF (migscope capture --help)\n");
 }
 
-static int parse_guest(const char *arg, struct analyze_config *cfg)
-{
-	char mac[32];
-	const char *comma = strchr(arg, ',');
-	size_t len = comma ? (size_t)(comma - arg) : strlen(arg);
-
-	if (len >= sizeof(mac))
-		return -EINVAL;
-	memcpy(mac, arg, len);
-	mac[len] = '\0';
-	if (mac_parse(mac, cfg->guest_mac))
-		return -EINVAL;
-	cfg->guest_mac_set = true;
-	if (comma && ip_parse(comma + 1, &cfg->guest_ip))
-		return -EINVAL;
-	return 0;
-}
-
 static int add_input(const char *arg, struct analyze_config *cfg)
 {
 	static const char *const labels[] = { "src", "dst", "ctl" };
@@ -128,10 +110,11 @@ static int cmd_analyze(int argc, char **argv)
 			}
 			break;
 		case 'g':
-			if (parse_guest(optarg, &cfg)) {
+			if (guest_spec_parse(optarg, cfg.guest_mac, &cfg.guest_ip)) {
 				fprintf(stderr, "migscope: --guest wants MAC[,IP], got '%s'\n", optarg);
 				return EXIT_USAGE;
 			}
+			cfg.guest_mac_set = true;
 			break;
 		case 'p':
 			ports = optarg;

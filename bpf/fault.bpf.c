@@ -50,17 +50,13 @@
  *
  * Loading needs CAP_PERFMON besides CAP_BPF and CAP_NET_ADMIN: without it
  * the verifier refuses the parser's packet pointer comparisons and the
- * offset fault_parse_outer() gets by subtracting two of them.
+ * offset parse_skb_outer() gets by subtracting two of them.
  */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
-#include "parse.h"
+#include "parse_skb.h"
 #include "fault.h"
-
-/* A tunnel's inner frame further in than this is described by its outer
- * frame: far beyond any real encapsulation's headers. A power of two. */
-#define FAULT_INNER_MAX 1024
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -203,78 +199,6 @@ static __always_inline long duplicate(struct __sk_buff *skb, const struct fault_
 	return err;
 }
 
-/*
- * parse_ethernet() of parse.h, composed from its own pieces in two global
- * functions that the verifier checks once each: the outer frame, then a
- * tunnel's inner frame. One inlined parse_ethernet() makes the verifier walk
- * every inner path once per outer path (classify.bpf.c spends ~700k of its
- * 1M steps on that), and nothing after it fits. bpf/pkt.bpf.c does the same;
- * tests/unit/test_fault.c checks the composition against parse_ethernet().
- *
- * fault_parse_outer: -1 when not even an Ethernet header fitted, 0 when *m
- * describes the frame, else the offset of the inner Ethernet frame of the
- * VXLAN/Geneve packet *m describes.
- */
-__attribute__((noinline)) int fault_parse_outer(struct __sk_buff *skb, struct pkt_meta *m)
-{
-	void *data = (void *)(long)skb->data;
-	void *data_end = (void *)(long)skb->data_end;
-	struct parse_cursor c;
-
-	if (!m)
-		return -1;
-	__builtin_memset(m, 0, sizeof(*m));
-	cursor_init(&c, data, data_end);
-	if (parse_eth_one(&c, m))
-		return -1;
-	if (!parse_tunnel(&c, m))
-		return 0;
-	return (int)(c.pos - c.start);
-}
-
-/* The inner frame at `off` replaces *m, flagged with the tunnel; on failure
- * *m is left alone. Offsets stay relative to the outer frame, as in
- * parse_ethernet(). */
-__attribute__((noinline)) int fault_parse_inner(struct __sk_buff *skb, __u32 off, __u32 tunnel,
-						struct pkt_meta *m)
-{
-	void *data = (void *)(long)skb->data;
-	void *data_end = (void *)(long)skb->data_end;
-	struct parse_cursor c;
-	struct pkt_meta inner;
-
-	if (!m || off > FAULT_INNER_MAX)
-		return -1;
-	/* The verifier needs the bound on the very register that is added to
-	 * data; clang would drop a mask it can prove redundant and use another
-	 * copy, so hide what it knows first. */
-	asm volatile("" : "+r"(off));
-	off &= 2 * FAULT_INNER_MAX - 1;
-	c.start = data;
-	c.pos = (const __u8 *)data + off;
-	c.end = data_end;
-	if (c.pos > c.end)
-		return -1;
-	__builtin_memset(&inner, 0, sizeof(inner));
-	if (parse_eth_one(&c, &inner))
-		return -1;
-	inner.flags |= tunnel;
-	*m = inner;
-	return 0;
-}
-
-static __always_inline void classify(struct __sk_buff *skb, struct pkt_meta *m)
-{
-	int off = fault_parse_outer(skb, m);
-	__u32 tunnel;
-
-	if (off <= 0)
-		return; /* -1: m zeroed, matches nothing but FAULT_MATCH_ALL */
-	tunnel = m->flags & (PKT_F_VXLAN | PKT_F_GENEVE);
-	if (fault_parse_inner(skb, (__u32)off, tunnel, m))
-		m->flags &= ~tunnel;
-}
-
 static __always_inline void applied(struct fault_stats *st, const struct fault_config *cfg)
 {
 	__u64 now = tai_now(cfg);
@@ -306,7 +230,7 @@ int fault_inject(struct __sk_buff *skb)
 	st->seen++;
 	if (!cfg->enabled || cfg->kind == FAULT_KIND_NONE)
 		return TC_ACT_UNSPEC;
-	classify(skb, &m);
+	parse_skb(skb, &m); /* on -1, m is zeroed: it matches nothing but FAULT_MATCH_ALL */
 	if (!matches(cfg, &m))
 		return TC_ACT_UNSPEC;
 	st->matched++;

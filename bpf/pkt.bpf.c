@@ -34,7 +34,7 @@
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
-#include "parse.h"
+#include "parse_skb.h"
 #include "pkt.h"
 
 /* Configuration (rodata, set by the loader before load). */
@@ -353,76 +353,6 @@ __noinline int guest_frame(struct __sk_buff *skb, const struct pkt_meta *m, __u3
 	return 0;
 }
 
-/*
- * The classifier of parse.h, as parse_ethernet() composes it, split into
- * two global functions the verifier checks once each: the outer frame, then
- * a tunnel's inner frame. Inlined, the verifier walks every inner path once
- * per outer path (classify.bpf.c takes ~700k of its 1M steps for that), and
- * there is no room left for anything else. tests/unit/test_pkt_bpf.c checks
- * that the composition agrees with parse_ethernet().
- *
- * parse_outer: -1 when not even the outer header fitted, 0 for a plain
- * frame, else the offset of a VXLAN/Geneve inner Ethernet frame.
- */
-__noinline int parse_outer(struct __sk_buff *skb, struct pkt_meta *m)
-{
-	void *data = (void *)(long)skb->data;
-	void *data_end = (void *)(long)skb->data_end;
-	struct parse_cursor c;
-	struct pkt_meta local;
-	int rc = 0;
-
-	if (!m)
-		return -1;
-	__builtin_memset(&local, 0, sizeof(local));
-	cursor_init(&c, data, data_end);
-	if (parse_eth_one(&c, &local))
-		return -1;
-	if (parse_tunnel(&c, &local))
-		rc = (int)(c.pos - c.start);
-	*m = local;
-	return rc;
-}
-
-/* The inner frame at `off` replaces *m on success (m untouched on failure);
- * offsets in m stay relative to the outer frame. */
-__noinline int parse_inner(struct __sk_buff *skb, __u32 off, __u32 tunnel, struct pkt_meta *m)
-{
-	void *data = (void *)(long)skb->data;
-	void *data_end = (void *)(long)skb->data_end;
-	struct parse_cursor c;
-	struct pkt_meta local;
-
-	if (!m || off > 1024)
-		return -1;
-	off &= 1023; /* the bound on the register the verifier tracks */
-	c.start = data;
-	c.pos = (const __u8 *)data + off;
-	c.end = data_end;
-	if (c.pos > c.end)
-		return -1;
-	__builtin_memset(&local, 0, sizeof(local));
-	if (parse_eth_one(&c, &local))
-		return -1;
-	local.flags |= tunnel;
-	*m = local;
-	return 0;
-}
-
-/* parse_ethernet() of parse.h, through the two functions above. */
-static __always_inline int parse_frame(struct __sk_buff *skb, struct pkt_meta *m)
-{
-	int off = parse_outer(skb, m);
-	__u32 tunnel;
-
-	if (off <= 0)
-		return off;
-	tunnel = m->flags & (PKT_F_VXLAN | PKT_F_GENEVE);
-	if (parse_inner(skb, (__u32)off, tunnel, m))
-		m->flags &= ~tunnel;
-	return 0;
-}
-
 static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 {
 	struct pkt_if_stats *s;
@@ -442,7 +372,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 	if (skb->data_end - skb->data < PKT_HEAD_MAX && skb->len > skb->data_end - skb->data)
 		bpf_skb_pull_data(skb, skb->len < PKT_HEAD_MAX ? skb->len : PKT_HEAD_MAX);
 	__builtin_memset(&m, 0, sizeof(m));
-	if (parse_frame(skb, &m))
+	if (parse_skb(skb, &m))
 		return TC_ACT_UNSPEC;
 
 	switch (m.kind) {

@@ -245,24 +245,6 @@ static void status_line(struct capture_run *r)
 		" events, %llu drops\033[K", U(frames), (double)bytes / 1e6, U(events), U(drops));
 }
 
-static int parse_guest(const char *arg, struct pkt_capture_opts *o)
-{
-	char mac[32];
-	const char *comma = strchr(arg, ',');
-	size_t len = comma ? (size_t)(comma - arg) : strlen(arg);
-
-	if (len >= sizeof(mac))
-		return -EINVAL;
-	memcpy(mac, arg, len);
-	mac[len] = '\0';
-	if (mac_parse(mac, o->guest_mac))
-		return -EINVAL;
-	o->guest_mac_set = true;
-	if (comma && ip_parse(comma + 1, &o->guest_ip))
-		return -EINVAL;
-	return 0;
-}
-
 struct cli {
 	struct pkt_capture_opts opts;
 	struct portset ports;
@@ -305,11 +287,12 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 			break;
 		case 'g':
 			cli->guest = optarg;
-			if (parse_guest(optarg, &cli->opts)) {
+			if (guest_spec_parse(optarg, cli->opts.guest_mac, &cli->opts.guest_ip)) {
 				fprintf(stderr, "migscope capture: --guest wants MAC[,IP], got '%s'\n",
 					optarg);
 				return EXIT_USAGE;
 			}
+			cli->opts.guest_mac_set = true;
 			break;
 		case 'p':
 			ports = optarg;

@@ -35,6 +35,7 @@
 #include "bpf/fault.h"
 #include "fault.skel.h"
 #include "tests/lab/fault_tc.h"
+#include "analysis/addr.h"
 
 #define PROG "msl-fault"
 
@@ -140,32 +141,6 @@ static int parse_rate(const char *s, __u32 *ppm)
 	*ppm = (__u32)llround(r * (FAULT_RATE_ONE / 100));
 	if (r > 0 && !*ppm)
 		return -ERANGE; /* below the 1 ppm resolution */
-	return 0;
-}
-
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Exactly xx:xx:xx:xx:xx:xx, hex digits either case. */
-static int parse_mac(const char *s, __u8 mac[6])
-{
-	if (strlen(s) != 17)
-		return -EINVAL;
-	for (int i = 0; i < 6; i++) {
-		int hi = hex_digit(s[i * 3]), lo = hex_digit(s[i * 3 + 1]);
-
-		if (hi < 0 || lo < 0 || (i < 5 && s[i * 3 + 2] != ':'))
-			return -EINVAL;
-		mac[i] = (__u8)(hi << 4 | lo);
-	}
 	return 0;
 }
 
@@ -311,7 +286,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->have_rate = 1;
 			break;
 		case O_GUEST:
-			if (parse_mac(optarg, c->guest_mac)) {
+			if (mac_parse(optarg, c->guest_mac)) {
 				err_line("--guest: a MAC like 52:54:00:12:34:56, not '%s'", optarg);
 				return -EINVAL;
 			}

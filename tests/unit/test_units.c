@@ -179,6 +179,26 @@ static void test_mac_round_trip(void **state)
 	assert_string_equal(text, "00:00:00:00:00:00");
 }
 
+/* --guest MAC[,IP], shared by analyze and capture */
+static void test_guest_spec(void **state)
+{
+	uint8_t mac[6] = { 0 };
+	struct ip_addr ip = { 0 }, want;
+
+	(void)state;
+	assert_int_equal(guest_spec_parse("52:54:00:12:34:56", mac, &ip), 0);
+	assert_int_equal(mac[5], 0x56);
+	assert_int_equal(ip.family, 0); /* no IP given: left alone */
+	assert_int_equal(guest_spec_parse("52:54:00:12:34:57,198.18.0.100", mac, &ip), 0);
+	assert_int_equal(mac[5], 0x57);
+	assert_int_equal(ip_parse("198.18.0.100", &want), 0);
+	assert_true(ip_equal(&ip, &want));
+	assert_int_equal(guest_spec_parse("52:54:00:12:34,198.18.0.1", mac, &ip), -EINVAL);
+	assert_int_equal(guest_spec_parse("52:54:00:12:34:56,", mac, &ip), -EINVAL);
+	assert_int_equal(guest_spec_parse("52:54:00:12:34:56,300.1.1.1", mac, &ip), -EINVAL);
+	assert_int_equal(guest_spec_parse("52:54:00:12:34:56:00:00:00:00:00:00:00", mac, &ip), -EINVAL);
+}
+
 static void test_mac_rejects(void **state)
 {
 	static const char *const bad[] = {
@@ -392,6 +412,7 @@ int main(void)
 		cmocka_unit_test(test_percentile_single_and_unsorted),
 		cmocka_unit_test(test_mac_round_trip),
 		cmocka_unit_test(test_mac_rejects),
+		cmocka_unit_test(test_guest_spec),
 		cmocka_unit_test(test_ip_round_trip),
 		cmocka_unit_test(test_ip_rejects_and_compares),
 		cmocka_unit_test(test_format_us),
