@@ -67,3 +67,6 @@ awk -v n="$packets" '
 		printf "tshark passes / analyze time   %6.1fx (target >= 100x)\n", ts / a
 		printf "analyze peak RSS               %6.1f MiB (target < 64), tshark %.1f MiB\n", r["migscope-analyze"] / 1024, rmax / 1024
 	}' "$DIR/results"
+# The BPF programs' own cost, against an empty tc program in the same run.
+echo
+MSL_BPF_COST=1 "$BUILD/tests/test_pkt_bpf" 2>&1 | sed -n 's/^# per frame: /BPF cost per frame (BPF_PROG_TEST_RUN, target stream path <= +60 ns): /p'
