@@ -144,6 +144,12 @@ main() {
 	parse_args "$@"
 	[ "$(id -u)" = 0 ] || { echo "$0: needs root (namespaces, taps, tc)" >&2; exit 2; }
 	exec 3>&1 4>&2               # the original stdout/stderr, for cleanup
+	# One run at a time: TCG needs both cores, and a run starved by another
+	# measures the starvation (MSL_LAB_PARALLEL=1 allows concurrent runs).
+	if [ "${MSL_LAB_PARALLEL:-0}" != 1 ]; then
+		exec 9>/run/lock/migscope-lab.lock
+		flock -n 9 || { say "waiting for another lab run to finish"; flock 9; }
+	fi
 	trap cleanup EXIT
 	set -E
 	trap 'say "command failed (exit $?): $BASH_COMMAND"' ERR
