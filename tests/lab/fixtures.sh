@@ -7,6 +7,8 @@
 #
 #   tests/lab/fixtures.sh BUILD [NAME...]     (all of them by default)
 #
+# MSL_KEEP_RUNS=DIR keeps each full run (uncut captures, logs) in DIR/NAME.
+#
 # Needs root (the lab does). tests/e2e/lab_fixtures.sh checks them without.
 set -eu
 BUILD=$(realpath "${1:-build}")
@@ -20,7 +22,8 @@ SCENARIOS=(
 	"loss-2|loss 2"
 	"lost-announce|lost-announce"
 	"no-announce|no-announce"
-	"port-not-ready|port-not-ready"
+	"port-not-ready|port-not-ready 2"
+	"port-not-ready-no-announce-self|port-not-ready 2 --no-announce-self"
 	"vlan|vlan"
 	"vxlan|vxlan"
 	"ipv6|ipv6"
@@ -48,10 +51,16 @@ for entry in "${SCENARIOS[@]}"; do
 	name=${entry%%|*}
 	read -r -a args <<<"${entry#*|}"
 	if [ ${#want[@]} -gt 0 ] && [[ " ${want[*]} " != *" $name "* ]]; then continue; fi
-	run=$(mktemp -d "/tmp/msl-fixture-$name.XXXXXX")
-	echo "== $name: tests/lab/run.sh ${args[*]}"
-	MSL_FAULT=$BUILD/msl-fault tests/lab/run.sh "${args[@]}" "$run" >"$run.log" 2>&1 ||
+	if [ -n "${MSL_KEEP_RUNS:-}" ]; then
+		run=$MSL_KEEP_RUNS/$name
+		mkdir -p "$run"
+	else
+		run=$(mktemp -d "/tmp/msl-fixture-$name.XXXXXX")
+	fi
+	# run.sh SCENARIO OUTDIR [SCENARIO ARGS...] [OPTIONS...]
+	echo "== $name: tests/lab/run.sh ${args[0]} OUT ${args[*]:1}"
+	MSL_FAULT=$BUILD/msl-fault tests/lab/run.sh "${args[0]}" "$run" "${args[@]:1}" >"$run.log" 2>&1 ||
 		{ tail -20 "$run.log"; echo "fixtures: scenario $name failed (log $run.log)" >&2; exit 1; }
 	store "$name" "$run"
-	rm -rf "$run" "$run.log"
+	[ -n "${MSL_KEEP_RUNS:-}" ] || rm -rf "$run" "$run.log"
 done

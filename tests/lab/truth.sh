@@ -93,8 +93,12 @@ done
 ping='null'
 [ -s ping.log ] && ping=$(ping_truth ping.log)
 
-# Per migration: the stream as seen at its source NIC, the ping log's largest
-# gap between replies around it, and whether any reply came after it.
+# Per migration: the stream as seen at its source NIC, the ping log's gaps
+# between replies (the largest in the migration's window, and the one across
+# the stream's last segment: the switchover), and whether any reply came
+# after the stream. Under TCG the guest answers late during precopy as well
+# (80-140 ms replies while QEMU copies memory), so the largest gap is not
+# always the switchover's.
 jq -n --slurpfile s "$SCEN" --argjson cap "$captures" --argjson ping "$ping" '
 	$s[0] as $s
 	| ($s.guest) as $g
@@ -103,6 +107,7 @@ jq -n --slurpfile s "$SCEN" --argjson cap "$captures" --argjson ping "$ping" '
 	    | {from: $m.from, to: $m.to, status: $m.status,
 	       qemu: ($m.query_migrate | {"total-time", downtime, "setup-time", status,
 	              transferred: .ram.transferred}),
+	       qemu_events: $m.qemu_events,
 	       stream_key: $dir,
 	       at_source: $cap[$m.from].stream[$dir],
 	       at_destination: $cap[$m.to].stream[$dir]} ] as $migs
@@ -122,7 +127,10 @@ jq -n --slurpfile s "$SCEN" --argjson cap "$captures" --argjson ping "$ping" '
 	         | max_by(.gap_us)) as $gap
 	      | ([range(1; $r | length) | select($r[.] < $start and $r[.] > $start - 3e9)
 	          | ($r[.] - $r[. - 1]) / 1000] | sort | if length > 0 then .[length / 2 | floor] else null end) as $spacing
-	      | . + {ping: {largest_gap: $gap, reply_spacing_us: $spacing,
+	      | ([range(1; $r | length) | select($r[. - 1] <= $fin and $r[.] > $fin)
+	          | {gap_us: (($r[.] - $r[. - 1]) / 1000), from_ns: $r[. - 1], to_ns: $r[.]}]
+	         | first) as $switchover
+	      | . + {ping: {largest_gap: $gap, switchover_gap: $switchover, reply_spacing_us: $spacing,
 	                    replies_after: ([$r[] | select(. > $fin and ($next == null or . < $next))] | length)}}
 	      end ]
 	| {schema: "migscope.lab-truth.v1", scenario: $s.scenario, args: $s.args,

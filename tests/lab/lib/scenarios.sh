@@ -65,7 +65,7 @@ scenario_lost-announce() {
 	FAULT_SPECS+=("p-cn2 ingress --kind drop --match announce --guest $GUEST_MAC")
 	[ "$GUEST_IPV6_KEEP" = 1 ] || GUEST_NO_IPV6=1
 	: "${AFTER_SET:=10}"
-	EXPECT_REACHABLE=false
+	EXPECT_REACHABLE=null # false, unless a reply in flight relearns the switch (seen in about half the runs)
 	[ "$GUEST_NO_IPV6" = 1 ] || EXPECT_REACHABLE=true
 	NOTES="msl-fault drops the guest's RARP/GARP/NA on p-cn2 ingress for the whole run; the switch keeps the guest on p-cn1 unless another frame of the guest relearns it (a reply to a request in flight across the switchover$([ "$GUEST_NO_IPV6" = 1 ] && echo '; guest IPv6 disabled, so no MLD reports' || echo ', an MLD report'))"
 }
@@ -81,7 +81,7 @@ scenario_no-announce() {
 	DST_PARAMS='{"announce-rounds":0}'
 	[ "$GUEST_IPV6_KEEP" = 1 ] || GUEST_NO_IPV6=1
 	: "${AFTER_SET:=10}"
-	EXPECT_REACHABLE=false
+	EXPECT_REACHABLE=null # false, unless a reply in flight relearns the switch (seen in about half the runs)
 	[ "$GUEST_NO_IPV6" = 1 ] || EXPECT_REACHABLE=true
 	NOTES="destination QEMU with announce-rounds 0 (migrate-set-parameters): no RARP and no virtio-net guest announce (GARP/NA); $([ "$GUEST_NO_IPV6" = 1 ] && echo 'guest IPv6 disabled: the guest emits nothing by itself' || echo 'guest IPv6 kept: its unsolicited NA after resuming relearns the switch')"
 }
