@@ -290,19 +290,32 @@ static void not_at_destination(const struct facts *f, struct report_migration *r
 	recovery_line(f, rm);
 }
 
+/* A fault that began at `from` and was over at `until` (0: never, in the
+ * captures): the verdict's duration and summary, "WHAT for 2.000 s" or
+ * "WHAT: NEVER". */
+static void fault_summary(struct report_migration *rm, const char *code, const char *what,
+			  int64_t from, int64_t until, const char *never)
+{
+	char a[32];
+
+	if (!until) {
+		summary(rm, code, "%s: %s", what, never);
+		return;
+	}
+	rm->sw.duration_ns = opt_some(until - from);
+	summary(rm, code, "%s for %s", what, dur(until - from, a, sizeof(a)));
+}
+
 static void destination_silent(const struct facts *f, struct report_migration *rm)
 {
 	char a[32];
 
-	if (f->dst.first_answer_ns)
-		rm->sw.duration_ns = opt_some(f->dst.first_answer_ns - f->dst.first_req_ns);
-	if (rm->sw.duration_ns.set)
-		summary(rm, "destination_silent", "the guest or the host datapath on the destination "
-			"did not answer for %s", dur(rm->sw.duration_ns.v, a, sizeof(a)));
-	else
-		summary(rm, "destination_silent", "the guest or the host datapath on the destination "
-			"did not answer: %u requests reached its NIC in %s, none answered",
-			f->dst.requests, dur(f->dst.last_req_ns - f->dst.first_req_ns, a, sizeof(a)));
+	char never[96];
+
+	snprintf(never, sizeof(never), "%u requests reached its NIC in %s, none answered",
+		 f->dst.requests, dur(f->dst.last_req_ns - f->dst.first_req_ns, a, sizeof(a)));
+	fault_summary(rm, "destination_silent", "the guest or the host datapath on the destination "
+		      "did not answer", f->dst.first_req_ns, f->dst.first_answer_ns, never);
 	evidence(rm, "requests %u..%u (%u) reached the destination NIC from %s after resume; %u "
 		 "of them were answered there", f->dst.first_seq, f->dst.last_seq, f->dst.requests,
 		 dur(f->dst.first_req_ns - f->resume, a, sizeof(a)), f->dst.answered);
@@ -317,16 +330,11 @@ static void return_path(const struct switchover *sw, const struct facts *f,
 			struct report_migration *rm)
 {
 	uint32_t missed = switchover_replies_missed(sw, input_bit(sw->dst), sw->prober, f->resume);
-	char a[32];
+	char a[32], never[64];
 
-	if (f->ctl.first_rep_ns)
-		rm->sw.duration_ns = opt_some(f->ctl.first_rep_ns - f->dst.first_rep_ns);
-	if (rm->sw.duration_ns.set)
-		summary(rm, "return_path", "replies left the destination but did not reach the "
-			"prober for %s", dur(rm->sw.duration_ns.v, a, sizeof(a)));
-	else
-		summary(rm, "return_path", "replies left the destination but none reached the "
-			"prober (%u replies lost)", missed);
+	snprintf(never, sizeof(never), "none of %u reached it", missed);
+	fault_summary(rm, "return_path", "replies left the destination but did not reach the "
+		      "prober", f->dst.first_rep_ns, f->ctl.first_rep_ns, never);
 	evidence(rm, "%u replies left the destination NIC from %s after resume; %u of them never "
 		 "reached the prober", f->dst.replies,
 		 dur(f->dst.first_rep_ns - f->resume, a, sizeof(a)), missed);
