@@ -30,6 +30,8 @@ struct analyze_config {
 	uint8_t guest_mac[6];
 	struct ip_addr guest_ip;        /* family 0: detect */
 	bool no_align;                  /* trust the captures' clocks as they are */
+	bool announce_set;              /* else QEMU's default announce schedule */
+	struct announce_params announce;
 	/* called every ANALYZE_PROGRESS_EVERY packets when set */
 	void (*progress)(uint64_t packets, void *arg);
 	void *progress_arg;

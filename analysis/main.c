@@ -1,6 +1,6 @@
 /*
- * migscope - command line. Exit codes: 0 done, 1 findings (a guest left
- * unreachable), 2 usage or input error.
+ * migscope - command line. Exit codes: 0 done, 1 findings (a switchover
+ * diagnosed with a fault, or a guest left unreachable), 2 usage or input error.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "analysis/analyzer.h"
+#include "analysis/announce_sched.h"
 #include "capture/capture.h" /* migscope capture: the live agent (capture/) */
 #include "reports/render.h"
 
@@ -33,9 +34,17 @@ static void analyze_usage(FILE *out)
 		"  -o, --output FILE     write the report to FILE instead of stdout\n"
 		"      --no-align        take the captures' clocks as they are (default: estimate\n"
 		"                        each capture's offset from the packets they share)\n"
+		"      --announce I,M,R,S  QEMU's announce-initial, -max (ms), -rounds, -step (ms)\n"
+		"                        on the destination, to check the RARPs against\n"
+		"                        (default 50,550,5,100: QEMU's defaults)\n"
 		"  -h, --help            this help\n"
 		"\n"
-		"exit status: 0 done, 1 a guest stayed unreachable, 2 usage or input error\n");
+		"Each migration gets a verdict: ok, no_announce, stale_forwarding,\n"
+		"destination_silent, return_path or insufficient_data, with its evidence.\n"
+		"\n"
+		"exit status: 0 done, 1 findings (a verdict other than ok and insufficient_data,\n"
+		"even one that recovered, or a guest that never answered again), 2 usage or\n"
+		"input error\n");
 }
 
 static void usage(FILE *out)
@@ -89,6 +98,7 @@ static int cmd_analyze(int argc, char **argv)
 		{ "ports", required_argument, NULL, 'p' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "no-align", no_argument, NULL, 'A' },
+		{ "announce", required_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -124,6 +134,14 @@ static int cmd_analyze(int argc, char **argv)
 			break;
 		case 'A':
 			cfg.no_align = true;
+			break;
+		case 'N':
+			if (announce_params_parse(optarg, &cfg.announce)) {
+				fprintf(stderr, "migscope: --announce wants INITIAL,MAX,ROUNDS,STEP in ms "
+					"(1-100000, rounds 0-%d), got '%s'\n", REPORT_MAX_ROUNDS, optarg);
+				return EXIT_USAGE;
+			}
+			cfg.announce_set = true;
 			break;
 		case 'h':
 			analyze_usage(stdout);

@@ -41,8 +41,13 @@ const char *phase_name(enum phase p)
 
 bool report_has_findings(const struct report *r)
 {
-	for (int m = 0; m < r->nmigrations; m++)
-		if (r->migrations[m].verdict && !strcmp(r->migrations[m].verdict, "unreachable"))
+	for (int m = 0; m < r->nmigrations; m++) {
+		const struct report_migration *rm = &r->migrations[m];
+
+		if (rm->reachable_after.set && !rm->reachable_after.v)
 			return true;
+		if (rm->verdict && strcmp(rm->verdict, "ok") && strcmp(rm->verdict, "insufficient_data"))
+			return true;
+	}
 	return false;
 }

@@ -57,6 +57,68 @@ struct report_stream_view {
 	uint64_t packets, payload_bytes, wire_bytes, retx_segments, retx_bytes;
 };
 
+/* --- switchover: timeline, announce schedule, diagnosis -------------------
+ * Filled by analysis/timeline.c, announce_sched.c and diagnose.c; kept in one
+ * block of its own. Times are on the reference clock (see report_input). */
+enum {
+	REPORT_TIMELINE_EVENTS = 8,
+	REPORT_MAX_BURSTS = 4,  /* announce bursts detailed: the migration's, announce-self... */
+	REPORT_MAX_ROUNDS = 16, /* QEMU's announce-rounds taken (--announce) */
+};
+
+/* QEMU's announce parameters (migrate-set-parameters announce-*), in ms. */
+struct announce_params {
+	int initial_ms, max_ms, rounds, step_ms;
+};
+
+enum timeline_state { TL_SEEN, TL_NO_CAPTURE, TL_NOT_SEEN };
+
+struct report_timeline_event {
+	const char *event;   /* static: "stream_end", "resume", ... */
+	const char *vantage; /* the capture that gives it: src, dst, ctl */
+	int input;           /* that capture, -1 when there is none */
+	uint8_t state;       /* enum timeline_state */
+	int64_t ts_ns;       /* when TL_SEEN */
+};
+
+struct report_announce_round {
+	int64_t expected_ns;           /* by the schedule, from the rounds seen at the anchor */
+	int64_t seen_ns[MAX_INPUTS];   /* per capture, 0: not seen there */
+};
+
+struct report_announce_burst {
+	int nrounds;
+	struct report_announce_round round[REPORT_MAX_ROUNDS];
+};
+
+struct report_announce_sched {
+	bool checked;                  /* some RARP to check, or rounds expected */
+	struct announce_params params;
+	int64_t tolerance_ns;
+	int anchor;                    /* capture the bursts were found at, -1: none */
+	struct report_announce_burst burst[REPORT_MAX_BURSTS];
+	int nbursts;
+	uint32_t more_bursts;          /* beyond REPORT_MAX_BURSTS, counted only */
+	uint32_t unmatched[MAX_INPUTS];/* RARPs that fit no round */
+	/* the guest kernel's own GARP/NA (virtio-net guest announce), at `guest_input` */
+	int guest_input;
+	uint32_t guest_garps, guest_nas;
+	struct opt_i64 guest_garp_after_resume_ns, guest_na_after_resume_ns;
+};
+
+struct report_switchover {
+	const char *vantage[MAX_INPUTS];   /* each capture's role in this migration */
+	struct report_timeline_event timeline[REPORT_TIMELINE_EVENTS];
+	int ntimeline;                     /* seen events first, in time order */
+	struct report_announce_sched sched;
+	struct opt_i64 completed;          /* 0/1: the guest resumed on the destination */
+	struct opt_i64 resume_ns;          /* the verdict's reference time */
+	const char *resume_basis;          /* "rarp_at_dst", "rarp_elsewhere", "stream_end" */
+	struct opt_i64 duration_ns;        /* how long the diagnosed fault lasted; null: to the end */
+	struct opt_i64 reconvergence_ns;   /* resume to the first reply at the prober */
+};
+/* --- end of the switchover block ------------------------------------------ */
+
 struct report_migration {
 	char source[ADDR_STR_LEN], destination[ADDR_STR_LEN];
 	int src_input, dst_input; /* -1: no capture at that NIC */
@@ -80,6 +142,8 @@ struct report_migration {
 	struct opt_i64 probes_sent, probes_answered, lost_probes;
 	struct opt_i64 phase_sent[PHASE_COUNT], phase_lost[PHASE_COUNT];
 	struct opt_i64 rtt_p50_ns[PHASE_COUNT], rtt_p99_ns[PHASE_COUNT];
+	/* switchover (analysis/timeline.h, announce_sched.h, diagnose.h) */
+	struct report_switchover sw;
 	/* outcome */
 	struct opt_i64 reachable_after; /* 0/1 */
 	const char *verdict;
@@ -106,7 +170,9 @@ void text_list_add(char (*lines)[REPORT_TEXT_LEN], int *n, int max, const char *
 	__attribute__((format(printf, 4, 0)));
 void report_free(struct report *r);
 const char *phase_name(enum phase p);
-/* 1 when any migration ends unreachable: the CLI's "findings" exit code */
+/* The CLI's "findings" exit code: any migration diagnosed with a fault
+ * (no_announce, stale_forwarding, destination_silent, return_path), even one
+ * that recovered, or whose guest never answered again. */
 bool report_has_findings(const struct report *r);
 
 #endif

@@ -1,13 +1,16 @@
 #include "analysis/report_build.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/announce_sched.h"
+#include "analysis/diagnose.h"
 #include "analysis/linklayer.h"
 #include "analysis/stats.h"
+#include "analysis/switchover.h"
+#include "analysis/timeline.h"
 
 /* A port-matched flow group smaller than this is a libvirt RPC or a guest
  * flow on an ephemeral port, not a migration: the smallest VM sends more. */
@@ -279,36 +282,33 @@ static void fill_stream(struct build_ctx *c, const struct mig_work *w, struct re
 	rm->peak_bps = opt_some(peak);
 }
 
-/* The probe times at the prober's vantage: the controller's capture when it
- * holds the probes, else whichever compute NIC saw them first. */
-static uint32_t probe_vantages(const struct build_ctx *c)
+/* The controller captures that hold probes to the guest. */
+static uint32_t ctl_probe_mask(const struct build_ctx *c)
 {
 	const struct probe *p;
-	uint32_t n, ctl = 0, nics = 0;
+	uint32_t n, ctl = 0;
 
 	p = guest_set__probes(c->gs, &n);
 	for (int i = 0; i < c->cfg->ninputs; i++) {
-		if (!c->is_ctl[i]) {
-			nics |= 1u << i;
-			continue;
-		}
-		for (uint32_t k = 0; k < n; k++)
+		for (uint32_t k = 0; c->is_ctl[i] && k < n; k++)
 			if (p[k].target == c->guest.target && p[k].req_ns[i]) {
 				ctl |= 1u << i;
 				break;
 			}
 	}
-	return ctl ? ctl : nics;
+	return ctl;
 }
 
-static int64_t first_in(const int64_t *ts, uint32_t mask)
+/* The probe times at the prober's vantage: the controller's capture when it
+ * holds the probes, else whichever compute NIC saw them first. */
+static uint32_t probe_vantages(const struct build_ctx *c)
 {
-	int64_t best = 0;
+	uint32_t ctl = ctl_probe_mask(c), nics = 0;
 
-	for (int i = 0; i < MAX_INPUTS; i++)
-		if ((mask >> i & 1) && ts[i] && (!best || ts[i] < best))
-			best = ts[i];
-	return best;
+	for (int i = 0; i < c->cfg->ninputs; i++)
+		if (!c->is_ctl[i])
+			nics |= 1u << i;
+	return ctl ? ctl : nics;
 }
 
 static enum phase phase_of(int64_t t, const struct report_migration *rm)
@@ -356,12 +356,12 @@ static int64_t collect_probes(const struct build_ctx *c, const struct mig_work *
 	if (!v)
 		return -ENOMEM;
 	for (uint32_t k = 0; k < n; k++) {
-		int64_t q = first_in(p[k].req_ns, mask);
+		int64_t q = switchover_first_in(p[k].req_ns, mask);
 
 		if (p[k].target != c->guest.target || !q || q < w->window_lo || q >= w->window_hi)
 			continue;
 		v[count].req_ns = q;
-		v[count].rep_ns = first_in(p[k].rep_ns, mask);
+		v[count].rep_ns = switchover_first_in(p[k].rep_ns, mask);
 		for (int i = 0; i < MAX_INPUTS; i++)
 			if ((mask >> i & 1) && p[k].req_ns[i] && p[k].rep_ns[i]) {
 				v[count].rtt_ns = p[k].rep_ns[i] - p[k].req_ns[i];
@@ -530,73 +530,43 @@ static int fill_guest_side(struct build_ctx *c, const struct mig_work *w,
 	return 0;
 }
 
-static void add_evidence(struct report_migration *rm, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void add_evidence(struct report_migration *rm, const char *fmt, ...)
+/* The switchover's evidence for the timeline, the announce check and the
+ * diagnosis, then those three. */
+static void fill_switchover(const struct build_ctx *c, const struct mig_work *w,
+			    struct report_migration *rm)
 {
-	va_list ap;
+	const struct mig_group *grp = flow_table__group(c->ft, w->group);
+	const struct guest_mac *g = c->guest.mac >= 0 ? guest_set__mac(c->gs, c->guest.mac) : NULL;
+	struct announce_params params;
+	struct switchover sw = {
+		.ninputs = c->cfg->ninputs, .src = rm->src_input, .dst = rm->dst_input,
+		.prober = ctl_probe_mask(c), .window_lo = w->window_lo, .window_hi = w->window_hi,
+		.target = c->guest.target,
+	};
 
-	va_start(ap, fmt);
-	text_list_add(rm->evidence, &rm->nevidence, REPORT_MAX_EVIDENCE, fmt, ap);
-	va_end(ap);
-}
-
-/* Where the requests sent after the switchover went, per compute NIC. */
-static void requests_after_at(const struct build_ctx *c, const struct mig_work *w,
-			      const struct report_migration *rm, int input, uint32_t *count)
-{
-	uint32_t n;
-	const struct probe *p = guest_set__probes(c->gs, &n);
-
-	*count = 0;
-	if (input < 0)
-		return;
-	for (uint32_t k = 0; k < n; k++)
-		if (p[k].target == c->guest.target && p[k].req_ns[input] > rm->end_ns.v &&
-		    p[k].req_ns[input] < w->window_hi)
-			(*count)++;
-}
-
-static void fill_verdict(const struct build_ctx *c, const struct mig_work *w,
-			 struct report_migration *rm)
-{
-	uint32_t at_src, at_dst, rarp_dst = 0, announces_after = 0;
-
-	if (!rm->reachable_after.set) {
-		rm->verdict = "insufficient_data";
-		snprintf(rm->summary, sizeof(rm->summary),
-			 "no echo probes to the guest after the switchover in these captures");
-		add_evidence(rm, "probe the guest (ping -i 0.01) and capture at the prober to decide");
-		return;
+	for (int i = 0; i < sw.ninputs; i++)
+		sw.vantage[i] = rm->sw.vantage[i] = c->is_ctl[i] ? "ctl" : role_name(w->role[i]);
+	sw.probes = guest_set__probes(c->gs, &sw.nprobes);
+	if (rm->start_ns.set)
+		sw.start_ns = rm->start_ns.v;
+	if (rm->end_ns.set)
+		sw.end_ns = rm->end_ns.v;
+	if (rm->probe_interval_ns.set)
+		sw.probe_interval_ns = rm->probe_interval_ns.v;
+	if (g) {
+		sw.announces = g->announces;
+		sw.nannounces = g->nannounces;
+		if (sw.src >= 0)
+			sw.guest_last_src_ns = guest_silence_at(g, sw.src, w->group,
+								grp->last_data_ns[w->src_host]).before_ns;
 	}
-	if (rm->reachable_after.v) {
-		rm->verdict = "ok";
-		if (rm->gap_end_ns.set)
-			snprintf(rm->summary, sizeof(rm->summary),
-				 "guest answered again %.3f ms after the last migration data",
-				 (double)(rm->gap_end_ns.v - rm->end_ns.v) / 1e6);
-		return;
-	}
-	rm->verdict = "unreachable";
-	snprintf(rm->summary, sizeof(rm->summary),
-		 "guest never answered after the switchover (%lld requests after it, 0 replies)",
-		 (long long)(rm->phase_sent[PHASE_BLACKOUT].v + rm->phase_sent[PHASE_AFTER].v));
-	requests_after_at(c, w, rm, rm->src_input, &at_src);
-	requests_after_at(c, w, rm, rm->dst_input, &at_dst);
-	if (rm->src_input >= 0)
-		add_evidence(rm, "%u requests after the switchover reached the source NIC", at_src);
-	if (rm->dst_input >= 0)
-		add_evidence(rm, "%u requests after the switchover reached the destination NIC",
-			     at_dst);
-	for (int k = 0; k < rm->nannounces; k++) {
-		if (rm->announces[k].ts_ns < rm->end_ns.v)
-			continue;
-		announces_after++;
-		rarp_dst += rm->announces[k].kind == ANNOUNCE_RARP && !strcmp(rm->announces[k].vantage, "dst");
-	}
-	add_evidence(rm, "%u announcement sightings after the switchover, %u RARP at the "
-		     "destination NIC", announces_after, rarp_dst);
+	if (c->cfg->announce_set)
+		params = c->cfg->announce;
+	else
+		announce_params_default(&params);
+	timeline_build(&sw, &rm->sw);
+	announce_sched_check(&sw, &params, timeline_time(&rm->sw, TL_RESUME), &rm->sw);
+	diagnose(&sw, rm);
 }
 
 static void set_windows(struct build_ctx *c)
@@ -669,7 +639,7 @@ int report_build(const struct flow_table *ft, const struct guest_set *gs,
 			rc = fill_guest_side(&c, &c.work[m], rm);
 		if (rc)
 			goto cleanup;
-		fill_verdict(&c, &c.work[m], rm);
+		fill_switchover(&c, &c.work[m], rm);
 		r->nmigrations++;
 	}
 cleanup:

@@ -1,7 +1,8 @@
 /*
  * report_build - turns what the flow table and the guest set gathered into the
  * report: migrations, the role of each capture in each (src/dst/ctl),
- * downtime, announcements, loss by phase and a first verdict.
+ * downtime, announcements, loss by phase, and the switchover (timeline,
+ * announce schedule, verdict: timeline.h, announce_sched.h, diagnose.h).
  *
  * Returns 0 or -ENOMEM; fills r, which the caller releases with report_free().
  */

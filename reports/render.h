@@ -19,4 +19,13 @@ const char *announce_kind_name(int kind);
 int announce_count(const struct report_migration *m, int kind);
 const char *detect_names(unsigned int detect, char *buf, size_t len);
 
+/* The switchover block (render_switchover.c): timeline and announce schedule
+ * for the text report; `completed`, `timeline` and `announce_schedule` keys,
+ * and the verdict's timing keys, for JSON. */
+struct json_writer;
+void render_switchover_text(FILE *out, const struct report_migration *m, const struct report *r);
+void render_switchover_json(struct json_writer *w, const struct report_migration *m,
+			    const struct report *r);
+void render_verdict_json(struct json_writer *w, const struct report_migration *m);
+
 #endif

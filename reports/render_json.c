@@ -156,9 +156,11 @@ static void write_migration(struct json_writer *w, const struct report_migration
 	write_announce(w, m);
 	write_loss(w, m);
 	json_opt_bool(w, "reachable_after", m->reachable_after);
+	render_switchover_json(w, m, r);
 	json_begin(w, "verdict", '{');
 	json_str(w, "code", m->verdict);
 	json_str(w, "summary", m->summary);
+	render_verdict_json(w, m);
 	json_begin(w, "evidence", '[');
 	for (int e = 0; e < m->nevidence; e++)
 		json_str(w, NULL, m->evidence[e]);

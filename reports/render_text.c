@@ -137,6 +137,7 @@ int render_text(const struct report *r, FILE *out)
 		print_downtime(out, m);
 		print_announce(out, m);
 		print_loss(out, m);
+		render_switchover_text(out, m, r);
 		fprintf(out, "  verdict      %s: %s\n", m->verdict, m->summary);
 		for (int e = 0; e < m->nevidence; e++)
 			fprintf(out, "               - %s\n", m->evidence[e]);

@@ -98,8 +98,15 @@ run "prober capture alone, json" 0 analyze -f json "$FIX/baseline-ctl.pcap"
 expect_eq "no migration: empty list" 0 "$(jq '.migrations | length' "$T/out")"
 
 # outputs and exit codes
-run "unreachable guest exits 1" 1 analyze "$FIX/lost-announce-cn1.pcap.gz" "$FIX/lost-announce-cn2.pcap.gz" "$FIX/lost-announce-ctl.pcap.gz"
-grep -q "verdict      unreachable" "$T/out" && ok "text shows the unreachable verdict" || not_ok "text shows the unreachable verdict"
+run "stale forwarding exits 1" 1 analyze "$FIX/lost-announce-cn1.pcap.gz" "$FIX/lost-announce-cn2.pcap.gz" "$FIX/lost-announce-ctl.pcap.gz"
+grep -q "verdict      stale_forwarding" "$T/out" && ok "text shows the stale_forwarding verdict" || not_ok "text shows the stale_forwarding verdict"
+grep -q "left the dst, not at the prober: round 0,1,2,3,4" "$T/out" && ok "text shows the announce rounds lost on the way" || not_ok "text shows the announce rounds lost on the way"
+run "timeline in text" 0 analyze $B
+check "text: the timeline has its eight events" test "$(sed -n '/  timeline/,/  schedule/p' "$T/out" | grep -c '  [a-z].* \(src\|dst\|ctl\)')" = 8
+run "--announce" 0 analyze -f json --announce 10,100,6,40 $B
+expect_eq "--announce: the parameters checked" '{"initial_ms":10,"max_ms":100,"rounds":6,"step_ms":40}' "$(jq -c .migrations[0].announce_schedule.parameters "$T/out")"
+run "--announce rounds out of range" 2 analyze --announce 50,550,17,100 $B
+run "--announce not four numbers" 2 analyze --announce 50,550,5 $B
 run "csv" 0 analyze -f csv $B
 expect_eq "csv: header and one row" 2 "$(wc -l <"$T/out")"
 expect_eq "csv: every row as wide as the header" 1 "$(awk -F, '{print NF}' "$T/out" | sort -u | wc -l)"

@@ -69,6 +69,38 @@ static void write_args(FILE *t, const struct fixture *fx, bool with_ctl)
 	fprintf(t, "\n");
 }
 
+/* The switchover as the simulation planted it: the timeline's events, QEMU's
+ * announce rounds (the schedule itself, so matched at every vantage they
+ * reached), and the verdict: the switch that never sees an announcement keeps
+ * sending the guest's requests to the source (stale forwarding, never over). */
+static void write_switchover_truth(FILE *t, const struct fixture *fx, const struct mig_truth *mt,
+				   int m, bool with_ctl)
+{
+	const char *ev = ".timeline|map(select(.event==";
+
+	fprintf(t, ".migrations[%d].completed true\n", m);
+	fprintf(t, ".migrations[%d]%s\"guest_last_at_src\"))[0].ns %" PRId64 "\n", m, ev,
+		mt->last_guest_src_ns);
+	fprintf(t, ".migrations[%d]%s\"stream_end\"))[0].t_ns 0\n", m, ev);
+	fprintf(t, ".migrations[%d]%s\"resume\"))[0].ns %" PRId64 "\n", m, ev, mt->rarp_ns[0]);
+	fprintf(t, ".migrations[%d]%s\"first_announce_at_prober\"))[0].missing %s\n", m, ev,
+		!with_ctl ? "\"no_capture\"" : fx->sc.drop_announce ? "\"not_seen\"" : "null");
+	if (with_ctl && mt->reachable_after)
+		fprintf(t, ".migrations[%d]%s\"first_reply_at_prober\"))[0].ns %" PRId64 "\n", m, ev,
+			mt->first_reply_ctl_ns);
+	fprintf(t, ".migrations[%d].announce_schedule.bursts|length 1\n", m);
+	for (int k = 0; k < RARP_ROUNDS; k++)
+		fprintf(t, ".migrations[%d].announce_schedule.bursts[0].rounds[%d].expected_ns %" PRId64
+			"\n", m, k, mt->rarp_ns[k]);
+	fprintf(t, ".migrations[%d].announce_schedule.bursts[0].not_at_prober %s\n", m,
+		with_ctl && fx->sc.drop_announce ? "[0,1,2,3,4]" : "[]");
+	fprintf(t, ".migrations[%d].verdict.code \"%s\"\n", m,
+		fx->sc.drop_announce ? "stale_forwarding" : "ok");
+	fprintf(t, ".migrations[%d].verdict.resume_ns %" PRId64 "\n", m, mt->rarp_ns[0]);
+	if (fx->sc.drop_announce)
+		fprintf(t, ".migrations[%d].verdict.duration_us null\n", m);
+}
+
 static void write_migration_truth(FILE *t, const struct fixture *fx, const struct sim_truth *tr,
 				  int m, bool with_ctl)
 {
@@ -109,8 +141,7 @@ static void write_migration_truth(FILE *t, const struct fixture *fx, const struc
 	fprintf(t, ".migrations[%d].announce.first_after_stream_end_us %s\n", m, a);
 	fprintf(t, ".migrations[%d].announce.na|length %d\n", m, fx->sc.ipv6 ? (with_ctl ? 3 : 2) : 0);
 	fprintf(t, ".migrations[%d].reachable_after %s\n", m, mt->reachable_after ? "true" : "false");
-	fprintf(t, ".migrations[%d].verdict.code \"%s\"\n", m,
-		mt->reachable_after ? "ok" : "unreachable");
+	write_switchover_truth(t, fx, mt, m, with_ctl);
 }
 
 static int write_truth(const char *dir, const struct fixture *fx, const struct sim_truth *tr,

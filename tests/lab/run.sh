@@ -16,6 +16,9 @@
 #   port-not-ready [SECS]   the switch drops all of the guest's frames from cn2
 #                           for SECS (5) s after the first one, then the lab
 #                           asks for announce-self (Nova's workaround)
+#   dst-silent              cn2's tap drops every frame to the guest: requests
+#                           reach the destination NIC, nothing answers
+#   return-path             the switch drops the guest's echo replies from cn2
 #   dirty [MBPS]            the guest dirties MBPS (48) MB/s of 16 MB;
 #                           max-bandwidth 32 MB/s: never converges, cancelled
 #   vlan, vxlan             baseline with the guest network on 802.1Q VLAN 100,

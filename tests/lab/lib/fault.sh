@@ -17,13 +17,17 @@ fault_binary() {
 
 # fault_start PORT DIR ARGS...: msl-fault on switch port PORT (ingress or
 # egress), in the background until fault_stop_all; waits until attached.
+# PORT NODE/IFACE is an interface inside a compute node instead (cn2/tap0:
+# the host's datapath to the guest; never the NIC, whose capture must show
+# what the host really sent and received).
 fault_start() {
-	local port=$1 dir=$2 role; shift 2
+	local port=$1 dir=$2 role ns=$NS_SW; shift 2
+	case $port in */*) ns=$P-${port%%/*} port=${port#*/} ;; esac
 	STEP=fault-start
 	FAULT_N=$((FAULT_N + 1))
 	role=fault-$FAULT_N
 	say "fault $FAULT_N: msl-fault -i $port --$dir $*"
-	bg "$role" "$NS_SW" "$OUT/fault-$FAULT_N.json" "$OUT/fault-$FAULT_N.stderr" \
+	bg "$role" "$ns" "$OUT/fault-$FAULT_N.json" "$OUT/fault-$FAULT_N.stderr" \
 		"$MSL_FAULT_BIN" -i "$port" "--$dir" "$@"
 	local pid=${PID_OF[$role]}
 	for _ in $(seq 100); do

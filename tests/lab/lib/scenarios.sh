@@ -6,7 +6,7 @@
 # switch, captures and probes, BEFORE s of steady probes, the migration(s),
 # AFTER s of observation, scenario.json.
 
-SCENARIOS="baseline back-and-forth loss corrupt duplicate lost-announce no-announce port-not-ready dirty vlan vxlan ipv6"
+SCENARIOS="baseline back-and-forth loss corrupt duplicate lost-announce no-announce port-not-ready dst-silent return-path dirty vlan vxlan ipv6"
 
 # check_percent ARG: a rate in percent (0 < r <= 100)
 check_percent() {
@@ -127,6 +127,28 @@ announce_self_after_hold() {
 	say "announce-self on the destination (the port is bound now)"
 	qmp_ok dst '{"execute":"announce-self","arguments":{"initial":50,"max":550,"rounds":5,"step":100}}' announce-self
 	AFTER=$(awk -v a="$AFTER" -v w="$wait_s" 'BEGIN { a -= w; print (a > 3 ? a : 3) }')
+}
+
+# The destination host's datapath to the guest is missing: msl-fault drops
+# every frame leaving cn2's tap0 towards the guest, which is what a tap left
+# out of the bridge or a missing OVS flow looks like from outside. Nothing is
+# there to drop before the guest resumes on cn2; then QEMU's RARPs and the
+# guest's GARPs leave cn2 (the other direction) and relearn the switch,
+# requests reach cn2's NIC, and no reply ever leaves it.
+scenario_dst-silent() {
+	FAULT_SPECS+=("cn2/tap0 egress --kind drop --match all")
+	EXPECT_REACHABLE=false
+	NOTES="msl-fault drops every frame leaving cn2's tap0 towards the guest (the destination's datapath to the guest missing); announcements leave cn2, requests reach its NIC, nothing answers"
+}
+
+# The way back is broken: the switch drops the guest's echo replies arriving
+# from cn2 (p-cn2 ingress). Before the migration the replies come from cn1
+# and pass; after it QEMU's RARPs relearn the switch, requests reach cn2, the
+# guest answers, and its replies leave cn2's NIC and die in the switch.
+scenario_return-path() {
+	FAULT_SPECS+=("p-cn2 ingress --kind drop --match echo-reply --guest $GUEST_MAC")
+	EXPECT_REACHABLE=false
+	NOTES="msl-fault drops the guest's echo replies on p-cn2 ingress for the whole run: after the migration they leave cn2's NIC and never reach ctl"
 }
 
 # The guest dirties RATE MB/s (default 48) of a WSS MB working set (default

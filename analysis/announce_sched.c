@@ -1,0 +1,264 @@
+#include "analysis/announce_sched.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MS_NS 1000000LL
+
+void announce_params_default(struct announce_params *p)
+{
+	*p = (struct announce_params){ .initial_ms = 50, .max_ms = 550, .rounds = 5, .step_ms = 100 };
+}
+
+int announce_params_parse(const char *s, struct announce_params *p)
+{
+	static const long lo[4] = { 1, 1, 0, 1 }, hi[4] = { 100000, 100000, REPORT_MAX_ROUNDS, 100000 };
+	long v[4];
+	const char *cur = s;
+	char *end;
+
+	for (int i = 0; i < 4; i++) {
+		if (!isdigit((unsigned char)*cur))
+			return -EINVAL;
+		errno = 0;
+		v[i] = strtol(cur, &end, 10);
+		if (errno || v[i] < lo[i] || v[i] > hi[i] || *end != (i < 3 ? ',' : '\0'))
+			return -EINVAL;
+		cur = end + 1;
+	}
+	*p = (struct announce_params){ .initial_ms = (int)v[0], .max_ms = (int)v[1],
+				       .rounds = (int)v[2], .step_ms = (int)v[3] };
+	return 0;
+}
+
+/* QEMU's qemu_announce_timer_step(): the wait before round k (k >= 1). */
+static int64_t gap_ns(const struct announce_params *p, int k)
+{
+	int64_t g = (int64_t)p->initial_ms + (int64_t)(k - 1) * p->step_ms;
+
+	if (g < 0 || g > p->max_ms)
+		g = p->max_ms;
+	return g * MS_NS;
+}
+
+int64_t announce_round_offset_ns(const struct announce_params *p, int k)
+{
+	int64_t t = 0;
+
+	for (int i = 1; i <= k; i++)
+		t += gap_ns(p, i);
+	return t;
+}
+
+static int64_t tolerance_ns(const struct announce_params *p)
+{
+	int64_t tol = ANNOUNCE_TOLERANCE_NS;
+
+	for (int k = 1; k < p->rounds; k++)
+		if (gap_ns(p, k) * 2 / 5 < tol)
+			tol = gap_ns(p, k) * 2 / 5;
+	return tol;
+}
+
+static bool is_rarp_of(const struct switchover *sw, const struct announce *a, int input)
+{
+	return a->kind == ANNOUNCE_RARP && a->input == input && a->ts_ns >= sw->start_ns &&
+	       a->ts_ns < sw->window_hi;
+}
+
+/* The capture whose RARPs give the bursts: the destination NIC when it saw
+ * one, else the capture that saw the most. */
+static int pick_anchor(const struct switchover *sw)
+{
+	uint32_t count[MAX_INPUTS] = { 0 };
+	int best = -1;
+
+	for (uint32_t k = 0; k < sw->nannounces; k++)
+		for (int i = 0; i < sw->ninputs; i++)
+			count[i] += is_rarp_of(sw, &sw->announces[k], i);
+	if (sw->dst >= 0 && count[sw->dst])
+		return sw->dst;
+	for (int i = 0; i < sw->ninputs; i++)
+		if (count[i] && (best < 0 || count[i] > count[best]))
+			best = i;
+	return best;
+}
+
+/* The burst being followed at the anchor; `stored` is its slot, -1 once the
+ * report has no room left (it is still followed, so its rounds are not
+ * counted as unmatched). */
+struct burst_cursor {
+	bool open;
+	int stored, last_round;
+	int64_t last_ns;
+};
+
+static void open_burst(struct report_announce_sched *s, struct burst_cursor *c, int64_t t)
+{
+	c->open = true;
+	c->last_round = 0;
+	c->last_ns = t;
+	c->stored = -1;
+	if (s->nbursts == REPORT_MAX_BURSTS) {
+		s->more_bursts++;
+		return;
+	}
+	c->stored = s->nbursts++;
+	s->burst[c->stored].nrounds = s->params.rounds;
+}
+
+static void seen_at(struct report_announce_sched *s, int burst, int round, int input, int64_t t)
+{
+	int64_t *slot;
+
+	if (burst < 0)
+		return;
+	slot = &s->burst[burst].round[round].seen_ns[input];
+	if (!*slot)
+		*slot = t;
+}
+
+/* One RARP at the anchor: the next round of the open burst, a new burst, or
+ * unmatched. */
+static void anchor_rarp(struct report_announce_sched *s, struct burst_cursor *c, int input,
+			int64_t t)
+{
+	const struct announce_params *p = &s->params;
+	int64_t done;
+
+	if (!c->open) {
+		open_burst(s, c, t);
+		seen_at(s, c->stored, 0, input, t);
+		return;
+	}
+	for (int j = c->last_round + 1; j < p->rounds; j++) {
+		int64_t want = c->last_ns + announce_round_offset_ns(p, j) -
+			       announce_round_offset_ns(p, c->last_round);
+
+		if (t < want - s->tolerance_ns)
+			break;
+		if (t <= want + s->tolerance_ns) {
+			seen_at(s, c->stored, j, input, t);
+			c->last_round = j;
+			c->last_ns = t;
+			return;
+		}
+	}
+	done = c->last_ns + announce_round_offset_ns(p, p->rounds - 1) -
+	       announce_round_offset_ns(p, c->last_round) + s->tolerance_ns;
+	if (t > done) {
+		open_burst(s, c, t);
+		seen_at(s, c->stored, 0, input, t);
+		return;
+	}
+	s->unmatched[input]++;
+}
+
+/* Where each round of a burst should show: the anchor's sighting, else the
+ * schedule from the round before. */
+static void burst_times(const struct report_announce_sched *s, int b, int anchor, int64_t *ref)
+{
+	const struct report_announce_burst *burst = &s->burst[b];
+
+	for (int k = 0; k < burst->nrounds; k++) {
+		int64_t seen = burst->round[k].seen_ns[anchor];
+
+		ref[k] = seen ? seen
+			      : ref[k - 1] + announce_round_offset_ns(&s->params, k) -
+					announce_round_offset_ns(&s->params, k - 1);
+	}
+}
+
+static void other_rarp(struct report_announce_sched *s, int64_t ref[][REPORT_MAX_ROUNDS],
+		       int input, int64_t t)
+{
+	int64_t best = -1;
+	int bb = -1, bk = -1;
+
+	for (int b = 0; b < s->nbursts; b++)
+		for (int k = 0; k < s->burst[b].nrounds; k++) {
+			int64_t d = t > ref[b][k] ? t - ref[b][k] : ref[b][k] - t;
+
+			if (d <= s->tolerance_ns && (best < 0 || d < best)) {
+				best = d;
+				bb = b;
+				bk = k;
+			}
+		}
+	if (bb < 0 || s->burst[bb].round[bk].seen_ns[input])
+		s->unmatched[input]++;
+	else
+		s->burst[bb].round[bk].seen_ns[input] = t;
+}
+
+static void guest_announce(const struct switchover *sw, int64_t resume_ns,
+			   struct report_announce_sched *s)
+{
+	s->guest_input = sw->dst >= 0 ? sw->dst : s->anchor;
+	for (uint32_t k = 0; k < sw->nannounces && s->guest_input >= 0; k++) {
+		const struct announce *a = &sw->announces[k];
+		struct opt_i64 *first;
+
+		if (a->input != s->guest_input || a->kind == ANNOUNCE_RARP || a->ts_ns < sw->start_ns ||
+		    a->ts_ns >= sw->window_hi)
+			continue;
+		if (a->kind == ANNOUNCE_GARP) {
+			s->guest_garps++;
+			first = &s->guest_garp_after_resume_ns;
+		} else {
+			s->guest_nas++;
+			first = &s->guest_na_after_resume_ns;
+		}
+		if (resume_ns && a->ts_ns >= resume_ns && !first->set)
+			*first = opt_some(a->ts_ns - resume_ns);
+	}
+}
+
+void announce_sched_check(const struct switchover *sw, const struct announce_params *p,
+			  int64_t resume_ns, struct report_switchover *out)
+{
+	struct report_announce_sched *s = &out->sched;
+	struct burst_cursor cur = { 0 };
+	int64_t ref[REPORT_MAX_BURSTS][REPORT_MAX_ROUNDS], last_stored = 0;
+
+	memset(s, 0, sizeof(*s));
+	s->anchor = -1;
+	s->guest_input = -1;
+	if (!sw->end_ns)
+		return;
+	s->checked = true;
+	s->params = *p;
+	if (s->params.rounds > REPORT_MAX_ROUNDS)
+		s->params.rounds = REPORT_MAX_ROUNDS;
+	s->tolerance_ns = tolerance_ns(&s->params);
+	s->anchor = pick_anchor(sw);
+	for (uint32_t k = 0; k < sw->nannounces && s->anchor >= 0; k++) {
+		if (!is_rarp_of(sw, &sw->announces[k], s->anchor))
+			continue;
+		if (s->params.rounds)
+			anchor_rarp(s, &cur, s->anchor, sw->announces[k].ts_ns);
+		else
+			s->unmatched[s->anchor]++; /* announce-rounds 0: none expected */
+	}
+	for (int b = 0; b < s->nbursts; b++) {
+		for (int k = 0; k < s->burst[b].nrounds; k++)
+			s->burst[b].round[k].expected_ns =
+				s->burst[b].round[0].seen_ns[s->anchor] +
+				announce_round_offset_ns(&s->params, k);
+		burst_times(s, b, s->anchor, ref[b]);
+		last_stored = ref[b][s->burst[b].nrounds - 1];
+	}
+	for (uint32_t k = 0; k < sw->nannounces && s->anchor >= 0; k++) {
+		const struct announce *a = &sw->announces[k];
+
+		if (a->input == s->anchor || !is_rarp_of(sw, a, a->input))
+			continue;
+		/* bursts past the report's room are not matched anywhere */
+		if (s->more_bursts && a->ts_ns > last_stored + s->tolerance_ns)
+			continue;
+		other_rarp(s, ref, a->input, a->ts_ns);
+	}
+	guest_announce(sw, resume_ns, s);
+}

@@ -1,0 +1,483 @@
+#include "analysis/diagnose.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "analysis/timeline.h"
+
+/* What the captures say after the resume, gathered once. */
+struct facts {
+	int64_t end, resume, interval;
+	bool has_src, has_dst, has_ctl;
+	struct probe_tally src, dst, ctl, any; /* requests after the resume */
+	struct probe_tally src_after_end, dst_after_end;
+	struct announce_tally ann_dst, ann_src, ann_ctl, ann_any; /* after the stream end */
+	uint32_t ann_dst_total, ann_any_total;
+};
+
+static void evidence(struct report_migration *rm, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void evidence(struct report_migration *rm, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	text_list_add(rm->evidence, &rm->nevidence, REPORT_MAX_EVIDENCE, fmt, ap);
+	va_end(ap);
+}
+
+static void summary(struct report_migration *rm, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void summary(struct report_migration *rm, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	rm->verdict = code;
+	va_start(ap, fmt);
+	vsnprintf(rm->summary, sizeof(rm->summary), fmt, ap);
+	va_end(ap);
+}
+
+/* A duration for people: "18.412 s", "4.210 ms". Returns buf. */
+static const char *dur(int64_t ns, char *buf, size_t len)
+{
+	if (ns >= 1000000000 || ns <= -1000000000)
+		snprintf(buf, len, "%.3f s", (double)ns / 1e9);
+	else
+		snprintf(buf, len, "%.3f ms", (double)ns / 1e6);
+	return buf;
+}
+
+static uint32_t total(const struct announce_tally *a)
+{
+	return a->n[ANNOUNCE_RARP] + a->n[ANNOUNCE_GARP] + a->n[ANNOUNCE_NA];
+}
+
+static void resume_reference(const struct switchover *sw, struct report_migration *rm)
+{
+	int64_t t = timeline_time(&rm->sw, TL_RESUME);
+
+	rm->sw.resume_basis = "rarp_at_dst";
+	if (!t) {
+		/* QEMU's RARP seen elsewhere left the destination a link delay earlier */
+		for (uint32_t k = 0; k < sw->nannounces && !t; k++)
+			if (sw->announces[k].kind == ANNOUNCE_RARP &&
+			    sw->announces[k].ts_ns >= sw->start_ns && sw->announces[k].ts_ns < sw->window_hi)
+				t = sw->announces[k].ts_ns;
+		rm->sw.resume_basis = "rarp_elsewhere";
+	}
+	if (!t) {
+		t = sw->end_ns;
+		rm->sw.resume_basis = "stream_end";
+	}
+	rm->sw.resume_ns = opt_some(t);
+}
+
+static void gather(const struct switchover *sw, const struct report_migration *rm,
+		   struct facts *f)
+{
+	uint32_t all = 0;
+
+	for (int i = 0; i < sw->ninputs; i++)
+		all |= input_bit(i);
+	memset(f, 0, sizeof(*f));
+	f->end = sw->end_ns;
+	f->resume = rm->sw.resume_ns.v;
+	f->interval = rm->probe_interval_ns.set ? rm->probe_interval_ns.v : sw->probe_interval_ns;
+	f->has_src = sw->src >= 0;
+	f->has_dst = sw->dst >= 0;
+	f->has_ctl = sw->prober != 0;
+	switchover_tally(sw, input_bit(sw->src), f->resume, &f->src);
+	switchover_tally(sw, input_bit(sw->dst), f->resume, &f->dst);
+	switchover_tally(sw, sw->prober, f->resume, &f->ctl);
+	switchover_tally(sw, all, f->resume, &f->any);
+	switchover_tally(sw, input_bit(sw->src), f->end, &f->src_after_end);
+	switchover_tally(sw, input_bit(sw->dst), f->end, &f->dst_after_end);
+	switchover_announces(sw, input_bit(sw->dst), f->end, &f->ann_dst);
+	switchover_announces(sw, input_bit(sw->src), f->end, &f->ann_src);
+	switchover_announces(sw, sw->prober, f->end, &f->ann_ctl);
+	switchover_announces(sw, all, f->end, &f->ann_any);
+	f->ann_dst_total = total(&f->ann_dst);
+	f->ann_any_total = total(&f->ann_any);
+}
+
+/* Did the guest resume on the destination? A RARP (sent by the destination's
+ * QEMU) or a reply from the destination says yes; requests reaching the
+ * source after the stream and left unanswered there say it stopped there; an
+ * answer from the source to such a request says it still runs there. */
+static void completion(const struct facts *f, struct report_migration *rm)
+{
+	if (f->ann_any.n[ANNOUNCE_RARP] || f->dst_after_end.replies)
+		rm->sw.completed = opt_some(1);
+	else if (f->src_after_end.answered)
+		rm->sw.completed = opt_some(0);
+	else if (f->src_after_end.requests)
+		rm->sw.completed = opt_some(1);
+}
+
+static void not_completed(const struct facts *f, struct report_migration *rm)
+{
+	summary(rm, "ok", "migration did not complete: the stream ended without a resume on the "
+		"destination; the guest stayed on the source");
+	evidence(rm, "%u of %u requests that reached the source NIC after the stream's last data "
+		 "were answered there: the guest still ran on the source",
+		 f->src_after_end.answered, f->src_after_end.requests);
+	if (f->has_dst)
+		evidence(rm, "no RARP and %u replies at the destination NIC after the stream",
+			 f->dst_after_end.replies);
+	else
+		evidence(rm, "no RARP from the destination in any capture");
+}
+
+static void announce_line(const struct facts *f, struct report_migration *rm)
+{
+	const struct announce_tally *d = &f->ann_dst;
+
+	if (!f->has_dst) {
+		evidence(rm, "%u announcements of the guest after the stream (%u at the source NIC, "
+			 "%u at the prober); no capture at the destination NIC",
+			 f->ann_any_total, total(&f->ann_src), total(&f->ann_ctl));
+		return;
+	}
+	evidence(rm, "%u announcements left the destination NIC (%u RARP, %u GARP, %u NA); %s%u "
+		 "reached the prober, %u the source NIC", f->ann_dst_total, d->n[ANNOUNCE_RARP],
+		 d->n[ANNOUNCE_GARP], d->n[ANNOUNCE_NA], f->has_ctl ? "" : "(no prober capture) ",
+		 total(&f->ann_ctl), total(&f->ann_src));
+}
+
+/* How it ended for the prober. */
+static void recovery_line(const struct facts *f, struct report_migration *rm)
+{
+	char a[32];
+
+	if (rm->sw.reconvergence_ns.set)
+		evidence(rm, "the guest answered at the prober again %s after resume",
+			 dur(rm->sw.reconvergence_ns.v, a, sizeof(a)));
+	else if (f->any.requests)
+		evidence(rm, "no reply after resume: %u requests unanswered over %s", f->any.requests,
+			 dur(f->any.last_req_ns - f->resume, a, sizeof(a)));
+}
+
+/* When requests still went to the old location: until they reached the
+ * destination NIC; without that capture, the last one at the source NIC;
+ * null when they never stopped going there. */
+static void astray_duration(const struct facts *f, bool never, struct report_migration *rm)
+{
+	if (f->has_dst && f->dst.requests)
+		rm->sw.duration_ns = opt_some(f->dst.first_req_ns - f->resume);
+	else if (f->has_src && f->src.requests && !never)
+		rm->sw.duration_ns = opt_some(f->src.last_req_ns - f->resume);
+}
+
+/* Requests went on to the source until the end of the probes. */
+static bool never_moved(const struct facts *f)
+{
+	if (f->has_dst)
+		return !f->dst.requests;
+	return f->src.requests && f->any.last_req_ns - f->src.last_req_ns <= f->interval;
+}
+
+/* "requests 312..1900 (1589) still delivered to the source NIC for 18.4 s
+ * after resume" */
+static void stale_line(const struct facts *f, bool never, struct report_migration *rm)
+{
+	char a[32];
+
+	evidence(rm, "requests %u..%u (%u) still delivered to the source NIC %s %s after resume",
+		 f->src.first_seq, f->src.last_seq, f->src.requests,
+		 never ? "until the capture ends," : "for",
+		 dur(f->src.last_req_ns - f->resume, a, sizeof(a)));
+}
+
+static void moved_line(const struct facts *f, struct report_migration *rm)
+{
+	char a[32];
+
+	if (f->has_dst && f->dst.requests)
+		evidence(rm, "requests reached the destination NIC %s after resume (request %u)",
+			 dur(f->dst.first_req_ns - f->resume, a, sizeof(a)), f->dst.first_seq);
+}
+
+/* Design §5.1: nothing announced the guest at its new location. Given even
+ * when the network learned it anyway from the guest's own frames: that was
+ * luck (a reply to a request queued across the switchover, in the lab), and
+ * the next migration may not have it. */
+static void no_announce(const struct facts *f, struct report_migration *rm)
+{
+	bool never = never_moved(f);
+	char a[32];
+
+	astray_duration(f, never, rm);
+	if (!f->any.requests)
+		summary(rm, "no_announce", "no announcement left the destination (no RARP, GARP or NA "
+			"after the stream); no probes to tell what it cost");
+	else if (never)
+		summary(rm, "no_announce", "no announcement left the destination; requests %s until "
+			"the captures end", f->has_src ? "kept going to the old location"
+						       : "did not reach it");
+	else
+		summary(rm, "no_announce", "no announcement left the destination; requests reached "
+			"it %s after resume, once the network learned the guest from its own traffic",
+			rm->sw.duration_ns.set ? dur(rm->sw.duration_ns.v, a, sizeof(a)) : "n/a");
+	evidence(rm, "0 RARP, 0 GARP, 0 NA left the destination NIC after the stream's last data "
+		 "(announce-rounds 0, a filter on the destination, a port not bound)");
+	if (f->has_src && f->src.requests)
+		stale_line(f, never, rm);
+	moved_line(f, rm);
+	if (f->dst.first_rep_ns)
+		evidence(rm, "the guest's first reply left the destination NIC %s after resume",
+			 dur(f->dst.first_rep_ns - f->resume, a, sizeof(a)));
+	if (!strcmp(rm->sw.resume_basis, "stream_end"))
+		evidence(rm, "no RARP marks the resume: times are from the stream's last data");
+	recovery_line(f, rm);
+}
+
+/* Design §5.2: announcements left (or, uncaptured, may have left) the
+ * destination, and requests still reached the source after resume + P. */
+static void stale_forwarding(const struct switchover *sw, const struct facts *f,
+			     struct report_migration *rm)
+{
+	const struct report_announce_sched *s = &rm->sw.sched;
+	bool never = never_moved(f);
+	char a[32], b[32];
+
+	astray_duration(f, never, rm);
+	if (never)
+		summary(rm, "stale_forwarding", "stale forwarding: requests still went to the old "
+			"location until the captures end, %s after resume",
+			dur(f->src.last_req_ns - f->resume, a, sizeof(a)));
+	else
+		summary(rm, "stale_forwarding", "stale forwarding: the network kept the old location "
+			"for %s after resume", dur(rm->sw.duration_ns.v, a, sizeof(a)));
+	stale_line(f, never, rm);
+	announce_line(f, rm);
+	if (!f->has_dst && !f->ann_any_total)
+		evidence(rm, "could not decide whether any announcement left the destination: a "
+			 "capture at the destination NIC would (none left: no_announce)");
+	moved_line(f, rm);
+	if (s->nbursts > 1 && s->anchor >= 0) {
+		int64_t burst = s->burst[1].round[0].seen_ns[s->anchor];
+
+		if (f->has_dst && f->dst.requests && f->dst.first_req_ns >= burst)
+			evidence(rm, "another announce burst left the %s %s after resume; requests "
+				 "moved %s after it", sw->vantage[s->anchor],
+				 dur(burst - f->resume, a, sizeof(a)),
+				 dur(f->dst.first_req_ns - burst, b, sizeof(b)));
+		else
+			evidence(rm, "another announce burst left the %s %s after resume",
+				 sw->vantage[s->anchor], dur(burst - f->resume, a, sizeof(a)));
+	}
+	recovery_line(f, rm);
+}
+
+/* No source capture: requests did not reach the destination in time, and
+ * where they went instead is not known. */
+static void not_at_destination(const struct facts *f, struct report_migration *rm)
+{
+	char a[32];
+
+	astray_duration(f, never_moved(f), rm);
+	summary(rm, "insufficient_data", "requests did not reach the destination NIC %s after "
+		"resume; where they went needs the source NIC's capture",
+		rm->sw.duration_ns.set ? dur(rm->sw.duration_ns.v, a, sizeof(a)) : "until the captures end");
+	announce_line(f, rm);
+	moved_line(f, rm);
+	evidence(rm, "a capture at the source NIC would show whether requests still went to the "
+		 "old location (stale_forwarding)");
+	recovery_line(f, rm);
+}
+
+/* A fault that began at `from` and was over at `until` (0: never, in the
+ * captures): the verdict's duration and summary, "WHAT for 2.000 s" or
+ * "WHAT: NEVER". */
+static void fault_summary(struct report_migration *rm, const char *code, const char *what,
+			  int64_t from, int64_t until, const char *never)
+{
+	char a[32];
+
+	if (!until) {
+		summary(rm, code, "%s: %s", what, never);
+		return;
+	}
+	rm->sw.duration_ns = opt_some(until - from);
+	summary(rm, code, "%s for %s", what, dur(until - from, a, sizeof(a)));
+}
+
+static void destination_silent(const struct facts *f, struct report_migration *rm)
+{
+	char a[32];
+
+	char never[96];
+
+	snprintf(never, sizeof(never), "%u requests reached its NIC in %s, none answered",
+		 f->dst.requests, dur(f->dst.last_req_ns - f->dst.first_req_ns, a, sizeof(a)));
+	fault_summary(rm, "destination_silent", "the guest or the host datapath on the destination "
+		      "did not answer", f->dst.first_req_ns, f->dst.first_answer_ns, never);
+	evidence(rm, "requests %u..%u (%u) reached the destination NIC from %s after resume; %u "
+		 "of them were answered there", f->dst.first_seq, f->dst.last_seq, f->dst.requests,
+		 dur(f->dst.first_req_ns - f->resume, a, sizeof(a)), f->dst.answered);
+	if (f->dst.first_answer_ns)
+		evidence(rm, "the first answer left the destination NIC %s after the first request",
+			 dur(f->dst.first_answer_ns - f->dst.first_req_ns, a, sizeof(a)));
+	announce_line(f, rm);
+	recovery_line(f, rm);
+}
+
+static void return_path(const struct switchover *sw, const struct facts *f,
+			struct report_migration *rm)
+{
+	uint32_t missed = switchover_replies_missed(sw, input_bit(sw->dst), sw->prober, f->resume);
+	char a[32], never[64];
+
+	snprintf(never, sizeof(never), "none of %u reached it", missed);
+	fault_summary(rm, "return_path", "replies left the destination but did not reach the "
+		      "prober", f->dst.first_rep_ns, f->ctl.first_rep_ns, never);
+	evidence(rm, "%u replies left the destination NIC from %s after resume; %u of them never "
+		 "reached the prober", f->dst.replies,
+		 dur(f->dst.first_rep_ns - f->resume, a, sizeof(a)), missed);
+	evidence(rm, "requests %u..%u (%u) reached the destination NIC from %s after resume",
+		 f->dst.first_seq, f->dst.last_seq, f->dst.requests,
+		 dur(f->dst.first_req_ns - f->resume, a, sizeof(a)));
+	recovery_line(f, rm);
+}
+
+static void reachable(const struct facts *f, struct report_migration *rm)
+{
+	char a[32], b[32];
+
+	if (f->has_dst && f->dst.requests)
+		summary(rm, "ok", "requests reached the destination %s after resume; the guest "
+			"answered at the prober %s after resume",
+			dur(f->dst.first_req_ns - f->resume, a, sizeof(a)),
+			rm->sw.reconvergence_ns.set ? dur(rm->sw.reconvergence_ns.v, b, sizeof(b)) : "n/a");
+	else
+		summary(rm, "ok", "the guest answered at the prober %s after resume",
+			rm->sw.reconvergence_ns.set ? dur(rm->sw.reconvergence_ns.v, b, sizeof(b)) : "n/a");
+	/* in time, but not thanks to the announcements: they got nowhere */
+	if (f->has_dst && f->ann_dst_total && (f->has_ctl || f->has_src) &&
+	    !total(&f->ann_ctl) && !total(&f->ann_src))
+		evidence(rm, "%u announcements left the destination NIC and none reached the prober "
+			 "or the source NIC: the network learned the new location from other frames "
+			 "of the guest", f->ann_dst_total);
+	if (!f->has_dst)
+		evidence(rm, "no capture at the destination NIC: where requests went after resume "
+			 "is not checked");
+	if (!f->has_ctl)
+		evidence(rm, "no capture at the prober: whether replies got back is not checked "
+			 "(a ctl capture would)");
+}
+
+/* Requests left the source NIC in time but the destination NIC had none
+ * within P of the resume: lost between the two. */
+static void vanished(const struct facts *f, struct report_migration *rm)
+{
+	char a[32];
+
+	summary(rm, "insufficient_data", "requests after resume reached neither compute NIC for %s",
+		f->dst.requests ? dur(f->dst.first_req_ns - f->resume, a, sizeof(a)) : "the rest of the captures");
+	evidence(rm, "%u requests after resume: %u at the source NIC (none later than one probe "
+		 "interval), %u at the destination NIC", f->any.requests, f->src.requests,
+		 f->dst.requests);
+	evidence(rm, "a capture on the switch between the prober and the compute nodes would show "
+		 "where they were lost");
+	recovery_line(f, rm);
+}
+
+/* No destination capture, and the prober waited for its replies. */
+static void no_reply(const struct facts *f, struct report_migration *rm)
+{
+	char a[32];
+
+	summary(rm, "insufficient_data", "no reply reached the prober %s after resume; the "
+		"destination's capture would say why",
+		rm->sw.reconvergence_ns.set ? dur(rm->sw.reconvergence_ns.v, a, sizeof(a))
+					    : "until the captures end");
+	if (f->has_src)
+		evidence(rm, "requests stopped reaching the source NIC within one probe interval of "
+			 "resume (%u after it)", f->src.requests);
+	else
+		evidence(rm, "no capture at the source NIC: whether requests went to the old location "
+			 "is not known");
+	evidence(rm, "a capture at the destination NIC would tell destination_silent (no reply "
+		 "left it) from return_path (replies lost on the way back)");
+	announce_line(f, rm);
+}
+
+/* No announcement at the destination NIC, and nothing tells whether the
+ * guest resumed there at all. */
+static void unknown_completion(const struct facts *f, struct report_migration *rm)
+{
+	summary(rm, "insufficient_data", "no announcement and no reply left the destination NIC; "
+		"whether the migration completed is not known");
+	evidence(rm, "%u requests reached the destination NIC after the stream's last data",
+		 f->dst_after_end.requests);
+	evidence(rm, "a capture at the source NIC would tell: a guest still answering there did "
+		 "not move; requests unanswered there mean it did and nothing announced it "
+		 "(no_announce)");
+}
+
+/* Later than the prober can expect its first reply after the resume: the
+ * next request (one interval), then the resumed guest's answer. */
+static bool prober_late(const struct facts *f, const struct report_migration *rm)
+{
+	return !rm->reachable_after.v || !rm->sw.reconvergence_ns.set ||
+	       rm->sw.reconvergence_ns.v > f->interval + GUEST_ANSWER_GRACE_NS;
+}
+
+void diagnose(const struct switchover *sw, struct report_migration *rm)
+{
+	struct facts f;
+	bool stale, dst_late;
+
+	rm->nevidence = 0;
+	if (!sw->end_ns) {
+		summary(rm, "insufficient_data", "no migration stream data to time the switchover");
+		return;
+	}
+	resume_reference(sw, rm);
+	gather(sw, rm, &f);
+	completion(&f, rm);
+	if (rm->sw.completed.set && !rm->sw.completed.v) {
+		not_completed(&f, rm);
+		return;
+	}
+	if (rm->gap_end_ns.set && rm->gap_end_ns.v >= f.resume)
+		rm->sw.reconvergence_ns = opt_some(rm->gap_end_ns.v - f.resume);
+	if (f.has_dst && !f.ann_dst_total) {
+		if (rm->sw.completed.set)
+			no_announce(&f, rm);
+		else
+			unknown_completion(&f, rm);
+		return;
+	}
+	if (!f.any.requests || !rm->reachable_after.set) {
+		summary(rm, "insufficient_data",
+			"no echo probes to the guest after the switchover in these captures");
+		evidence(rm, "probe the guest (ping -i 0.01) and capture at the prober to decide");
+		return;
+	}
+	/* "in time": by the request after the first one sent after resume, with
+	 * half an interval for the prober's jitter */
+	stale = f.has_src && f.src.requests && f.src.last_req_ns > f.resume + f.interval;
+	dst_late = f.has_dst && (!f.dst.requests ||
+				 f.dst.first_req_ns > f.any.first_req_ns + f.interval * 3 / 2);
+	if (stale)
+		stale_forwarding(sw, &f, rm);
+	else if (!f.has_src && dst_late)
+		not_at_destination(&f, rm);
+	else if (dst_late)
+		vanished(&f, rm);
+	else if (f.has_dst && (!f.dst.first_answer_ns ||
+				f.dst.first_answer_ns > f.dst.first_req_ns + GUEST_ANSWER_GRACE_NS))
+		destination_silent(&f, rm);
+	else if (f.has_dst && f.has_ctl &&
+		 (!f.ctl.first_rep_ns || f.ctl.first_rep_ns > f.dst.first_rep_ns + f.interval))
+		return_path(sw, &f, rm);
+	else if (!f.has_dst && prober_late(&f, rm))
+		no_reply(&f, rm);
+	else
+		reachable(&f, rm);
+}

@@ -1,0 +1,54 @@
+/*
+ * diagnose - the verdict on one migration's switchover (design §5), with
+ * evidence lines that cite times and counts. Runs after timeline_build() and
+ * announce_sched_check() on the same migration.
+ *
+ * The reference is the resume: QEMU's first RARP at the destination NIC, else
+ * the first RARP any capture saw, else the stream's last data. P is the probe
+ * interval. The tree, first match wins:
+ *
+ *   not completed   the source NIC shows the guest answering requests that
+ *                   arrived after the stream's end and no RARP came from the
+ *                   destination: the migration was cancelled or failed, the
+ *                   guest stayed on the source. Verdict ok, `completed` false.
+ *   insufficient_data  no probe requests after the resume in any capture.
+ *   no_announce     requests went astray after the resume (still delivered to
+ *                   the source NIC later than resume + P, or, without a source
+ *                   capture, not at the destination NIC by then) and no
+ *                   RARP/GARP/NA left the destination NIC.
+ *   stale_forwarding  the same with announcements that left the destination
+ *                   (or, without a destination capture, unknown): the network
+ *                   kept the old location; duration until requests reached the
+ *                   destination NIC, or null ("never" in the captures).
+ *   destination_silent  requests reach the destination NIC but none of them is
+ *                   answered there within GUEST_ANSWER_GRACE_NS of the first;
+ *                   duration until one was.
+ *   return_path     replies leave the destination NIC but the prober has none
+ *                   within P of the first; duration until one arrived.
+ *   ok              requests reached the destination within P of the resume
+ *                   (and, where captured, were answered and the answers came
+ *                   back); the reconvergence time is reported.
+ *
+ * A branch that needs a capture that was not given is not taken on a guess:
+ * the verdict is insufficient_data, and the evidence says what is known and
+ * which capture would decide (stale_forwarding is still given without a
+ * destination capture when the source NIC shows the stale requests: that is
+ * what happened whichever the cause).
+ */
+#ifndef MIGSCOPE_DIAGNOSE_H
+#define MIGSCOPE_DIAGNOSE_H
+
+#include "analysis/report.h"
+#include "analysis/switchover.h"
+
+/* How long a guest just resumed may take to answer before it counts as
+ * silent. In the lab (QEMU TCG) the first answer left the destination NIC
+ * 18-20 ms after the first request reached it (fixtures/lab baseline,
+ * lost-announce); real guests catching up after a pause are slower than
+ * steady ones too. 500 ms is 25 times that and still well below an outage an
+ * operator is after. */
+#define GUEST_ANSWER_GRACE_NS (500LL * 1000000)
+
+void diagnose(const struct switchover *sw, struct report_migration *rm);
+
+#endif

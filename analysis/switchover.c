@@ -1,0 +1,95 @@
+#include "analysis/switchover.h"
+
+#include <string.h>
+
+int64_t switchover_first_in(const int64_t *ts, uint32_t mask)
+{
+	int64_t best = 0;
+
+	for (int i = 0; i < MAX_INPUTS; i++)
+		if ((mask >> i & 1) && ts[i] && (!best || ts[i] < best))
+			best = ts[i];
+	return best;
+}
+
+/* A probe to the guest, requested within the window; its request time at
+ * `mask` after `from`, else 0. */
+static int64_t request_after(const struct switchover *sw, const struct probe *p, uint32_t mask,
+			     int64_t from)
+{
+	int64_t q;
+
+	if (p->target != sw->target)
+		return 0;
+	q = switchover_first_in(p->req_ns, mask);
+	if (!q || q <= from || q < sw->window_lo || q >= sw->window_hi)
+		return 0;
+	return q;
+}
+
+void switchover_tally(const struct switchover *sw, uint32_t mask, int64_t from,
+		      struct probe_tally *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (uint32_t k = 0; k < sw->nprobes && mask; k++) {
+		const struct probe *p = &sw->probes[k];
+		int64_t q = request_after(sw, p, mask, from), r;
+
+		if (q) {
+			if (!out->requests || q < out->first_req_ns) {
+				out->first_req_ns = q;
+				out->first_seq = p->seq;
+			}
+			if (q > out->last_req_ns) {
+				out->last_req_ns = q;
+				out->last_seq = p->seq;
+			}
+			out->requests++;
+		}
+		r = switchover_first_in(p->rep_ns, mask);
+		if (q && r) {
+			out->answered++;
+			if (!out->first_answer_ns || r < out->first_answer_ns)
+				out->first_answer_ns = r;
+		}
+		if (!r || r <= from || r >= sw->window_hi || !request_after(sw, p, ~0u, sw->window_lo))
+			continue;
+		out->replies++;
+		if (!out->first_rep_ns || r < out->first_rep_ns)
+			out->first_rep_ns = r;
+	}
+}
+
+uint32_t switchover_replies_missed(const struct switchover *sw, uint32_t seen, uint32_t missed,
+				   int64_t from)
+{
+	uint32_t n = 0;
+
+	for (uint32_t k = 0; k < sw->nprobes && seen; k++) {
+		const struct probe *p = &sw->probes[k];
+		int64_t r;
+
+		r = switchover_first_in(p->rep_ns, seen);
+		if (!r || r <= from || r >= sw->window_hi || switchover_first_in(p->rep_ns, missed) ||
+		    !request_after(sw, p, ~0u, sw->window_lo))
+			continue;
+		n++;
+	}
+	return n;
+}
+
+void switchover_announces(const struct switchover *sw, uint32_t mask, int64_t from,
+			  struct announce_tally *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (uint32_t k = 0; k < sw->nannounces; k++) {
+		const struct announce *a = &sw->announces[k];
+
+		if (!(mask & input_bit(a->input)) || a->ts_ns < from || a->ts_ns >= sw->window_hi ||
+		    a->kind > ANNOUNCE_NA)
+			continue;
+		out->n[a->kind]++;
+		if (!out->first_ns || a->ts_ns < out->first_ns)
+			out->first_ns = a->ts_ns;
+	}
+}

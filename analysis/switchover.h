@@ -1,0 +1,77 @@
+/*
+ * switchover - the evidence of one migration's switchover that the timeline
+ * (timeline.h), the announce check (announce_sched.h) and the diagnosis
+ * (diagnose.h) read, and the questions they ask of it: which captures saw
+ * which echo probes and announcements, and when.
+ *
+ * report_build fills one per migration. Every time is on the reference clock:
+ * the analyzer subtracted each capture's clock offset before recording
+ * anything, so times from different captures compare directly.
+ *
+ * Ownership: the probe and announcement arrays are borrowed from the guest
+ * set, which must outlive the struct. Nothing here allocates.
+ */
+#ifndef MIGSCOPE_SWITCHOVER_H
+#define MIGSCOPE_SWITCHOVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "analysis/guest.h"
+#include "analysis/limits.h"
+
+struct switchover {
+	int ninputs;
+	int src, dst;                 /* the compute NICs' captures, -1: not captured */
+	uint32_t prober;              /* mask of the captures at the prober (ctl), 0: none */
+	const char *vantage[MAX_INPUTS]; /* each capture's role: src, dst, ctl, other */
+	int64_t start_ns, end_ns;     /* the stream's first packet and last data; 0: none */
+	int64_t window_lo, window_hi; /* this migration's share of the captures */
+	int64_t probe_interval_ns;    /* median request spacing, 0: unknown */
+	int64_t guest_last_src_ns;    /* the guest's last frame at src up to end_ns, 0: none */
+	const struct probe *probes;   /* every probe, in request order */
+	uint32_t nprobes;
+	int target;                   /* the guest's echo target, -1: none */
+	const struct announce *announces; /* the guest's, every capture */
+	uint32_t nannounces;
+};
+
+static inline uint32_t input_bit(int input)
+{
+	return input >= 0 ? 1u << input : 0;
+}
+
+/* What captures in `mask` saw of the probes to the guest after `from`
+ * (exclusive), within the migration's window: the requests they saw then,
+ * and the replies they saw then, whenever and wherever the request was seen
+ * (a request queued in the guest across the switchover is answered from the
+ * destination). */
+struct probe_tally {
+	uint32_t requests;           /* requests seen */
+	uint32_t replies;            /* replies seen */
+	uint32_t answered;           /* requests seen whose reply was seen too */
+	int64_t first_req_ns, last_req_ns; /* 0 when no request */
+	int64_t first_rep_ns;        /* 0: no reply */
+	int64_t first_answer_ns;     /* the first reply to a request seen, 0: none */
+	uint16_t first_seq, last_seq; /* of the first and last request */
+};
+void switchover_tally(const struct switchover *sw, uint32_t mask, int64_t from,
+		      struct probe_tally *out);
+
+/* Replies that a capture in `seen` saw after `from` and none in `missed`. */
+uint32_t switchover_replies_missed(const struct switchover *sw, uint32_t seen, uint32_t missed,
+				   int64_t from);
+
+/* The guest's announcements seen by captures in `mask` in [from, window end),
+ * by kind (enum announce_kind), and the first one. */
+struct announce_tally {
+	uint32_t n[3];
+	int64_t first_ns; /* 0: none */
+};
+void switchover_announces(const struct switchover *sw, uint32_t mask, int64_t from,
+			  struct announce_tally *out);
+
+/* The earliest time a capture in `mask` holds; 0 when none. */
+int64_t switchover_first_in(const int64_t *ts, uint32_t mask);
+
+#endif

@@ -1,0 +1,88 @@
+#include "analysis/timeline.h"
+
+#include <string.h>
+
+static int first_input(uint32_t mask)
+{
+	for (int i = 0; i < MAX_INPUTS; i++)
+		if (mask >> i & 1)
+			return i;
+	return -1;
+}
+
+/* QEMU's first RARP leaving the destination NIC: the guest runs there. */
+static int64_t first_rarp_at(const struct switchover *sw, int input)
+{
+	for (uint32_t k = 0; k < sw->nannounces && input >= 0; k++) {
+		const struct announce *a = &sw->announces[k];
+
+		if (a->input == input && a->kind == ANNOUNCE_RARP && a->ts_ns >= sw->start_ns &&
+		    a->ts_ns < sw->window_hi)
+			return a->ts_ns;
+	}
+	return 0;
+}
+
+static void add(struct report_switchover *out, const char *event, const char *vantage, int input,
+		int64_t ts_ns)
+{
+	struct report_timeline_event *e = &out->timeline[out->ntimeline++];
+
+	e->event = event;
+	e->vantage = vantage;
+	e->input = input;
+	e->ts_ns = ts_ns;
+	e->state = input < 0 ? TL_NO_CAPTURE : ts_ns ? TL_SEEN : TL_NOT_SEEN;
+}
+
+/* Seen events first in time order, the order of adding on ties (insertion
+ * sort: eight events). */
+static void sort_events(struct report_switchover *out)
+{
+	for (int i = 1; i < out->ntimeline; i++) {
+		struct report_timeline_event e = out->timeline[i];
+		int j = i;
+
+		for (; j > 0; j--) {
+			const struct report_timeline_event *p = &out->timeline[j - 1];
+
+			if (e.state != TL_SEEN || (p->state == TL_SEEN && p->ts_ns <= e.ts_ns))
+				break;
+			out->timeline[j] = out->timeline[j - 1];
+		}
+		out->timeline[j] = e;
+	}
+}
+
+void timeline_build(const struct switchover *sw, struct report_switchover *out)
+{
+	int ctl = first_input(sw->prober), end_at = sw->src >= 0 ? sw->src : sw->dst;
+	struct probe_tally at_src, at_dst, at_ctl;
+	struct announce_tally ann;
+
+	out->ntimeline = 0;
+	if (!sw->end_ns)
+		return;
+	switchover_tally(sw, input_bit(sw->src), sw->end_ns, &at_src);
+	switchover_tally(sw, input_bit(sw->dst), sw->end_ns, &at_dst);
+	switchover_tally(sw, sw->prober, sw->end_ns, &at_ctl);
+	switchover_announces(sw, sw->prober, sw->end_ns, &ann);
+
+	add(out, TL_GUEST_LAST_SRC, "src", sw->src, sw->guest_last_src_ns);
+	add(out, TL_STREAM_END, end_at == sw->src ? "src" : "dst", end_at, sw->end_ns);
+	add(out, TL_RESUME, "dst", sw->dst, first_rarp_at(sw, sw->dst));
+	add(out, TL_FIRST_ANNOUNCE_PROBER, "ctl", ctl, ann.first_ns);
+	add(out, TL_LAST_REQUEST_SRC, "src", sw->src, at_src.last_req_ns);
+	add(out, TL_FIRST_REQUEST_DST, "dst", sw->dst, at_dst.first_req_ns);
+	add(out, TL_FIRST_REPLY_DST, "dst", sw->dst, at_dst.first_rep_ns);
+	add(out, TL_FIRST_REPLY_PROBER, "ctl", ctl, at_ctl.first_rep_ns);
+	sort_events(out);
+}
+
+int64_t timeline_time(const struct report_switchover *out, const char *event)
+{
+	for (int i = 0; i < out->ntimeline; i++)
+		if (!strcmp(out->timeline[i].event, event))
+			return out->timeline[i].state == TL_SEEN ? out->timeline[i].ts_ns : 0;
+	return 0;
+}

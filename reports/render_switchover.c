@@ -1,0 +1,310 @@
+/*
+ * The switchover block of a migration (timeline, announce schedule, verdict
+ * details) in text and JSON, called by render_text.c and render_json.c.
+ * Timeline times are relative to the last stream data: the one event every
+ * migration has, and the moment the source handed the guest over.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "reports/json_writer.h"
+#include "reports/render.h"
+#include "reports/units.h"
+
+static const struct {
+	const char *event, *text;
+} EVENT_TEXT[] = {
+	{ "guest_last_at_src", "guest's last frame at the source NIC" },
+	{ "stream_end", "last migration stream data" },
+	{ "resume", "resume: first RARP leaving the destination NIC" },
+	{ "first_announce_at_prober", "first announcement at the prober" },
+	{ "last_request_at_src", "last request delivered to the source NIC" },
+	{ "first_request_at_dst", "first request delivered to the destination NIC" },
+	{ "first_reply_at_dst", "first reply leaving the destination NIC" },
+	{ "first_reply_at_prober", "first reply at the prober" },
+};
+
+static const char *event_text(const char *event)
+{
+	for (size_t i = 0; i < sizeof(EVENT_TEXT) / sizeof(EVENT_TEXT[0]); i++)
+		if (!strcmp(EVENT_TEXT[i].event, event))
+			return EVENT_TEXT[i].text;
+	return event;
+}
+
+static const char *missing_name(uint8_t state)
+{
+	return state == TL_NO_CAPTURE ? "no_capture" : state == TL_NOT_SEEN ? "not_seen" : NULL;
+}
+
+/* "+3.121 ms" / "-12.345 ms" */
+static const char *rel_ms(int64_t ns, char *buf, size_t len)
+{
+	char v[40];
+
+	format_ms(ns, v, sizeof(v));
+	snprintf(buf, len, "%s%s ms", ns >= 0 ? "+" : "", v);
+	return buf;
+}
+
+static void text_timeline(FILE *out, const struct report_migration *m)
+{
+	const struct report_switchover *s = &m->sw;
+	int64_t prev = 0;
+	bool have_prev = false;
+	char a[48], b[48];
+
+	if (!s->ntimeline)
+		return;
+	fprintf(out, "  timeline     (t = 0 at the last stream data; in brackets: since the line above)\n");
+	for (int i = 0; i < s->ntimeline; i++) {
+		const struct report_timeline_event *e = &s->timeline[i];
+
+		if (e->state != TL_SEEN) {
+			fprintf(out, "               %14s  %-48s %-4s %s\n", "n/a", event_text(e->event),
+				e->vantage, e->state == TL_NO_CAPTURE ? "(no capture there)" : "(not seen)");
+			continue;
+		}
+		fprintf(out, "               %14s  %-48s ", rel_ms(e->ts_ns - m->end_ns.v, a, sizeof(a)),
+			event_text(e->event));
+		if (have_prev)
+			fprintf(out, "%-4s (%s)\n", e->vantage, rel_ms(e->ts_ns - prev, b, sizeof(b)));
+		else
+			fprintf(out, "%s\n", e->vantage);
+		prev = e->ts_ns;
+		have_prev = true;
+	}
+}
+
+static int seen_count(const struct report_announce_burst *b, int input)
+{
+	int n = 0;
+
+	for (int k = 0; k < b->nrounds; k++)
+		n += b->round[k].seen_ns[input] != 0;
+	return n;
+}
+
+static bool is_prober(const struct report_switchover *s, int input)
+{
+	return !strcmp(s->vantage[input], "ctl");
+}
+
+/* Rounds the destination NIC (the anchor) saw and no prober capture did. */
+static int not_at_prober(const struct report_switchover *s, const struct report_announce_burst *b,
+			 int *rounds)
+{
+	int n = 0;
+
+	for (int k = 0; k < b->nrounds; k++) {
+		bool at_prober = false, any_prober = false;
+
+		if (!b->round[k].seen_ns[s->sched.anchor])
+			continue;
+		for (int i = 0; i < MAX_INPUTS && s->vantage[i]; i++) {
+			if (!is_prober(s, i))
+				continue;
+			any_prober = true;
+			at_prober |= b->round[k].seen_ns[i] != 0;
+		}
+		if (any_prober && !at_prober)
+			rounds[n++] = k;
+	}
+	return n;
+}
+
+static void text_rounds(FILE *out, const int *rounds, int n)
+{
+	for (int i = 0; i < n; i++)
+		fprintf(out, "%s%d", i ? "," : "", rounds[i]);
+}
+
+static void text_schedule(FILE *out, const struct report_migration *m, int ninputs)
+{
+	const struct report_announce_sched *s = &m->sw.sched;
+	int rounds[REPORT_MAX_ROUNDS], n;
+	char a[48], b[48];
+
+	/* no resume on the destination: nothing was to be announced */
+	if (!s->checked || (m->sw.completed.set && !m->sw.completed.v))
+		return;
+	format_ms(s->tolerance_ns, a, sizeof(a));
+	fprintf(out, "  schedule     QEMU announce initial %d ms, max %d ms, %d rounds, step %d ms "
+		"(tolerance %s ms)\n", s->params.initial_ms, s->params.max_ms, s->params.rounds,
+		s->params.step_ms, a);
+	if (!s->nbursts && s->params.rounds)
+		fprintf(out, "               no RARP in any capture: all %d rounds missing\n",
+			s->params.rounds);
+	for (int bi = 0; bi < s->nbursts; bi++) {
+		const struct report_announce_burst *bu = &s->burst[bi];
+
+		fprintf(out, "               burst %d at %s, rounds seen:", bi + 1,
+			rel_ms(bu->round[0].seen_ns[s->anchor] - m->end_ns.v, a, sizeof(a)));
+		for (int i = 0; i < ninputs; i++)
+			fprintf(out, "%s %s %d/%d", i ? "," : "", m->sw.vantage[i], seen_count(bu, i),
+				bu->nrounds);
+		fprintf(out, "\n");
+		for (int i = 0; i < ninputs; i++) {
+			n = 0;
+			for (int k = 0; k < bu->nrounds; k++)
+				if (!bu->round[k].seen_ns[i])
+					rounds[n++] = k;
+			if (!n || n == bu->nrounds)
+				continue;
+			fprintf(out, "               missing at %s: round ", m->sw.vantage[i]);
+			text_rounds(out, rounds, n);
+			fprintf(out, "\n");
+		}
+		n = not_at_prober(&m->sw, bu, rounds);
+		if (n) {
+			fprintf(out, "               left the %s, not at the prober: round ",
+				m->sw.vantage[s->anchor]);
+			text_rounds(out, rounds, n);
+			fprintf(out, "\n");
+		}
+	}
+	if (s->more_bursts)
+		fprintf(out, "               ... and %u more bursts (not detailed)\n", s->more_bursts);
+	for (int i = 0; i < ninputs; i++)
+		if (s->unmatched[i])
+			fprintf(out, "               %u RARP at %s fit no round\n", s->unmatched[i],
+				m->sw.vantage[i]);
+	if (s->guest_input >= 0 && !s->guest_garps && !s->guest_nas)
+		fprintf(out, "  guest        no GARP or NA of the guest's own at %s\n",
+			m->sw.vantage[s->guest_input]);
+	else if (s->guest_input >= 0)
+		fprintf(out, "  guest        %u GARP, %u NA at %s; first GARP %s, first NA %s after resume\n",
+			s->guest_garps, s->guest_nas, m->sw.vantage[s->guest_input],
+			s->guest_garp_after_resume_ns.set ? rel_ms(s->guest_garp_after_resume_ns.v, a, sizeof(a)) : "n/a",
+			s->guest_na_after_resume_ns.set ? rel_ms(s->guest_na_after_resume_ns.v, b, sizeof(b)) : "n/a");
+}
+
+void render_switchover_text(FILE *out, const struct report_migration *m, const struct report *r)
+{
+	text_timeline(out, m);
+	text_schedule(out, m, r->ninputs);
+}
+
+static void json_timeline(struct json_writer *w, const struct report_migration *m)
+{
+	const struct report_switchover *s = &m->sw;
+	int64_t prev = 0;
+	bool have_prev = false;
+
+	json_begin(w, "timeline", '[');
+	for (int i = 0; i < s->ntimeline; i++) {
+		const struct report_timeline_event *e = &s->timeline[i];
+		bool seen = e->state == TL_SEEN;
+
+		json_begin(w, NULL, '{');
+		json_str(w, "event", e->event);
+		json_str(w, "vantage", e->vantage);
+		json_opt_int(w, "ns", seen ? opt_some(e->ts_ns) : (struct opt_i64){ 0 });
+		json_opt_int(w, "t_ns", seen ? opt_some(e->ts_ns - m->end_ns.v) : (struct opt_i64){ 0 });
+		json_opt_int(w, "since_prev_ns",
+			     seen && have_prev ? opt_some(e->ts_ns - prev) : (struct opt_i64){ 0 });
+		json_str(w, "missing", missing_name(e->state));
+		json_end(w, '}');
+		if (seen) {
+			prev = e->ts_ns;
+			have_prev = true;
+		}
+	}
+	json_end(w, ']');
+}
+
+static void json_burst(struct json_writer *w, const struct report_migration *m,
+		       const struct report_announce_burst *b, int ninputs)
+{
+	const struct report_announce_sched *s = &m->sw.sched;
+	int rounds[REPORT_MAX_ROUNDS], n;
+
+	json_begin(w, NULL, '{');
+	json_int(w, "start_ns", b->round[0].seen_ns[s->anchor]);
+	json_int(w, "t_ns", b->round[0].seen_ns[s->anchor] - m->end_ns.v);
+	json_begin(w, "rounds", '[');
+	for (int k = 0; k < b->nrounds; k++) {
+		json_begin(w, NULL, '{');
+		json_int(w, "round", k);
+		json_int(w, "expected_ns", b->round[k].expected_ns);
+		json_begin(w, "seen_ns", '[');
+		for (int i = 0; i < ninputs; i++)
+			json_opt_int(w, NULL, b->round[k].seen_ns[i] ? opt_some(b->round[k].seen_ns[i])
+								     : (struct opt_i64){ 0 });
+		json_end(w, ']');
+		json_end(w, '}');
+	}
+	json_end(w, ']');
+	json_begin(w, "by_vantage", '[');
+	for (int i = 0; i < ninputs; i++) {
+		json_begin(w, NULL, '{');
+		json_str(w, "vantage", m->sw.vantage[i]);
+		json_int(w, "seen", seen_count(b, i));
+		json_begin(w, "missing", '[');
+		for (int k = 0; k < b->nrounds; k++)
+			if (!b->round[k].seen_ns[i])
+				json_int(w, NULL, k);
+		json_end(w, ']');
+		json_end(w, '}');
+	}
+	json_end(w, ']');
+	n = not_at_prober(&m->sw, b, rounds);
+	json_begin(w, "not_at_prober", '[');
+	for (int i = 0; i < n; i++)
+		json_int(w, NULL, rounds[i]);
+	json_end(w, ']');
+	json_end(w, '}');
+}
+
+static void json_schedule(struct json_writer *w, const struct report_migration *m,
+			  const struct report *r)
+{
+	const struct report_announce_sched *s = &m->sw.sched;
+
+	if (!s->checked) {
+		json_str(w, "announce_schedule", NULL);
+		return;
+	}
+	json_begin(w, "announce_schedule", '{');
+	json_begin(w, "parameters", '{');
+	json_int(w, "initial_ms", s->params.initial_ms);
+	json_int(w, "max_ms", s->params.max_ms);
+	json_int(w, "rounds", s->params.rounds);
+	json_int(w, "step_ms", s->params.step_ms);
+	json_end(w, '}');
+	json_opt_us(w, "tolerance_us", opt_some(s->tolerance_ns));
+	json_str(w, "anchor", s->anchor >= 0 ? m->sw.vantage[s->anchor] : NULL);
+	json_begin(w, "bursts", '[');
+	for (int b = 0; b < s->nbursts; b++)
+		json_burst(w, m, &s->burst[b], r->ninputs);
+	json_end(w, ']');
+	json_int(w, "more_bursts", s->more_bursts);
+	json_begin(w, "unmatched", '[');
+	for (int i = 0; i < r->ninputs; i++)
+		json_int(w, NULL, s->unmatched[i]);
+	json_end(w, ']');
+	json_begin(w, "guest", '{');
+	json_str(w, "vantage", s->guest_input >= 0 ? m->sw.vantage[s->guest_input] : NULL);
+	json_int(w, "garp", s->guest_garps);
+	json_int(w, "na", s->guest_nas);
+	json_opt_us(w, "first_garp_after_resume_us", s->guest_garp_after_resume_ns);
+	json_opt_us(w, "first_na_after_resume_us", s->guest_na_after_resume_ns);
+	json_end(w, '}');
+	json_end(w, '}');
+}
+
+void render_switchover_json(struct json_writer *w, const struct report_migration *m,
+			    const struct report *r)
+{
+	json_opt_bool(w, "completed", m->sw.completed);
+	json_timeline(w, m);
+	json_schedule(w, m, r);
+}
+
+void render_verdict_json(struct json_writer *w, const struct report_migration *m)
+{
+	json_str(w, "resume_basis", m->sw.resume_basis);
+	json_opt_int(w, "resume_ns", m->sw.resume_ns);
+	json_opt_us(w, "duration_us", m->sw.duration_ns);
+	json_opt_us(w, "reconvergence_us", m->sw.reconvergence_ns);
+}
