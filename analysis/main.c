@@ -26,7 +26,8 @@ static void analyze_usage(FILE *out)
 		"Give one capture per vantage: the source and destination compute NICs and the\n"
 		"prober (ctl). Unlabelled captures are recognised from the traffic.\n"
 		"\n"
-		"  -f, --format FMT      text (default), json or csv\n"
+		"  -f, --format FMT      text (default), json, csv or html (one self-contained\n"
+		"                        page with SVG timelines; use with -o FILE.html)\n"
 		"  -g, --guest MAC[,IP]  the migrated guest (default: the MAC QEMU announces\n"
 		"                        with RARP, else the target of the echo probes)\n"
 		"  -p, --ports LIST      migration ports (default " PORTSET_DEFAULT ")\n"
@@ -78,6 +79,8 @@ static int render(const struct report *r, const char *format, FILE *out)
 		return render_json(r, out);
 	if (!strcmp(format, "csv"))
 		return render_csv(r, out);
+	if (!strcmp(format, "html"))
+		return render_html(r, out);
 	return render_text(r, out);
 }
 
@@ -104,8 +107,10 @@ static int cmd_analyze(int argc, char **argv)
 		switch (opt) {
 		case 'f':
 			format = optarg;
-			if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "csv")) {
-				fprintf(stderr, "migscope: unknown format '%s' (text, json, csv)\n", format);
+			if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "csv") &&
+			    strcmp(format, "html")) {
+				fprintf(stderr, "migscope: unknown format '%s' (text, json, csv, html)\n",
+					format);
 				return EXIT_USAGE;
 			}
 			break;
