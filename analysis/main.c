@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "analysis/analyzer.h"
+#include "analysis/series.h"
 #include "capture/capture.h" /* migscope capture: the live agent (capture/) */
 #include "reports/render.h"
 
@@ -45,6 +46,7 @@ static void usage(FILE *out)
 		"usage: migscope COMMAND [options]\n"
 		"\n"
 		"  analyze   report the live migrations in captures (migscope analyze --help)\n"
+		"  series    one table across repeated runs, with mean, median, p95 (--help)\n"
 		"  capture   watch a compute node's NICs with eBPF (migscope capture --help)\n");
 }
 
@@ -194,6 +196,8 @@ int main(int argc, char **argv)
 		return cmd_analyze(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "capture"))
 		return capture_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "series"))
+		return series_main(argc - 1, argv + 1);
 	fprintf(stderr, "migscope: unknown command '%s' (try 'migscope --help')\n", argv[1]);
 	return EXIT_USAGE;
 }

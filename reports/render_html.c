@@ -77,6 +77,14 @@ static const char STYLE[] =
 	".rate{fill:#ccfbef;stroke:#0e9384;stroke-width:1.4}.retx{fill:#dc6803}\n"
 	".rarp,.k0{fill:#6938ef}.garp,.k1{fill:#1570ef}.na,.k2{fill:#039855}\n";
 
+/* before, text escaped, after: an element around a string from the report */
+static void wrap(FILE *out, const char *before, const char *text, const char *after)
+{
+	fputs(before, out);
+	html_esc(out, text);
+	fputs(after, out);
+}
+
 static const char *badge_class(const char *verdict)
 {
 	if (!verdict || !strcmp(verdict, "insufficient_data"))
@@ -87,15 +95,13 @@ static const char *badge_class(const char *verdict)
 static void badge(FILE *out, const char *verdict)
 {
 	fprintf(out, "<span class=\"badge %s\">", badge_class(verdict));
-	html_esc(out, verdict ? verdict : "none");
-	fputs("</span>", out);
+	wrap(out, "", verdict ? verdict : "none", "</span>");
 }
 
 static void cell(FILE *out, const char *cls, const char *text)
 {
 	fprintf(out, "<td%s%s%s>", cls ? " class=\"" : "", cls ? cls : "", cls ? "\"" : "");
-	html_esc(out, text);
-	fputs("</td>", out);
+	wrap(out, "", text, "</td>");
 }
 
 /* "74 831 504": exact, grouped for reading */
@@ -206,11 +212,8 @@ static void inputs(FILE *out, const struct report *r)
 		fputs("</tr>\n", out);
 	}
 	fputs("</table>\n", out);
-	for (int i = 0; i < r->nwarnings; i++) {
-		fputs("<p class=\"warn\">warning: ", out);
-		html_esc(out, r->warnings[i]);
-		fputs("</p>\n", out);
-	}
+	for (int i = 0; i < r->nwarnings; i++)
+		wrap(out, "<p class=\"warn\">warning: ", r->warnings[i], "</p>\n");
 	fputs("</section>\n", out);
 }
 
@@ -220,16 +223,11 @@ static void verdict(FILE *out, const struct report_migration *m)
 {
 	fprintf(out, "<div class=\"verdict %s\">", badge_class(m->verdict));
 	badge(out, m->verdict);
-	fputs("<p>", out);
-	html_esc(out, m->summary);
-	fputs("</p>", out);
+	wrap(out, "<p>", m->summary, "</p>");
 	if (m->nevidence) {
 		fputs("<ul>", out);
-		for (int e = 0; e < m->nevidence; e++) {
-			fputs("<li>", out);
-			html_esc(out, m->evidence[e]);
-			fputs("</li>", out);
-		}
+		for (int e = 0; e < m->nevidence; e++)
+			wrap(out, "<li>", m->evidence[e], "</li>");
 		fputs("</ul>", out);
 	}
 	fputs("</div>\n", out);
@@ -237,13 +235,9 @@ static void verdict(FILE *out, const struct report_migration *m)
 
 static void metric(FILE *out, const char *key, const char *value, const char *detail)
 {
-	fputs("<div class=\"metric\"><div class=\"k\">", out);
-	html_esc(out, key);
-	fputs("</div><div class=\"v\">", out);
-	html_esc(out, value);
-	fputs("</div><div class=\"d\">", out);
-	html_esc(out, detail ? detail : "\xc2\xa0");
-	fputs("</div></div>\n", out);
+	wrap(out, "<div class=\"metric\"><div class=\"k\">", key, "</div>");
+	wrap(out, "<div class=\"v\">", value, "</div>");
+	wrap(out, "<div class=\"d\">", detail ? detail : "\xc2\xa0", "</div></div>\n");
 }
 
 static void metrics(FILE *out, const struct report_migration *m)
