@@ -162,7 +162,7 @@ static void overview(FILE *out, const struct report *r)
 		fputs("<td class=\"nowrap\">", out);
 		html_escf(out, "%s \xe2\x86\x92 %s", m->source, m->destination);
 		fputs("</td>", out);
-		cell(out, "nowrap", time_ms(m->start_ns, a, sizeof(a)));
+		cell(out, NULL, time_ms(m->start_ns, a, sizeof(a)));
 		cell(out, "num", html_ms(m->migration_time_ns, b, sizeof(b)));
 		cell(out, "num", html_ms(m->probe_gap_ns, c, sizeof(c)));
 		cell(out, "num", html_ms(m->guest_silence_ns, d, sizeof(d)));
