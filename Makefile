@@ -87,6 +87,11 @@ $(BUILD)/tools/msc-inject: tests/capture/inject.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(LDLIBS)
 
+# Test tool: checks the HTML report's screenshot is a drawn report (tests/e2e/html.sh).
+$(BUILD)/tools/png-check: tests/tools/png_check.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $< -lz
+
 $(BUILD)/migscope-fixturegen: $(GEN_SRC) $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $(GEN_SRC) $(LDLIBS)
@@ -120,7 +125,8 @@ $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c bpf/parse.h bpf/parse_skb.h bpf/pkt.h
 	@mkdir -p $(dir $@)
 	$(CLANG) -g -O2 -target bpf $(ARCH_INC) -Wall -Werror -c $< -o $@
 
-unit: $(UNIT_BIN) $(UNIT_ASAN) $(BPF_OBJ) $(BUILD)/migscope-asan $(BUILD)/tools/msc-inject
+unit: $(UNIT_BIN) $(UNIT_ASAN) $(BPF_OBJ) $(BUILD)/migscope-asan $(BUILD)/tools/msc-inject \
+      $(BUILD)/tools/png-check
 
 test: deps
 	@$(MAKE) --no-print-directory all unit

@@ -218,27 +218,31 @@ static struct mig_flow *flow_create(struct flow_table *t, struct flow_slot *slot
 	return &t->flows[t->nflows++];
 }
 
-/* Sequence analysis of one data segment in one direction at one vantage. */
-static void account_data(struct dir_stats *d, const struct pkt_meta *m)
+/* Sequence analysis of one data segment in one direction at one vantage.
+ * Returns whether it was a retransmission. */
+static bool account_data(struct dir_stats *d, const struct pkt_meta *m)
 {
 	uint32_t len = m->l4_payload_len, end = m->tcp_seq + len;
+	bool retx = false;
 
 	if (!d->seq_valid) {
 		d->seq_valid = true;
 		d->max_end_seq = end;
-		return;
+		return false;
 	}
 	if (seq_lt(m->tcp_seq, d->max_end_seq)) {
 		/* a keep-alive repeats the last byte on purpose */
 		if (!(len <= 1 && m->tcp_seq + 1 == d->max_end_seq)) {
 			d->retx_segments++;
 			d->retx_bytes += len;
+			retx = true;
 		}
 		if (seq_lt(d->max_end_seq, end))
 			d->max_end_seq = end;
-		return;
+		return retx;
 	}
 	d->max_end_seq = end;
+	return false;
 }
 
 static void remember_data(struct flow_view *v, int dir, uint32_t end_seq, int64_t ts_ns)
@@ -334,7 +338,7 @@ bool flow_table__packet(struct flow_table *t, int input, int64_t ts_ns, uint32_t
 	struct dir_stats *d;
 	uint32_t detect;
 	int src_ep, host;
-	bool found;
+	bool found, retx;
 
 	struct flow_cache_entry *ce = NULL;
 	uint64_t addrs = 0;
@@ -431,13 +435,14 @@ bool flow_table__packet(struct flow_table *t, int input, int64_t ts_ns, uint32_t
 		d->first_data_ns = ts_ns;
 	d->last_data_ns = ts_ns;
 	d->payload_bytes += m->l4_payload_len;
-	account_data(d, m);
+	retx = account_data(d, m);
 	remember_data(v, src_ep, m->tcp_seq + m->l4_payload_len, ts_ns);
 	host = f->ep_host[src_ep];
 	g->payload_seen[host] += m->l4_payload_len;
 	if (ts_ns > g->last_data_ns[host])
 		g->last_data_ns[host] = ts_ns;
 	rate_add(&g->rate[input][host], ts_ns, m->l4_payload_len);
+	rate_series_add(&g->series[input][host], ts_ns, m->l4_payload_len, retx);
 	return true;
 }
 

@@ -23,6 +23,7 @@
 #include "analysis/addr.h"
 #include "analysis/limits.h"
 #include "analysis/portset.h"
+#include "analysis/rate_series.h"
 #include "bpf/parse.h"
 
 enum flow_detect {
@@ -90,6 +91,7 @@ struct mig_group {
 	int64_t last_data_ns[2];     /* payload sent by host h, any vantage */
 	uint64_t payload_seen[2];    /* for the dominant direction while streaming */
 	struct rate_meter rate[MAX_INPUTS][2];
+	struct rate_series series[MAX_INPUTS][2]; /* payload sent by host h, over time */
 	int nflows;
 };
 

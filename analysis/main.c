@@ -11,6 +11,7 @@
 
 #include "analysis/analyzer.h"
 #include "analysis/announce_sched.h"
+#include "analysis/series.h"
 #include "capture/capture.h" /* migscope capture: the live agent (capture/) */
 #include "reports/render.h"
 
@@ -27,7 +28,8 @@ static void analyze_usage(FILE *out)
 		"Give one capture per vantage: the source and destination compute NICs and the\n"
 		"prober (ctl). Unlabelled captures are recognised from the traffic.\n"
 		"\n"
-		"  -f, --format FMT      text (default), json or csv\n"
+		"  -f, --format FMT      text (default), json, csv or html (one self-contained\n"
+		"                        page with SVG timelines; use with -o FILE.html)\n"
 		"  -g, --guest MAC[,IP]  the migrated guest (default: the MAC QEMU announces\n"
 		"                        with RARP, else the target of the echo probes)\n"
 		"  -p, --ports LIST      migration ports (default " PORTSET_DEFAULT ")\n"
@@ -53,6 +55,7 @@ static void usage(FILE *out)
 		"usage: migscope COMMAND [options]\n"
 		"\n"
 		"  analyze   report the live migrations in captures (migscope analyze --help)\n"
+		"  series    one table across repeated runs, with mean, median, p95 (--help)\n"
 		"  capture   watch a compute node's NICs with eBPF (migscope capture --help)\n");
 }
 
@@ -87,6 +90,8 @@ static int render(const struct report *r, const char *format, FILE *out)
 		return render_json(r, out);
 	if (!strcmp(format, "csv"))
 		return render_csv(r, out);
+	if (!strcmp(format, "html"))
+		return render_html(r, out);
 	return render_text(r, out);
 }
 
@@ -114,8 +119,10 @@ static int cmd_analyze(int argc, char **argv)
 		switch (opt) {
 		case 'f':
 			format = optarg;
-			if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "csv")) {
-				fprintf(stderr, "migscope: unknown format '%s' (text, json, csv)\n", format);
+			if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "csv") &&
+			    strcmp(format, "html")) {
+				fprintf(stderr, "migscope: unknown format '%s' (text, json, csv, html)\n",
+					format);
 				return EXIT_USAGE;
 			}
 			break;
@@ -207,6 +214,8 @@ int main(int argc, char **argv)
 		return cmd_analyze(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "capture"))
 		return capture_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "series"))
+		return series_main(argc - 1, argv + 1);
 	fprintf(stderr, "migscope: unknown command '%s' (try 'migscope --help')\n", argv[1]);
 	return EXIT_USAGE;
 }

@@ -25,8 +25,11 @@ void report_free(struct report *r)
 {
 	if (!r)
 		return;
-	for (int m = 0; m < r->nmigrations; m++)
+	for (int m = 0; m < r->nmigrations; m++) {
 		free(r->migrations[m].announces);
+		free(r->migrations[m].plot.probes);
+		free(r->migrations[m].plot.rate);
+	}
 	free(r->migrations);
 	r->migrations = NULL;
 	r->nmigrations = 0;

@@ -119,6 +119,34 @@ struct report_switchover {
 };
 /* --- end of the switchover block ------------------------------------------ */
 
+/* ---- time series for the plots (reports/render_html.c) ----------------
+ * Bounded copies made by report_build (analysis/report_plot.h), owned by
+ * their migration and freed by report_free(). */
+enum { REPORT_MAX_PROBE_POINTS = 4096 };
+#define REPORT_RTT_LOST INT64_C(-1)
+
+struct report_probe_point {
+	int64_t req_ns; /* the request, at the probe vantage */
+	int64_t rtt_ns; /* REPORT_RTT_LOST: never answered */
+};
+
+struct report_rate_bin {
+	int64_t start_ns;
+	uint64_t bytes;         /* stream payload sent, retransmissions included */
+	uint32_t retx_segments;
+};
+
+struct report_plot {
+	struct report_probe_point *probes; /* request order; owned */
+	int nprobes;
+	bool probes_decimated;  /* fewer points than probes: every lost one, extremes */
+	struct report_rate_bin *rate;      /* owned */
+	int nrate;
+	int64_t rate_bin_ns;    /* 100 ms, more for streams over 102 s */
+	const char *rate_vantage; /* "src" or "dst": the NIC the bins were counted at */
+};
+/* ---- end of the time series ------------------------------------------ */
+
 struct report_migration {
 	char source[ADDR_STR_LEN], destination[ADDR_STR_LEN];
 	int src_input, dst_input; /* -1: no capture at that NIC */
@@ -150,6 +178,7 @@ struct report_migration {
 	char summary[REPORT_TEXT_LEN];
 	char evidence[REPORT_MAX_EVIDENCE][REPORT_TEXT_LEN];
 	int nevidence;
+	struct report_plot plot; /* time series for the plots; owned */
 };
 
 struct report {

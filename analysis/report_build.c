@@ -8,6 +8,7 @@
 #include "analysis/announce_sched.h"
 #include "analysis/diagnose.h"
 #include "analysis/linklayer.h"
+#include "analysis/report_plot.h"
 #include "analysis/stats.h"
 #include "analysis/switchover.h"
 #include "analysis/timeline.h"
@@ -449,6 +450,35 @@ static int tally_phases(const struct probe_view *v, uint32_t n, struct report_mi
 	return 0;
 }
 
+/* Every probe for the plot: its round trip, or lost. */
+static int plot_probes(const struct probe_view *v, uint32_t n, struct report_migration *rm)
+{
+	struct report_probe_point *pts = n ? malloc(n * sizeof(*pts)) : NULL;
+
+	if (n && !pts)
+		return -ENOMEM;
+	for (uint32_t k = 0; k < n; k++) {
+		int64_t rtt = v[k].rtt_ns ? v[k].rtt_ns : v[k].rep_ns - v[k].req_ns;
+
+		pts[k].req_ns = v[k].req_ns;
+		pts[k].rtt_ns = !v[k].rep_ns ? REPORT_RTT_LOST : rtt > 0 ? rtt : 0;
+	}
+	report_plot_probes(rm, pts, (int)n);
+	return 0;
+}
+
+/* The stream's throughput over time, where the peak figure was counted. */
+static int plot_rate(const struct build_ctx *c, const struct mig_work *w,
+		     struct report_migration *rm)
+{
+	const struct mig_group *g = flow_table__group(c->ft, w->group);
+	int ref = rm->src_input >= 0 ? rm->src_input : rm->dst_input;
+
+	if (ref < 0)
+		return 0;
+	return report_plot_rate(rm, &g->series[ref][w->src_host], rm->src_input >= 0 ? "src" : "dst");
+}
+
 static int fill_probes(struct build_ctx *c, const struct mig_work *w, struct report_migration *rm)
 {
 	uint32_t mask = probe_vantages(c);
@@ -467,6 +497,8 @@ static int fill_probes(struct build_ctx *c, const struct mig_work *w, struct rep
 	rc = n < 0 ? (int)n : find_gap(v, (uint32_t)n, rm);
 	if (!rc)
 		rc = tally_phases(v, (uint32_t)n, rm);
+	if (!rc)
+		rc = plot_probes(v, (uint32_t)n, rm);
 	free(v);
 	return rc;
 }
@@ -633,14 +665,16 @@ int report_build(const struct flow_table *ft, const struct guest_set *gs,
 	for (int m = 0; m < c.nwork; m++) {
 		struct report_migration *rm = &r->migrations[m];
 
+		r->nmigrations++; /* from here on report_free() releases it */
 		fill_stream(&c, &c.work[m], rm);
-		rc = fill_probes(&c, &c.work[m], rm);
+		rc = plot_rate(&c, &c.work[m], rm);
+		if (!rc)
+			rc = fill_probes(&c, &c.work[m], rm);
 		if (!rc)
 			rc = fill_guest_side(&c, &c.work[m], rm);
 		if (rc)
 			goto cleanup;
 		fill_switchover(&c, &c.work[m], rm);
-		r->nmigrations++;
 	}
 cleanup:
 	free(c.work);

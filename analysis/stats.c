@@ -23,3 +23,16 @@ int64_t stats_percentile(int64_t *v, size_t n, double p)
 		rank = n;
 	return v[rank - 1];
 }
+
+struct stats_summary stats_summarize(int64_t *v, size_t n)
+{
+	struct stats_summary s;
+	long double sum = 0; /* x86 64-bit mantissa: exact below 2^64 ns or bytes */
+
+	for (size_t i = 0; i < n; i++)
+		sum += v[i];
+	s.mean = (int64_t)llroundl(sum / (long double)n);
+	s.median = stats_percentile(v, n, 50);
+	s.p95 = stats_percentile(v, n, 95);
+	return s;
+}

@@ -13,6 +13,8 @@
 int render_json(const struct report *r, FILE *out);
 int render_text(const struct report *r, FILE *out);
 int render_csv(const struct report *r, FILE *out);
+/* One self-contained page: inline CSS and SVG timelines, nothing to fetch. */
+int render_html(const struct report *r, FILE *out);
 const char *announce_kind_name(int kind);
 /* How many announcements of a kind were sent: the count at the capture that saw
  * the most of them (each is seen once per capture on its way). */

@@ -2,7 +2,7 @@
 # Installs the Debian packages migscope builds and tests with, only those missing.
 set -e
 PKGS="build-essential clang llvm libpcap-dev libbpf-dev libelf-dev zlib1g-dev libcmocka-dev
-bpftool tshark tcpdump jq time iproute2"
+bpftool tshark tcpdump jq time iproute2 chromium"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -738,6 +738,36 @@ static void test_rate_peak(void **state)
 	assert_int_equal(r->bin_end_ns, T0 + 550 * MS);
 	assert_int_equal(flow_table__group(t, 0)->rate[0][1].peak_bin_bytes, 0);
 	assert_int_equal(flow_table__group(t, 0)->rate[1][0].peak_bin_bytes, 0);
+	/* the plot's series has the same bin edges: its highest closed bin is the peak */
+	{
+		const struct rate_series *s = &flow_table__group(t, 0)->series[0][0];
+		static const uint64_t want[] = { 1500, 2000, 0, 2200, 5000 };
+
+		assert_int_equal(s->t0_ns, T0 + 50 * MS);
+		assert_int_equal(s->nbins, 5);
+		for (int b = 0; b < 5; b++)
+			assert_int_equal(s->bytes[b], want[b]);
+		assert_int_equal(flow_table__group(t, 0)->series[0][1].nbins, 0);
+	}
+}
+
+/* Retransmitted segments land in the bin of their time. */
+static void test_rate_series_retransmits(void **state)
+{
+	struct flow_table *t = table(state);
+	const struct rate_series *s;
+
+	handshake(t, 0, T0, &A, &B);
+	data_ab(t, T0 + 1 * MS, 0, 1000);
+	data_ab(t, T0 + 2 * MS, 1000, 1000);
+	data_ab(t, T0 + 150 * MS, 0, 1000);   /* retransmission, bin 1 */
+	data_ab(t, T0 + 160 * MS, 2000, 500);
+	data_ab(t, T0 + 170 * MS, 2499, 1);   /* keep-alive: not one */
+	s = &flow_table__group(t, 0)->series[0][0];
+	assert_int_equal(s->nbins, 2);
+	assert_int_equal(s->retx[0], 0);
+	assert_int_equal(s->retx[1], 1);
+	assert_int_equal(s->bytes[1], 1501);
 }
 
 /* ---- caps ------------------------------------------------------------ */
@@ -828,6 +858,7 @@ int main(void)
 		T(test_source_host_is_syn_sender),
 		T(test_source_host_by_payload),
 		T(test_rate_peak),
+		T(test_rate_series_retransmits),
 		T(test_flow_cap),
 		T(test_group_cap),
 		T(test_unrelated_handshakes_leave_room),

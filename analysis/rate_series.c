@@ -1,0 +1,46 @@
+#include "analysis/rate_series.h"
+
+#include <string.h>
+
+#include "analysis/limits.h"
+
+/* Halves the resolution: bins 2i and 2i+1 become bin i. */
+static void fold(struct rate_series *s)
+{
+	uint32_t n = (s->nbins + 1) / 2;
+
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t a = 2 * i, b = 2 * i + 1;
+
+		s->bytes[i] = s->bytes[a] + (b < s->nbins ? s->bytes[b] : 0);
+		s->retx[i] = s->retx[a] + (b < s->nbins ? s->retx[b] : 0);
+	}
+	memset(s->bytes + n, 0, (RATE_SERIES_BINS - n) * sizeof(s->bytes[0]));
+	memset(s->retx + n, 0, (RATE_SERIES_BINS - n) * sizeof(s->retx[0]));
+	s->nbins = n;
+	s->bin_ns *= 2;
+}
+
+void rate_series_add(struct rate_series *s, int64_t ts_ns, uint64_t bytes, bool retx)
+{
+	uint64_t offset, idx;
+
+	if (!s->bin_ns) {
+		s->t0_ns = ts_ns;
+		s->bin_ns = RATE_BIN_NS;
+	}
+	offset = ts_ns > s->t0_ns ? (uint64_t)ts_ns - (uint64_t)s->t0_ns : 0;
+	idx = offset / (uint64_t)s->bin_ns;
+	/* a hostile stamp hours away folds a few dozen times, then stops
+	 * before the width could overflow */
+	while (idx >= RATE_SERIES_BINS && s->bin_ns <= INT64_MAX / 4) {
+		fold(s);
+		idx = offset / (uint64_t)s->bin_ns;
+	}
+	if (idx >= RATE_SERIES_BINS)
+		idx = RATE_SERIES_BINS - 1;
+	s->bytes[idx] += bytes;
+	s->retx[idx] += retx;
+	if (idx + 1 > s->nbins)
+		s->nbins = (uint32_t)idx + 1;
+}

@@ -1,0 +1,32 @@
+/*
+ * rate_series - a stream's payload bytes and retransmitted segments over time,
+ * in fixed-width bins, for the throughput plot (reports/render_html.c).
+ *
+ * Bins start at the series' first byte and are RATE_BIN_NS wide, the same
+ * edges as the peak figure's meter (flows.c), so the highest closed bin is the
+ * reported peak. Memory is fixed: when a byte falls past the last of
+ * RATE_SERIES_BINS bins, neighbouring bins merge pairwise and the width
+ * doubles (100 ms bins hold 102 s of stream; a 10-minute stream ends in 800 ms
+ * bins). No allocation: the series lives inside its owner.
+ */
+#ifndef MIGSCOPE_RATE_SERIES_H
+#define MIGSCOPE_RATE_SERIES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum { RATE_SERIES_BINS = 1024 };
+
+struct rate_series {
+	int64_t t0_ns;   /* start of bin 0: the first byte's time */
+	int64_t bin_ns;  /* width of every bin; 0 while empty */
+	uint32_t nbins;  /* bins in use: up to the last one that got a byte */
+	uint64_t bytes[RATE_SERIES_BINS];
+	uint32_t retx[RATE_SERIES_BINS];
+};
+
+/* Adds `bytes` of payload at ts_ns, one retransmitted segment when `retx`.
+ * Times before t0 (out-of-order stamps) count in bin 0. */
+void rate_series_add(struct rate_series *s, int64_t ts_ns, uint64_t bytes, bool retx);
+
+#endif

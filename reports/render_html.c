@@ -1,0 +1,348 @@
+/*
+ * The report as one self-contained HTML page: inline CSS and SVG, no script,
+ * no font, image or link to fetch, so it opens the same offline, attached to
+ * a ticket or in a mail. Top: the guest, the migrations at a glance and the
+ * captures with their clock offsets; then per migration its verdict with the
+ * evidence, the key figures, the timelines (html_timeline.c) and the loss and
+ * round trips by phase. Every string from the captures or the command line
+ * goes through html_esc().
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "analysis/guest.h"
+#include "reports/html.h"
+#include "reports/render.h"
+#include "reports/units.h"
+
+static const char STYLE[] =
+	":root{--ink:#1f2933;--muted:#616e7c;--line:#d9dee4;--soft:#f4f6f8;--ok:#0f766e;"
+	"--bad:#b42318;--warn:#b54708;--na:#52606d}\n"
+	"*{box-sizing:border-box}\n"
+	"body{margin:0;background:#eef1f4;color:var(--ink);font:14px/1.45 system-ui,-apple-system,"
+	"'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif}\n"
+	"main{max-width:1240px;margin:0 auto;padding:24px 20px 40px}\n"
+	"header.page{display:flex;align-items:baseline;gap:16px;flex-wrap:wrap;margin-bottom:18px}\n"
+	"h1{font-size:22px;margin:0;font-weight:650;letter-spacing:-.01em}\n"
+	"h2{font-size:17px;margin:0 0 12px;font-weight:650}\n"
+	"h3{font-size:13px;margin:18px 0 8px;text-transform:uppercase;letter-spacing:.06em;"
+	"color:var(--muted);font-weight:600}\n"
+	".sub{color:var(--muted)}\n"
+	"section.card{background:#fff;border:1px solid var(--line);border-radius:8px;padding:18px 20px;"
+	"margin-bottom:18px;box-shadow:0 1px 2px rgba(16,24,40,.04)}\n"
+	"table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}\n"
+	"th,td{text-align:left;padding:6px 10px;border-bottom:1px solid var(--line);vertical-align:top}\n"
+	"th{font-size:12px;color:var(--muted);font-weight:600;background:var(--soft)}\n"
+	"td.num,th.num{text-align:right;white-space:nowrap}.nowrap{white-space:nowrap}\n"
+	"table.compact{font-size:13px}table.compact th,table.compact td{padding:6px 8px}\n"
+	"td.file{word-break:break-all;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;"
+	"font-size:12px}\n"
+	".badge{display:inline-block;padding:2px 9px;border-radius:999px;font-size:12px;font-weight:650;"
+	"color:#fff;white-space:nowrap}\n"
+	".badge.ok{background:var(--ok)}.badge.bad{background:var(--bad)}.badge.na{background:var(--na)}\n"
+	".verdict{border-left:4px solid var(--bad);background:#fef3f2;padding:10px 14px;border-radius:4px;"
+	"margin-bottom:14px}\n"
+	".verdict.ok{border-color:var(--ok);background:#f0fdf9}"
+	".verdict.na{border-color:var(--na);background:var(--soft)}\n"
+	".verdict p{margin:4px 0 0;font-size:15px}.verdict ul{margin:6px 0 0;padding-left:20px;"
+	"color:#323f4b}\n"
+	".metrics{display:grid;grid-template-columns:repeat(auto-fill,minmax(180px,1fr));gap:10px;"
+	"margin-bottom:6px}\n"
+	".metric{background:var(--soft);border-radius:6px;padding:8px 12px}\n"
+	".metric .k{font-size:11px;text-transform:uppercase;letter-spacing:.05em;color:var(--muted)}\n"
+	".metric .v{font-size:17px;font-weight:650;font-variant-numeric:tabular-nums}\n"
+	".metric .d{font-size:12px;color:var(--muted)}\n"
+	"figure{margin:14px 0 4px}figcaption{font-weight:600;margin-bottom:4px}\n"
+	"svg.timeline{width:100%;max-width:1200px;height:auto;display:block;"
+	"font:12px system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif}\n"
+	".legend{display:flex;flex-wrap:wrap;gap:6px 18px;font-size:12px;color:var(--muted);"
+	"margin:6px 0 0 11%}\n"
+	".legend span{white-space:nowrap}.sw{display:inline-block;width:14px;height:10px;"
+	"vertical-align:middle;margin-right:5px;border-radius:2px}\n"
+	".warn{color:var(--warn)}footer{color:var(--muted);font-size:12px;text-align:center}\n"
+	/* SVG parts */
+	".frame{fill:none;stroke:#c3cad2}.grid{stroke:#e6e9ed}.gridminor{stroke:#f1f3f5}"
+	".axis{stroke:#9aa5b1}\n"
+	".tick{fill:#616e7c;font-size:11px}.axislabel{fill:#52606d;font-size:12px}"
+	".ptitle{fill:#1f2933;font-size:13px;font-weight:600}.pnote{fill:#7b8794;font-weight:400}\n"
+		/* translucent backgrounds: the blackout bands behind them show through */
+	".lanelabel{fill:#3e4c59;font-size:11px}.laneband{fill:#1f2933;fill-opacity:.035}"
+	".loststrip{fill:#d92d20;fill-opacity:.05}\n"
+	".empty{fill:#9aa5b1;font-style:italic}\n"
+	".blackout{fill:#fde2e1}.silence{fill:#f9b4ae;fill-opacity:.75}"
+	".bandlabel{fill:#b42318;font-size:12px;font-weight:600}\n"
+	".event{stroke:#52606d;stroke-dasharray:4 3}.eventlabel{fill:#3e4c59;font-size:11px}\n"
+	".probe{fill:#2563eb;fill-opacity:.75}.lost{stroke:#d92d20;stroke-width:1.8;fill:none}\n"
+	".rate{fill:#ccfbef;stroke:#0e9384;stroke-width:1.4}.retx{fill:#dc6803}\n"
+	".rarp,.k0{fill:#6938ef}.garp,.k1{fill:#1570ef}.na,.k2{fill:#039855}\n";
+
+/* before, text escaped, after: an element around a string from the report */
+static void wrap(FILE *out, const char *before, const char *text, const char *after)
+{
+	fputs(before, out);
+	html_esc(out, text);
+	fputs(after, out);
+}
+
+static const char *badge_class(const char *verdict)
+{
+	if (!verdict || !strcmp(verdict, "insufficient_data"))
+		return "na";
+	return strcmp(verdict, "ok") ? "bad" : "ok";
+}
+
+static void badge(FILE *out, const char *verdict)
+{
+	fprintf(out, "<span class=\"badge %s\">", badge_class(verdict));
+	wrap(out, "", verdict ? verdict : "none", "</span>");
+}
+
+static void cell(FILE *out, const char *cls, const char *text)
+{
+	fprintf(out, "<td%s%s%s>", cls ? " class=\"" : "", cls ? cls : "", cls ? "\"" : "");
+	wrap(out, "", text, "</td>");
+}
+
+/* "74 831 504": exact, grouped for reading */
+static const char *digits_or_na(const struct report_stream_view *v, char *buf, size_t len)
+{
+	return v->present ? html_digits(v->payload_bytes, buf, len) : "n/a";
+}
+
+/* "71.4 MiB" */
+static const char *mib_or_na(const struct report_stream_view *v, char *buf, size_t len)
+{
+	if (!v->present)
+		return "n/a";
+	snprintf(buf, len, "%.1f MiB", (double)v->payload_bytes / (1024.0 * 1024.0));
+	return buf;
+}
+
+static const char *count_or_na(struct opt_i64 v, char *buf, size_t len)
+{
+	if (!v.set)
+		return "n/a";
+	snprintf(buf, len, "%" PRId64, v.v);
+	return buf;
+}
+
+/* UTC to the millisecond, "2026-11-23 11:56:05.068": the tables' width */
+static const char *time_ms(struct opt_i64 ns, char *buf, size_t len)
+{
+	char full[64];
+	char *frac;
+
+	if (!ns.set)
+		return "n/a";
+	format_time(ns.v, full, sizeof(full));
+	frac = strchr(full, '.');
+	if (frac && strlen(frac) > 4)
+		frac[4] = '\0';
+	snprintf(buf, len, "%s", full);
+	return buf;
+}
+
+/* ---- top of the page ------------------------------------------------- */
+
+static void overview(FILE *out, const struct report *r)
+{
+	char a[64], b[64], c[64], d[64], e[64], f[64];
+
+	fputs("<section class=\"card\"><h2>Migrations</h2><table class=\"compact\">\n<tr><th>#</th>"
+	      "<th>route</th><th>stream start (UTC)</th><th class=\"num\">migration time</th>"
+	      "<th class=\"num\">downtime<br>(probe gap)</th><th class=\"num\">guest silence</th>"
+	      "<th class=\"num\">out bytes<br>(src NIC)</th><th class=\"num\">in bytes<br>(dst NIC)</th>"
+	      "<th class=\"num\">retrans&shy;mits</th><th class=\"num\">lost probes</th>"
+	      "<th>verdict</th></tr>\n", out);
+	for (int i = 0; i < r->nmigrations; i++) {
+		const struct report_migration *m = &r->migrations[i];
+
+		fprintf(out, "<tr><td><a href=\"#migration-%d\">%d</a></td>", i + 1, i + 1);
+		fputs("<td class=\"nowrap\">", out);
+		html_escf(out, "%s \xe2\x86\x92 %s", m->source, m->destination);
+		fputs("</td>", out);
+		cell(out, NULL, time_ms(m->start_ns, a, sizeof(a)));
+		cell(out, "num", html_ms(m->migration_time_ns, b, sizeof(b)));
+		cell(out, "num", html_ms(m->probe_gap_ns, c, sizeof(c)));
+		cell(out, "num", html_ms(m->guest_silence_ns, d, sizeof(d)));
+		cell(out, "num", digits_or_na(&m->at_src, e, sizeof(e)));
+		cell(out, "num", digits_or_na(&m->at_dst, f, sizeof(f)));
+		cell(out, "num", count_or_na(m->retx_segments, a, sizeof(a)));
+		cell(out, "num", count_or_na(m->lost_probes, b, sizeof(b)));
+		fputs("<td>", out);
+		badge(out, m->verdict);
+		fputs("</td></tr>\n", out);
+	}
+	if (!r->nmigrations)
+		fputs("<tr><td colspan=\"11\">no migration found in these captures</td></tr>\n", out);
+	fputs("</table></section>\n", out);
+}
+
+static void inputs(FILE *out, const struct report *r)
+{
+	char a[64], b[64], c[64];
+
+	fputs("<section class=\"card\"><h2>Captures</h2><table>\n<tr><th>vantage</th><th>file</th>"
+	      "<th>host</th><th>link</th><th class=\"num\">packets</th><th>first packet (UTC)</th>"
+	      "<th class=\"num\">clock offset</th></tr>\n", out);
+	for (int i = 0; i < r->ninputs; i++) {
+		const struct report_input *in = &r->inputs[i];
+
+		fputs("<tr>", out);
+		cell(out, "nowrap", html_vantage_name(in->vantage));
+		cell(out, "file", in->path);
+		cell(out, NULL, in->host);
+		cell(out, NULL, in->link);
+		snprintf(a, sizeof(a), "%" PRIu64, in->packets);
+		cell(out, "num", a);
+		cell(out, "nowrap", time_ms(in->first_ns, b, sizeof(b)));
+		/* how far this clock runs ahead of the source capture's */
+		if (!in->clock_offset_ns.set) {
+			cell(out, "num", "n/a");
+		} else if (!in->clock_uncertainty_ns.v) {
+			cell(out, "num", "reference");
+		} else {
+			html_ms(in->clock_offset_ns, a, sizeof(a));
+			html_ms(in->clock_uncertainty_ns, c, sizeof(c));
+			fputs("<td class=\"num\">", out);
+			html_escf(out, "%s%s \xc2\xb1 %s", in->clock_offset_ns.v >= 0 ? "+" : "", a, c);
+			fputs("</td>", out);
+		}
+		fputs("</tr>\n", out);
+	}
+	fputs("</table>\n", out);
+	for (int i = 0; i < r->nwarnings; i++)
+		wrap(out, "<p class=\"warn\">warning: ", r->warnings[i], "</p>\n");
+	fputs("</section>\n", out);
+}
+
+/* ---- one migration --------------------------------------------------- */
+
+static void verdict(FILE *out, const struct report_migration *m)
+{
+	fprintf(out, "<div class=\"verdict %s\">", badge_class(m->verdict));
+	badge(out, m->verdict);
+	wrap(out, "<p>", m->summary, "</p>");
+	if (m->nevidence) {
+		fputs("<ul>", out);
+		for (int e = 0; e < m->nevidence; e++)
+			wrap(out, "<li>", m->evidence[e], "</li>");
+		fputs("</ul>", out);
+	}
+	fputs("</div>\n", out);
+}
+
+static void metric(FILE *out, const char *key, const char *value, const char *detail)
+{
+	wrap(out, "<div class=\"metric\"><div class=\"k\">", key, "</div>");
+	wrap(out, "<div class=\"v\">", value, "</div>");
+	wrap(out, "<div class=\"d\">", detail ? detail : "\xc2\xa0", "</div></div>\n");
+}
+
+static void metrics(FILE *out, const struct report_migration *m)
+{
+	char v[96], d[128], x[64];
+
+	fputs("<div class=\"metrics\">\n", out);
+	metric(out, "migration time", html_ms(m->migration_time_ns, v, sizeof(v)),
+	       "first to last stream byte");
+	snprintf(d, sizeof(d), "probe interval %s", html_ms(m->probe_interval_ns, x, sizeof(x)));
+	metric(out, "downtime (probe gap)", html_ms(m->probe_gap_ns, v, sizeof(v)), d);
+	metric(out, "guest silence", html_ms(m->guest_silence_ns, v, sizeof(v)),
+	       "last frame at src NIC to first at dst NIC");
+	snprintf(d, sizeof(d), "%s B payload at the source NIC", digits_or_na(&m->at_src, x, sizeof(x)));
+	metric(out, "out bytes", mib_or_na(&m->at_src, v, sizeof(v)), d);
+	snprintf(d, sizeof(d), "%s B payload at the destination NIC",
+		 digits_or_na(&m->at_dst, x, sizeof(x)));
+	metric(out, "in bytes", mib_or_na(&m->at_dst, v, sizeof(v)), d);
+	snprintf(d, sizeof(d), "%" PRId64 " B, %s view", m->retx_bytes.v,
+		 m->retx_vantage ? m->retx_vantage : "?");
+	metric(out, "retransmitted segments", count_or_na(m->retx_segments, v, sizeof(v)),
+	       m->retx_segments.set ? d : NULL);
+	if (m->avg_bps.set) {
+		snprintf(v, sizeof(v), "%.1f Mbit/s", (double)m->avg_bps.v / 1e6);
+		snprintf(d, sizeof(d), "peak %.1f Mbit/s (100 ms bins)", (double)m->peak_bps.v / 1e6);
+	}
+	metric(out, "average throughput", m->avg_bps.set ? v : "n/a", m->avg_bps.set ? d : NULL);
+	snprintf(d, sizeof(d), "of %" PRId64 " sent", m->probes_sent.v);
+	metric(out, "lost probes", count_or_na(m->lost_probes, v, sizeof(v)),
+	       m->probes_sent.set ? d : NULL);
+	snprintf(d, sizeof(d), "%d RARP, %d GARP, %d NA", announce_count(m, ANNOUNCE_RARP),
+		 announce_count(m, ANNOUNCE_GARP), announce_count(m, ANNOUNCE_NA));
+	metric(out, "first announce", html_ms(m->first_announce_after_end_ns, v, sizeof(v)), d);
+	fputs("</div>\n", out);
+}
+
+static void legend(FILE *out)
+{
+	fputs("<div class=\"legend\">"
+	      "<span><span class=\"sw\" style=\"background:#2563eb\"></span>answered probe</span>"
+	      "<span><span class=\"sw\" style=\"background:#d92d20;height:3px\"></span>"
+	      "lost probe (\xc3\x97)</span>"
+	      "<span><span class=\"sw\" style=\"background:#fde2e1\"></span>probe gap</span>"
+	      "<span><span class=\"sw\" style=\"background:#f9b4ae\"></span>guest silence</span>"
+	      "<span><span class=\"sw\" style=\"background:#ccfbef;border:1px solid #0e9384\"></span>"
+	      "throughput</span>"
+	      "<span><span class=\"sw\" style=\"background:#dc6803\"></span>retransmits</span>"
+	      "<span style=\"color:#6938ef\">\xe2\x96\xb2 RARP (QEMU)</span>"
+	      "<span style=\"color:#1570ef\">\xe2\x97\x8f GARP (guest)</span>"
+	      "<span style=\"color:#039855\">\xe2\x97\x86 NA (guest)</span>"
+	      "</div>\n", out);
+}
+
+static void phases(FILE *out, const struct report_migration *m)
+{
+	char a[48], b[48], c[48], d[48];
+
+	if (!m->probes_sent.set)
+		return;
+	fputs("<h3>Probes by phase</h3><table>\n<tr><th>phase</th><th class=\"num\">sent</th>"
+	      "<th class=\"num\">lost</th><th class=\"num\">RTT p50</th><th class=\"num\">RTT p99</th>"
+	      "</tr>\n", out);
+	for (int ph = 0; ph < PHASE_COUNT; ph++) {
+		fputs("<tr>", out);
+		cell(out, NULL, phase_name(ph));
+		cell(out, "num", count_or_na(m->phase_sent[ph], a, sizeof(a)));
+		cell(out, "num", count_or_na(m->phase_lost[ph], b, sizeof(b)));
+		cell(out, "num", html_ms(m->rtt_p50_ns[ph], c, sizeof(c)));
+		cell(out, "num", html_ms(m->rtt_p99_ns[ph], d, sizeof(d)));
+		fputs("</tr>\n", out);
+	}
+	fputs("</table>\n", out);
+}
+
+static void migration(FILE *out, const struct report *r, const struct report_migration *m, int i)
+{
+	fprintf(out, "<section class=\"card\" id=\"migration-%d\"><h2>", i);
+	html_escf(out, "Migration %d: %s \xe2\x86\x92 %s", i, m->source, m->destination);
+	fputs("</h2>\n", out);
+	verdict(out, m);
+	metrics(out, m);
+	html_timelines(out, r, m, i);
+	legend(out);
+	phases(out, m);
+	fputs("</section>\n", out);
+}
+
+int render_html(const struct report *r, FILE *out)
+{
+	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>", out);
+	html_escf(out, "migscope report: guest %s", r->guest_known ? r->guest_mac : r->guest_ip4);
+	fprintf(out, "</title>\n<style>\n%s</style>\n</head>\n<body><main>\n", STYLE);
+	fputs("<header class=\"page\"><h1>migscope \xc2\xb7 live migration report</h1>"
+	      "<span class=\"sub\">", out);
+	html_escf(out, "guest %s %s%s%s \xc2\xb7 %d capture(s) \xc2\xb7 %d migration(s)",
+		  r->guest_mac, r->guest_ip4, strcmp(r->guest_ip6, "-") ? " " : "",
+		  strcmp(r->guest_ip6, "-") ? r->guest_ip6 : "", r->ninputs, r->nmigrations);
+	fputs("</span></header>\n", out);
+	overview(out, r);
+	inputs(out, r);
+	for (int i = 0; i < r->nmigrations; i++)
+		migration(out, r, &r->migrations[i], i + 1);
+	fprintf(out, "<footer>migscope analyze \xc2\xb7 %s \xc2\xb7 times on the axes are relative "
+		"to each migration's stream start; all clocks aligned to the source capture's</footer>\n"
+		"</main></body>\n</html>\n", REPORT_SCHEMA);
+	return ferror(out) ? -EIO : 0;
+}
