@@ -27,6 +27,9 @@ SCENARIOS=(
 	"vlan|vlan"
 	"vxlan|vxlan"
 	"ipv6|ipv6"
+	"dst-silent|dst-silent"
+	"return-path|return-path"
+	"dirty|dirty 48 --max-bandwidth 16 --mig-timeout 5"
 )
 
 store() { # NAME RUNDIR
