@@ -71,6 +71,9 @@ static void summarize_views(const struct flow_table *ft, struct mig_work *w, int
 			rv->wire_bytes += d->wire_bytes;
 			rv->retx_segments += d->retx_segments;
 			rv->retx_bytes += d->retx_bytes;
+			rv->rev_packets += v->dir[!src_ep].packets;
+			rv->rev_payload_bytes += v->dir[!src_ep].payload_bytes;
+			rv->rev_wire_bytes += v->dir[!src_ep].wire_bytes;
 			for (int e = 0; e < 2; e++)
 				if (v->dir[e].packets && (!first || v->dir[e].first_ns < first))
 					first = v->dir[e].first_ns;

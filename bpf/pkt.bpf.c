@@ -143,6 +143,26 @@ static __always_inline int involves_guest(const struct pkt_meta *m)
 	return ip_is_guest(m->ip_src, v4) || ip_is_guest(m->ip_dst, v4);
 }
 
+/*
+ * The frame's length on the wire: qdisc_skb_cb's pkt_len (skb->wire_len).
+ * At egress the stack has already added every GSO segment's headers
+ * (qdisc_pkt_len_init); at ingress it is skb->len, so a GRO skb gets its
+ * other segments' headers here. Under BPF_PROG_TEST_RUN it is the caller's
+ * ctx wire_len: replay passes the captured frame's original length, so a
+ * frame cut by the capture's snaplen (or by the test run's size limit) still
+ * counts its whole length.
+ */
+static __always_inline __u32 wire_len(const struct __sk_buff *skb, __u32 segs, __u32 hdr)
+{
+	__u32 wire = skb->wire_len, len = skb->len;
+
+	if (wire < len)
+		wire = len;
+	if (segs > 1 && wire == len)
+		wire += (segs - 1) * hdr;
+	return wire;
+}
+
 static __always_inline __u32 head_len(const struct __sk_buff *skb, __u32 want)
 {
 	__u32 n = want;
@@ -175,7 +195,7 @@ static __always_inline void count_if(__u32 slot, int field_events, int drop)
 
 /* Submits one event with the first `len` bytes of the frame. */
 static __always_inline void emit(struct __sk_buff *skb, __u32 slot, __u8 type, __u8 dir,
-				 __u32 reason, __u32 len, __u64 now)
+				 __u32 reason, __u32 len, __u32 wire, __u64 now)
 {
 	struct pkt_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 
@@ -185,7 +205,7 @@ static __always_inline void emit(struct __sk_buff *skb, __u32 slot, __u8 type, _
 	}
 	e->ts_tai_ns = now;
 	e->ifindex = skb->ifindex;
-	e->wire_len = skb->len;
+	e->wire_len = wire;
 	e->type = type;
 	e->dir = dir;
 	e->reason = reason;
@@ -238,7 +258,7 @@ __noinline int stream_segment(struct __sk_buff *skb, const struct pkt_meta *m, _
 {
 	struct pkt_flow_key k = {};
 	struct pkt_flow_stats *st;
-	__u32 zero = 0, len, end, segs, hdr, reason = 0;
+	__u32 zero = 0, len, end, segs, hdr, wire, reason = 0;
 	__u64 tick = now >> 20;
 
 	if (!m)
@@ -282,7 +302,8 @@ __noinline int stream_segment(struct __sk_buff *skb, const struct pkt_meta *m, _
 	hdr = m->payload_off;
 	__sync_fetch_and_add(&st->packets, segs);
 	__sync_fetch_and_add(&st->payload_bytes, len);
-	__sync_fetch_and_add(&st->wire_bytes, skb->len + (__u64)(segs - 1) * hdr);
+	wire = wire_len(skb, segs, hdr);
+	__sync_fetch_and_add(&st->wire_bytes, wire);
 	st->last_tai_ns = now;
 	st->tcp_flags_seen |= m->tcp_flags;
 	st->dir_seen |= 1 << dir;
@@ -319,11 +340,11 @@ __noinline int stream_segment(struct __sk_buff *skb, const struct pkt_meta *m, _
 	}
 	if (m->tcp_flags & (PKT_TCP_FIN | PKT_TCP_RST)) {
 		emit_held(st, skb->ifindex, slot);
-		emit(skb, slot, PKT_EV_FLOW_CLOSE, dir, reason, hdr ? hdr : PKT_HEAD_MAX, now);
+		emit(skb, slot, PKT_EV_FLOW_CLOSE, dir, reason, hdr ? hdr : PKT_HEAD_MAX, wire, now);
 	} else if (m->tcp_flags & PKT_TCP_SYN) {
-		emit(skb, slot, PKT_EV_FLOW_OPEN, dir, reason, hdr ? hdr : PKT_HEAD_MAX, now);
+		emit(skb, slot, PKT_EV_FLOW_OPEN, dir, reason, hdr ? hdr : PKT_HEAD_MAX, wire, now);
 	} else if (reason) {
-		emit(skb, slot, PKT_EV_SAMPLE, dir, reason, hdr ? hdr : PKT_HEAD_MAX, now);
+		emit(skb, slot, PKT_EV_SAMPLE, dir, reason, hdr ? hdr : PKT_HEAD_MAX, wire, now);
 	} else {
 		/* not sampled: hold it back in case it is the last before a pause */
 		__u32 n = head_len(skb, hdr ? hdr : PKT_HEAD_MAX);
@@ -331,7 +352,7 @@ __noinline int stream_segment(struct __sk_buff *skb, const struct pkt_meta *m, _
 		if (n > 0 && bpf_skb_load_bytes(skb, 0, st->held, head_bound(n)) == 0) {
 			st->held_len = (__u16)n;
 			st->held_tai_ns = now;
-			st->held_wire_len = skb->len;
+			st->held_wire_len = wire;
 			st->held_dir = dir;
 		}
 		st->last_seen_tai_ns = now;
@@ -349,7 +370,8 @@ __noinline int guest_frame(struct __sk_buff *skb, const struct pkt_meta *m, __u3
 {
 	if (!m || !involves_guest(m))
 		return 0;
-	emit(skb, slot, PKT_EV_GUEST, dir, 0, head_len(skb, PKT_HEAD_MAX), bpf_ktime_get_tai_ns());
+	emit(skb, slot, PKT_EV_GUEST, dir, 0, head_len(skb, PKT_HEAD_MAX), wire_len(skb, 1, 0),
+	     bpf_ktime_get_tai_ns());
 	return 0;
 }
 
@@ -366,7 +388,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 	s = bpf_map_lookup_elem(&if_stats, &slot);
 	if (s) {
 		s->frames[dir & 1]++;
-		s->bytes[dir & 1] += skb->len;
+		s->bytes[dir & 1] += wire_len(skb, 1, 0);
 	}
 	/* Headers in a paged skb: linearize the head (the bytes are unchanged). */
 	if (skb->data_end - skb->data < PKT_HEAD_MAX && skb->len > skb->data_end - skb->data)

@@ -52,7 +52,7 @@ enum { PKT_DIR_INGRESS = 0, PKT_DIR_EGRESS = 1 };
 struct pkt_event {
 	__u64 ts_tai_ns;
 	__u32 ifindex;
-	__u32 wire_len;    /* skb->len: the frame as on the wire */
+	__u32 wire_len;    /* the frame as on the wire (skb->wire_len, pkt.bpf.c) */
 	__u16 cap_len;     /* valid bytes in frame[] */
 	__u8 type;         /* enum pkt_event_type */
 	__u8 dir;          /* PKT_DIR_* */
@@ -81,7 +81,7 @@ _Static_assert(sizeof(struct pkt_flow_key) == 44, "pkt_flow_key is an ABI");
 struct pkt_flow_stats {
 	__u64 packets;
 	__u64 payload_bytes;  /* TCP payload from the IP lengths, retransmits included */
-	__u64 wire_bytes;     /* skb->len */
+	__u64 wire_bytes;     /* frames as on the wire, GSO segments' headers included */
 	__u64 ooo_segments;   /* data starting below the highest end seen (not keep-alives) */
 	__u64 ooo_bytes;
 	__u64 first_tai_ns;

@@ -12,6 +12,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/pkt_cls.h>
 
 #include "pkt.skel.h"
 #include "retrans.skel.h"
@@ -37,6 +38,7 @@ struct pkt_capture {
 	pkt_event_fn fn;
 	void *ctx;
 	bool tcx;
+	bool test_run;     /* PKT_ATTACH_NONE: frames come from pkt_capture__test_run */
 	int nifaces;
 	struct pkt_iface ifaces[PKT_CAPTURE_MAX_IFACES];
 };
@@ -243,8 +245,45 @@ static int on_sample(void *ctx, void *data, size_t size)
 static const char *attach_error(int rc)
 {
 	if (rc == -EPERM || rc == -EACCES)
-		return "permission denied: migscope capture needs root (CAP_BPF and CAP_NET_ADMIN)";
+		return "permission denied: needs root (CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN)";
 	return strerror(-rc);
+}
+
+/* Replay: load and configure, attach nothing, no tracer (it would count the
+ * live machine's retransmits), no lock (no NIC is watched). */
+static struct pkt_capture *open_unattached(struct pkt_capture *c,
+					   const struct pkt_capture_opts *o, char *err,
+					   size_t errlen)
+{
+	struct pkt_iface *f = &c->ifaces[0];
+	int rc;
+
+	f->lock_fd = f->link_fd[0] = f->link_fd[1] = -1;
+	snprintf(f->name, sizeof(f->name), "test-run");
+	f->ifindex = PKT_TEST_RUN_IFINDEX;
+	c->nifaces = 1;
+	c->test_run = true;
+	rc = load(c, o, false);
+	if (rc) {
+		snprintf(err, errlen, "loading the eBPF programs failed: %s", attach_error(rc));
+		goto cleanup;
+	}
+	rc = fill_maps(c, o);
+	if (rc) {
+		snprintf(err, errlen, "configuring the eBPF maps failed: %s", strerror(-rc));
+		goto cleanup;
+	}
+	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), on_sample, c, NULL);
+	if (!c->rb) {
+		rc = -errno;
+		snprintf(err, errlen, "ring buffer: %s", strerror(errno));
+		goto cleanup;
+	}
+	return c;
+cleanup:
+	pkt_capture__close(c);
+	errno = -rc;
+	return NULL;
 }
 
 struct pkt_capture *pkt_capture__open(const struct pkt_capture_opts *o, pkt_event_fn fn,
@@ -260,6 +299,8 @@ struct pkt_capture *pkt_capture__open(const struct pkt_capture_opts *o, pkt_even
 	c->fn = fn;
 	c->ctx = ctx;
 	libbpf_set_print(quiet_libbpf);
+	if (o->attach == PKT_ATTACH_NONE)
+		return open_unattached(c, o, err, errlen);
 	for (int i = 0; i < o->nifaces; i++) {
 		struct pkt_iface *f = &c->ifaces[i];
 
@@ -355,6 +396,33 @@ int pkt_capture__poll(struct pkt_capture *c, int timeout_ms)
 	int rc = ring_buffer__poll(c->rb, timeout_ms);
 
 	return rc == -EINTR ? 0 : rc;
+}
+
+int pkt_capture__consume(struct pkt_capture *c)
+{
+	int rc = ring_buffer__consume(c->rb);
+
+	return rc < 0 ? rc : 0;
+}
+
+int pkt_capture__test_run(struct pkt_capture *c, const uint8_t *frame, uint32_t len,
+			  uint32_t wire_len, int dir)
+{
+	struct bpf_program *prog = dir == PKT_DIR_EGRESS ? c->skel->progs.msc_egress
+							 : c->skel->progs.msc_ingress;
+	/* wire_len is the one field of the context the program is given:
+	 * the kernel keeps it as the frame's length on the wire */
+	struct __sk_buff ctx = { .wire_len = wire_len };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = len,
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1);
+
+	if (!c->test_run)
+		return -EPERM; /* a live capture's programs see only the NIC's frames */
+	if (len < 14 || wire_len < len)
+		return -EINVAL;
+	if (bpf_prog_test_run_opts(bpf_program__fd(prog), &opts))
+		return -errno;
+	return (int32_t)opts.retval == TC_ACT_UNSPEC ? 0 : -EPROTO;
 }
 
 int pkt_capture__detach(struct pkt_capture *c)

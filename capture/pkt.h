@@ -11,6 +11,11 @@
  * clsact qdisc stays: others' filters may hang on it). One agent per NIC: a
  * lock file per (network namespace, ifindex) under /run/migscope.
  *
+ * PKT_ATTACH_NONE (replay): the same objects are loaded and configured but
+ * attached nowhere and without the retransmit tracer; frames are pushed
+ * through them with pkt_capture__test_run() (BPF_PROG_TEST_RUN), and the
+ * handle has one interface, the test run's loopback device (ifindex 1).
+ *
  * Ownership: __open returns a handle released by __close (NULL-safe), which
  * also detaches. Event pointers passed to the callback are valid only during
  * the call. Errors: __open returns NULL, errno set, one line in err; the
@@ -27,7 +32,10 @@
 #include "analysis/portset.h"
 #include "bpf/pkt.h"
 
-enum pkt_attach_mode { PKT_ATTACH_AUTO, PKT_ATTACH_TCX, PKT_ATTACH_TC };
+enum pkt_attach_mode { PKT_ATTACH_AUTO, PKT_ATTACH_TCX, PKT_ATTACH_TC, PKT_ATTACH_NONE };
+
+/* BPF_PROG_TEST_RUN gives every frame the network namespace's loopback. */
+enum { PKT_TEST_RUN_IFINDEX = 1 };
 
 enum { PKT_CAPTURE_MAX_IFACES = PKT_MAX_IFACES - 1 };
 
@@ -61,6 +69,17 @@ bool pkt_capture__has_retrans(const struct pkt_capture *c);
 uint32_t pkt_capture__ifindex(const struct pkt_capture *c, int i);
 /* Drains events, waiting at most timeout_ms; returns events handled or -errno. */
 int pkt_capture__poll(struct pkt_capture *c, int timeout_ms);
+/* Drains what the ring buffer holds now, without waiting. */
+int pkt_capture__consume(struct pkt_capture *c);
+/*
+ * PKT_ATTACH_NONE only: runs the ingress or egress program (dir PKT_DIR_*)
+ * once over frame[0..len) as a frame of wire_len bytes (>= len; the bytes
+ * beyond len are not given to the program). len must be >= 14 and within
+ * the kernel's test-run limit (about a page less the skb overheads):
+ * -EINVAL otherwise. -EPROTO when the program did not return TC_ACT_UNSPEC.
+ */
+int pkt_capture__test_run(struct pkt_capture *c, const uint8_t *frame, uint32_t len,
+			  uint32_t wire_len, int dir);
 /* Detaches every program of ours and drains what the ring buffer still holds. */
 int pkt_capture__detach(struct pkt_capture *c);
 /* Sums interface i's per-CPU statistics. */
