@@ -148,6 +148,13 @@ static bool apply_counters(struct flow_table *ft, int input, const struct captur
 
 		any |= flow_table__set_exact(ft, input, &src, &dst, &c);
 	}
+	for (int r = 0; r < cc->nretrans; r++) {
+		const struct counter_retrans *cr = &cc->retrans[r];
+		struct flow_endpoint src = { .ip = cr->src, .port = cr->sport };
+		struct flow_endpoint dst = { .ip = cr->dst, .port = cr->dport };
+
+		flow_table__set_stack_retx(ft, &src, &dst, cr->segments, cr->bytes);
+	}
 	return any;
 }
 
@@ -239,8 +246,10 @@ int analyze(const struct analyze_config *cfg, struct report *out, char *err, siz
 			goto cleanup;
 	}
 
-	for (i = 0; i < cfg->ninputs; i++)
+	for (i = 0; i < cfg->ninputs; i++) {
 		exact[i] = counters[i]->present && apply_counters(ft, i, counters[i]);
+		in[i].retrans_tracer = counters[i]->retrans_tracer && !counters[i]->retrans_truncated;
+	}
 	rc = report_build(ft, gs, in, cfg, out);
 	if (rc) {
 		snprintf(err, errlen, "out of memory building the report");

@@ -446,34 +446,58 @@ static bool endpoint_equal(const struct flow_endpoint *a, const struct flow_endp
 	return a->port == b->port && ip_equal(&a->ip, &b->ip);
 }
 
-bool flow_table__set_exact(struct flow_table *t, int input, const struct flow_endpoint *src,
-			   const struct flow_endpoint *dst, const struct exact_counts *c)
+/* The migration flow with these endpoints; *e: which endpoint src is. */
+static struct mig_flow *flow_by_endpoints(struct flow_table *t, const struct flow_endpoint *src,
+					  const struct flow_endpoint *dst, int *e)
 {
 	for (int i = 0; i < t->nflows; i++) {
 		struct mig_flow *f = &t->flows[i];
-		struct dir_stats *d;
-		int e;
 
-		if (endpoint_equal(&f->ep[0], src) && endpoint_equal(&f->ep[1], dst))
-			e = 0;
-		else if (endpoint_equal(&f->ep[1], src) && endpoint_equal(&f->ep[0], dst))
-			e = 1;
-		else
-			continue;
-		d = &f->view[input].dir[e];
-		/* the group's size test (64 KiB for port-only flows) saw samples */
-		if (c->payload_bytes > d->payload_bytes)
-			t->groups[f->group].payload_seen[f->ep_host[e]] +=
-				c->payload_bytes - d->payload_bytes;
-		f->view[input].seen = true;
-		d->packets = c->packets;
-		d->payload_bytes = c->payload_bytes;
-		d->wire_bytes = c->wire_bytes;
-		d->retx_segments = c->ooo_segments;
-		d->retx_bytes = c->ooo_bytes;
-		return true;
+		if (endpoint_equal(&f->ep[0], src) && endpoint_equal(&f->ep[1], dst)) {
+			*e = 0;
+			return f;
+		}
+		if (endpoint_equal(&f->ep[1], src) && endpoint_equal(&f->ep[0], dst)) {
+			*e = 1;
+			return f;
+		}
 	}
-	return false;
+	return NULL;
+}
+
+bool flow_table__set_exact(struct flow_table *t, int input, const struct flow_endpoint *src,
+			   const struct flow_endpoint *dst, const struct exact_counts *c)
+{
+	int e;
+	struct mig_flow *f = flow_by_endpoints(t, src, dst, &e);
+	struct dir_stats *d;
+
+	if (!f)
+		return false;
+	d = &f->view[input].dir[e];
+	/* the group's size test (64 KiB for port-only flows) saw samples */
+	if (c->payload_bytes > d->payload_bytes)
+		t->groups[f->group].payload_seen[f->ep_host[e]] += c->payload_bytes - d->payload_bytes;
+	f->view[input].seen = true;
+	d->packets = c->packets;
+	d->payload_bytes = c->payload_bytes;
+	d->wire_bytes = c->wire_bytes;
+	d->retx_segments = c->ooo_segments;
+	d->retx_bytes = c->ooo_bytes;
+	return true;
+}
+
+bool flow_table__set_stack_retx(struct flow_table *t, const struct flow_endpoint *src,
+				const struct flow_endpoint *dst, uint64_t segments, uint64_t bytes)
+{
+	int e;
+	struct mig_flow *f = flow_by_endpoints(t, src, dst, &e);
+
+	if (!f)
+		return false;
+	/* a node's count, whichever of its captures carried it: set, not added */
+	f->stack_retx[e] = (struct stack_retx){ .set = true, .segments = segments, .bytes = bytes };
+	return true;
 }
 
 int flow_table__nflows(const struct flow_table *t)

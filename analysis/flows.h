@@ -66,8 +66,16 @@ struct flow_endpoint {
 	uint16_t port;
 };
 
+/* Retransmits as an endpoint's own TCP stack counted them (the capture
+ * agent's tracer), not inferred from packets. */
+struct stack_retx {
+	bool set;
+	uint64_t segments, bytes;
+};
+
 struct mig_flow {
 	struct flow_endpoint ep[2];
+	struct stack_retx stack_retx[2]; /* by the sending endpoint */
 	int client;      /* endpoint that sent the SYN, -1 if not captured */
 	int group;       /* index into the table's groups */
 	int ep_host[2];  /* group host index of each endpoint */
@@ -112,6 +120,12 @@ struct exact_counts {
 };
 bool flow_table__set_exact(struct flow_table *t, int input, const struct flow_endpoint *src,
 			   const struct flow_endpoint *dst, const struct exact_counts *c);
+
+/* The sender's own retransmit count for flow direction src -> dst (a
+ * migscope capture's tracer on the sender's node). Returns true when that
+ * flow is a known migration flow. */
+bool flow_table__set_stack_retx(struct flow_table *t, const struct flow_endpoint *src,
+				const struct flow_endpoint *dst, uint64_t segments, uint64_t bytes);
 
 int flow_table__nflows(const struct flow_table *t);
 const struct mig_flow *flow_table__flow(const struct flow_table *t, int i);

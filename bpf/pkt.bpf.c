@@ -318,7 +318,9 @@ __noinline int stream_segment(struct __sk_buff *skb, const struct pkt_meta *m, _
 			st->max_end_seq = end;
 		} else if (seq_before(m->tcp_seq, st->max_end_seq)) {
 			if (!(len <= 1 && m->tcp_seq + 1 == st->max_end_seq)) {
-				__sync_fetch_and_add(&st->ooo_segments, 1);
+				/* a GSO skb sent again is segs segments on the
+				 * wire (TCP re-splits to the current MSS) */
+				__sync_fetch_and_add(&st->ooo_segments, segs);
 				__sync_fetch_and_add(&st->ooo_bytes, len);
 			}
 			if (seq_before(st->max_end_seq, end))

@@ -17,7 +17,7 @@
 
 #include <linux/types.h>
 
-#define PKT_ABI_VERSION 1
+#define PKT_ABI_VERSION 2
 
 enum {
 	PKT_HEAD_MAX = 128,      /* bytes of a frame an event carries */
@@ -139,5 +139,13 @@ struct pkt_retrans_key {
 	__u16 dport;
 };
 _Static_assert(sizeof(struct pkt_retrans_key) == 40, "pkt_retrans_key is an ABI");
+
+/* One flow's retransmits as its sender's TCP stack made them. */
+struct pkt_retrans_stats {
+	__u64 calls;     /* tcp_retransmit_skb events */
+	__u64 segments;  /* data segments they sent (tcp_skb_pcount; no SYN/FIN alone) */
+	__u64 bytes;     /* their payload */
+};
+_Static_assert(sizeof(struct pkt_retrans_stats) == 24, "pkt_retrans_stats is an ABI");
 
 #endif /* MIGSCOPE_BPF_PKT_H */

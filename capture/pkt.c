@@ -157,11 +157,18 @@ static int load(struct pkt_capture *c, const struct pkt_capture_opts *o, bool tc
 	return pkt_bpf__load(c->skel);
 }
 
-/* The retransmit tracer is optional: any failure leaves c->rt NULL. */
+/* The retransmit tracer is optional: any failure leaves c->rt NULL. It
+ * counts the sockets of the agent's network namespace only. */
 static void load_retrans(struct pkt_capture *c)
 {
-	c->rt = retrans_bpf__open_and_load();
-	if (c->rt && retrans_bpf__attach(c->rt)) {
+	struct stat ns;
+
+	c->rt = retrans_bpf__open();
+	if (!c->rt)
+		return;
+	if (!stat("/proc/self/ns/net", &ns))
+		c->rt->rodata->netns_ino = (uint32_t)ns.st_ino;
+	if (retrans_bpf__load(c->rt) || retrans_bpf__attach(c->rt)) {
 		retrans_bpf__destroy(c->rt);
 		c->rt = NULL;
 	}
@@ -504,8 +511,8 @@ int pkt_capture__flows(const struct pkt_capture *c, pkt_flow_fn fn, void *ctx)
 int pkt_capture__retrans(const struct pkt_capture *c, pkt_retrans_fn fn, void *ctx)
 {
 	struct pkt_retrans_key key, next;
+	struct pkt_retrans_stats st;
 	void *prev = NULL;
-	uint64_t n;
 	int fd, rc;
 
 	if (!c->rt)
@@ -514,9 +521,9 @@ int pkt_capture__retrans(const struct pkt_capture *c, pkt_retrans_fn fn, void *c
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &n))
+		if (bpf_map_lookup_elem(fd, &key, &st))
 			continue;
-		rc = fn(ctx, &key, n);
+		rc = fn(ctx, &key, &st);
 		if (rc)
 			return rc;
 	}

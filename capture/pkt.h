@@ -58,7 +58,8 @@ typedef int (*pkt_event_fn)(void *ctx, const struct pkt_event *e);
 /* One flow direction's counters; also called for held-back samples. */
 typedef int (*pkt_flow_fn)(void *ctx, const struct pkt_flow_key *k,
 			   const struct pkt_flow_stats *s);
-typedef int (*pkt_retrans_fn)(void *ctx, const struct pkt_retrans_key *k, uint64_t segments);
+typedef int (*pkt_retrans_fn)(void *ctx, const struct pkt_retrans_key *k,
+			      const struct pkt_retrans_stats *s);
 
 struct pkt_capture *pkt_capture__open(const struct pkt_capture_opts *o, pkt_event_fn fn,
 				      void *ctx, char *err, size_t errlen);
