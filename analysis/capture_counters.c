@@ -133,6 +133,13 @@ static bool parse_flow(const char *line, struct counter_flow *f)
 		return false;
 	f->sport = (uint16_t)sport;
 	f->dport = (uint16_t)dport;
+	/* optional: times stay 0 when absent or unreadable */
+	if (!field_u64(line, "first_ns", &f->first_ns) || f->first_ns > INT64_MAX)
+		f->first_ns = 0;
+	if (!field_u64(line, "last_ns", &f->last_ns) || f->last_ns > INT64_MAX)
+		f->last_ns = 0;
+	if (!field_u64(line, "last_data_ns", &f->last_data_ns) || f->last_data_ns > INT64_MAX)
+		f->last_data_ns = 0;
 	return true;
 }
 

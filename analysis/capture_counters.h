@@ -43,6 +43,7 @@ struct counter_flow {
 	struct ip_addr src, dst;
 	uint16_t sport, dport;
 	uint64_t packets, payload_bytes, wire_bytes, ooo_segments, ooo_bytes;
+	uint64_t first_ns, last_ns, last_data_ns; /* UTC, the file's clock; 0: absent */
 };
 
 struct counter_retrans {

@@ -465,25 +465,69 @@ static struct mig_flow *flow_by_endpoints(struct flow_table *t, const struct flo
 	return NULL;
 }
 
+/* A flow only the counters know of: detected by its port, as the agent counts
+ * only those; no handshake in view, so no client. */
+static struct mig_flow *flow_from_counts(struct flow_table *t, const struct flow_endpoint *src,
+					 const struct flow_endpoint *dst, int64_t ts_ns)
+{
+	const struct flow_endpoint ep[2] = { *src, *dst };
+	struct pkt_meta m = { .tcp_flags = 0 };
+	struct flow_slot *slot;
+	struct mig_flow *f;
+	bool found;
+	int src_ep;
+
+	if (!portset_has(t->ports, src->port) && !portset_has(t->ports, dst->port))
+		return NULL;
+	slot = slot_lookup(t, src, dst, &found, &src_ep);
+	if (!slot || found || t->nslots_used >= FLOW_TABLE_SLOTS / 2)
+		return NULL; /* full, or a flow ruled out by its handshake */
+	f = flow_create(t, slot, ep, 0, &m, DETECT_PORT, ts_ns);
+	if (!f)
+		return NULL;
+	slot->used = true;
+	slot->ep[0] = ep[0];
+	slot->ep[1] = ep[1];
+	t->nslots_used++;
+	return f;
+}
+
 bool flow_table__set_exact(struct flow_table *t, int input, const struct flow_endpoint *src,
 			   const struct flow_endpoint *dst, const struct exact_counts *c)
 {
-	int e;
+	int e = 0;
 	struct mig_flow *f = flow_by_endpoints(t, src, dst, &e);
+	struct mig_group *g;
 	struct dir_stats *d;
+	int host;
 
-	if (!f)
+	if (!f && !(f = flow_from_counts(t, src, dst, c->first_ns)))
 		return false;
+	g = &t->groups[f->group];
+	host = f->ep_host[e];
 	d = &f->view[input].dir[e];
 	/* the group's size test (64 KiB for port-only flows) saw samples */
 	if (c->payload_bytes > d->payload_bytes)
-		t->groups[f->group].payload_seen[f->ep_host[e]] += c->payload_bytes - d->payload_bytes;
+		g->payload_seen[host] += c->payload_bytes - d->payload_bytes;
 	f->view[input].seen = true;
 	d->packets = c->packets;
 	d->payload_bytes = c->payload_bytes;
 	d->wire_bytes = c->wire_bytes;
 	d->retx_segments = c->ooo_segments;
 	d->retx_bytes = c->ooo_bytes;
+	/* the samples' times, unless the ring buffer lost the first or last */
+	if (c->first_ns && (!d->first_ns || c->first_ns < d->first_ns))
+		d->first_ns = c->first_ns;
+	if (c->last_ns > d->last_ns)
+		d->last_ns = c->last_ns;
+	if (c->last_data_ns > d->last_data_ns)
+		d->last_data_ns = c->last_data_ns;
+	if (c->first_ns && c->first_ns < g->first_ns)
+		g->first_ns = c->first_ns;
+	if (c->last_ns > g->last_ns)
+		g->last_ns = c->last_ns;
+	if (c->last_data_ns > g->last_data_ns[host])
+		g->last_data_ns[host] = c->last_data_ns;
 	return true;
 }
 

@@ -114,9 +114,13 @@ bool flow_table__packet(struct flow_table *t, int input, int64_t ts_ns, uint32_t
 
 /* Exact counts of one flow direction (src -> dst) at capture `input`, from a
  * migscope capture file's counters: they replace what the packets (only
- * samples there) gave. Returns true when that flow is a known migration flow. */
+ * samples there) gave, and their times widen the direction's first/last
+ * (0: unknown). A flow on a migration port of which no packet was in the
+ * file (the agent's ring buffer dropped them all) is created from them.
+ * Returns true when the flow is (now) a migration flow. */
 struct exact_counts {
 	uint64_t packets, payload_bytes, wire_bytes, ooo_segments, ooo_bytes;
+	int64_t first_ns, last_ns, last_data_ns; /* on the reference clock */
 };
 bool flow_table__set_exact(struct flow_table *t, int input, const struct flow_endpoint *src,
 			   const struct flow_endpoint *dst, const struct exact_counts *c);

@@ -85,7 +85,7 @@ struct pkt_flow_stats {
 	__u64 ooo_segments;   /* data starting below the highest end seen (not keep-alives) */
 	__u64 ooo_bytes;
 	__u64 first_tai_ns;
-	__u64 last_tai_ns;
+	__u64 last_tai_ns;    /* last data or sampled segment (bare ACKs: unclocked) */
 	__u64 last_data_tai_ns;
 	__u32 max_end_seq;    /* highest seq + len seen */
 	__u8 seq_valid;
@@ -94,9 +94,9 @@ struct pkt_flow_stats {
 	__u8 pad0;
 	/* sampling state */
 	__u64 last_sample_tick; /* ts_tai_ns >> 20 (~1 ms) of the last sample */
-	__u64 last_seen_tai_ns; /* previous segment, for the gap rule */
+	__u64 pad3;             /* ABI 1: last_seen_tai_ns, never read */
 	__u32 last_sample_ack;
-	__u16 held_len;         /* bytes in held[]: segment not sampled yet, 0 none */
+	__u16 held_len;         /* bytes in held[]: data segment not sampled yet, 0 none */
 	__u8 held_dir;
 	__u8 pad1;
 	__u64 held_tai_ns;

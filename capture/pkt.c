@@ -109,14 +109,6 @@ static int fill_maps(struct pkt_capture *c, const struct pkt_capture_opts *o)
 		if (rc)
 			return rc;
 	}
-	for (int i = 0; i < c->nifaces; i++) {
-		uint32_t slot = (uint32_t)i + 1;
-
-		rc = bpf_map_update_elem(bpf_map__fd(c->skel->maps.if_slots),
-					 &c->ifaces[i].ifindex, &slot, BPF_ANY);
-		if (rc)
-			return rc;
-	}
 	if (o->guest_mac_set) {
 		struct pkt_mac_key k = { 0 };
 
@@ -148,6 +140,8 @@ static int load(struct pkt_capture *c, const struct pkt_capture_opts *o, bool tc
 	if (o->sample_shift)
 		c->skel->rodata->sample_shift = o->sample_shift;
 	c->skel->rodata->guest_filter = o->guest_mac_set || o->guest_ip.family;
+	for (int i = 0; i < c->nifaces; i++) /* interface slot i + 1 */
+		c->skel->rodata->if_index[i + 1] = c->ifaces[i].ifindex;
 	if (tcx) {
 		bpf_program__set_expected_attach_type(c->skel->progs.msc_ingress,
 						      (enum bpf_attach_type)ATTACH_TCX_INGRESS);
@@ -400,9 +394,16 @@ uint32_t pkt_capture__ifindex(const struct pkt_capture *c, int i)
 
 int pkt_capture__poll(struct pkt_capture *c, int timeout_ms)
 {
-	int rc = ring_buffer__poll(c->rb, timeout_ms);
+	int rc = ring_buffer__poll(c->rb, timeout_ms), more;
 
-	return rc == -EINTR ? 0 : rc;
+	if (rc < 0 && rc != -EINTR)
+		return rc;
+	/* the programs wake us only when the ring fills up (pkt.bpf.c): what
+	 * came since, without a wakeup, is read here */
+	more = ring_buffer__consume(c->rb);
+	if (more < 0)
+		return more;
+	return (rc > 0 ? rc : 0) + more;
 }
 
 int pkt_capture__consume(struct pkt_capture *c)

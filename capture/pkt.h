@@ -68,7 +68,8 @@ const char *pkt_capture__attach_mode(const struct pkt_capture *c);
 bool pkt_capture__has_retrans(const struct pkt_capture *c);
 /* Interface slot i (0-based, as in opts) ifindex. */
 uint32_t pkt_capture__ifindex(const struct pkt_capture *c, int i);
-/* Drains events, waiting at most timeout_ms; returns events handled or -errno. */
+/* Waits at most timeout_ms for the ring to fill (the programs wake the
+ * agent only then), then drains it; returns events handled or -errno. */
 int pkt_capture__poll(struct pkt_capture *c, int timeout_ms);
 /* Drains what the ring buffer holds now, without waiting. */
 int pkt_capture__consume(struct pkt_capture *c);

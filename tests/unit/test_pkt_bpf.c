@@ -301,12 +301,24 @@ static void test_wire_length_from_context(void **state)
 static uint32_t cost(int fd, const struct fb *f)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = f->buf, .data_size_in = (uint32_t)f->len,
-		    .repeat = 200000);
+		    .repeat = 50000);
 
 	assert_int_equal(bpf_prog_test_run_opts(fd, &opts), 0);
 	return opts.duration;
 }
 
+static void keep_min(uint32_t *best, uint32_t v)
+{
+	if (!*best || v < *best)
+		*best = v;
+}
+
+/*
+ * The cost of each path over an empty tc program, the best of 15 interleaved
+ * rounds (a shared machine's noise only adds). The data segment is the same
+ * frame repeated, so after the first run it takes the out-of-order branch
+ * too: the stream path's worst case.
+ */
 static void test_cost_per_frame(void **state)
 {
 	struct ctx *c = *state;
@@ -316,22 +328,27 @@ static void test_cost_per_frame(void **state)
 	};
 	int efd = bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "empty", "GPL", empty, 2, NULL);
 	int fd = bpf_program__fd(c->skel->progs.msc_ingress);
-	struct fb data, echo;
-	uint32_t e, s, p;
+	uint32_t e = 0, s = 0, a = 0, p = 0;
+	struct fb data, ack, echo;
 
 	assert_true(efd >= 0);
 	segment(&data, mac_a, mac_b, ip_a, ip_b, SPORT, DPORT + 1, 5000, 1, PKT_TCP_ACK, 1448);
+	segment(&ack, mac_b, mac_a, ip_b, ip_a, DPORT + 1, SPORT, 1, 6448, PKT_TCP_ACK, 0);
 	fb_init(&echo);
 	fb_eth(&echo, mac_a, mac_b, FB_ETH_IPV4, NULL, 0);
 	fb_ipv4(&echo, FB_IP_ICMP, ip_b, ip_a, 0);
 	fb_icmp_echo(&echo, 8, 7, 1);
 	fb_payload(&echo, 56);
 	fb_done(&echo, 0);
-	e = cost(efd, &data);
-	s = cost(fd, &data);
-	p = cost(fd, &echo);
-	printf("# per frame: empty tc program %u ns, stream path %u ns (+%d), probe path %u ns "
-	       "(+%d, with a ring-buffer event)\n", e, s, (int)s - (int)e, p, (int)p - (int)e);
+	for (int round = 0; round < 15; round++) {
+		keep_min(&e, cost(efd, &data));
+		keep_min(&s, cost(fd, &data));
+		keep_min(&a, cost(fd, &ack));
+		keep_min(&p, cost(fd, &echo));
+	}
+	printf("# per frame: empty tc program %u ns; over it: stream data segment +%d ns, stream "
+	       "ACK +%d ns, echo probe with its ring-buffer event +%d ns\n", e, (int)s - (int)e,
+	       (int)a - (int)e, (int)p - (int)e);
 	close(efd);
 }
 
