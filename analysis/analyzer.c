@@ -236,6 +236,8 @@ int analyze(const struct analyze_config *cfg, struct report *out, char *err, siz
 		rc = capture_counters__read(cfg->paths[i], counters[i], err, errlen);
 		if (rc)
 			goto cleanup;
+		if (counters[i]->ours)
+			flow_table__set_sampled(ft, i);
 	}
 	rc = open_inputs(cfg, cur, in, err, errlen);
 	if (rc)

@@ -33,6 +33,7 @@ struct flow_table {
 	struct mig_flow flows[MAX_MIG_FLOWS];
 	struct mig_group groups[MAX_GROUPS];
 	int nflows, ngroups, nslots_used;
+	bool sampled[MAX_INPUTS]; /* the capture holds samples of the stream */
 	char warning[160];
 };
 
@@ -332,9 +333,9 @@ bool flow_table__packet(struct flow_table *t, int input, int64_t ts_ns, uint32_t
 	struct mig_group *g;
 	struct flow_view *v;
 	struct dir_stats *d;
-	uint32_t detect;
+	uint32_t detect, prev_end;
 	int src_ep, host;
-	bool found;
+	bool found, had_seq;
 
 	struct flow_cache_entry *ce = NULL;
 	uint64_t addrs = 0;
@@ -431,13 +432,19 @@ bool flow_table__packet(struct flow_table *t, int input, int64_t ts_ns, uint32_t
 		d->first_data_ns = ts_ns;
 	d->last_data_ns = ts_ns;
 	d->payload_bytes += m->l4_payload_len;
+	prev_end = d->max_end_seq;
+	had_seq = d->seq_valid;
 	account_data(d, m);
 	remember_data(v, src_ep, m->tcp_seq + m->l4_payload_len, ts_ns);
 	host = f->ep_host[src_ep];
 	g->payload_seen[host] += m->l4_payload_len;
 	if (ts_ns > g->last_data_ns[host])
 		g->last_data_ns[host] = ts_ns;
-	rate_add(&g->rate[input][host], ts_ns, m->l4_payload_len);
+	/* samples of a stream: the bytes since the last one are how far the
+	 * sequence moved, not the sample's own payload */
+	rate_add(&g->rate[input][host], ts_ns,
+		 !t->sampled[input] || !had_seq ? m->l4_payload_len
+		 : seq_lt(prev_end, d->max_end_seq) ? d->max_end_seq - prev_end : 0);
 	return true;
 }
 
@@ -463,6 +470,12 @@ static struct mig_flow *flow_by_endpoints(struct flow_table *t, const struct flo
 		}
 	}
 	return NULL;
+}
+
+void flow_table__set_sampled(struct flow_table *t, int input)
+{
+	if (input >= 0 && input < MAX_INPUTS)
+		t->sampled[input] = true;
 }
 
 /* A flow only the counters know of: detected by its port, as the agent counts

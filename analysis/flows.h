@@ -112,6 +112,11 @@ void flow_table__free(struct flow_table *t);
 bool flow_table__packet(struct flow_table *t, int input, int64_t ts_ns, uint32_t wirelen,
 			const struct pkt_meta *m, const uint8_t *payload, uint32_t cap_payload);
 
+/* Capture `input` holds samples of the stream, not every segment (a migscope
+ * capture): its throughput comes from how far the sequence moved between
+ * samples. Call before its first packet. */
+void flow_table__set_sampled(struct flow_table *t, int input);
+
 /* Exact counts of one flow direction (src -> dst) at capture `input`, from a
  * migscope capture file's counters: they replace what the packets (only
  * samples there) gave, and their times widen the direction's first/last

@@ -10,7 +10,8 @@
  * A BTF tracepoint (tp_btf): attached through the kernel's BTF by name, it
  * needs no tracefs mount (the classic tracepoint's perf event ID lives
  * there, and containers often have none). Its arguments are the socket and
- * the skb (6.x adds a reason after them, unused here); the kernel structures
+ * the skb, and since 6.12 the attempt's result (two programs below, one
+ * loaded: capture/pkt.c reads the tracepoint's arity from BTF); the kernel structures
  * below name only the fields read, and CO-RE relocates each against the
  * running kernel. Only sockets of the agent's network namespace count: the
  * tracepoint sees the whole machine, the agent one node.
@@ -113,8 +114,7 @@ static __always_inline int v4_mapped(const __u8 *a)
 	return w[0] == 0 && w[1] == 0 && w[2] == bpf_htonl(0xffff);
 }
 
-SEC("tp_btf/tcp_retransmit_skb")
-int BPF_PROG(msc_retransmit, const struct sock *sk, const struct sk_buff *skb)
+static __always_inline int count_retransmit(const struct sock *sk, const struct sk_buff *skb)
 {
 	struct pkt_retrans_key k = {};
 	struct pkt_retrans_stats *st, fresh = {};
@@ -169,6 +169,22 @@ int BPF_PROG(msc_retransmit, const struct sock *sk, const struct sk_buff *skb)
 		__sync_fetch_and_add(&st->bytes, len);
 	}
 	return 0;
+}
+
+/* Kernels before 6.12: the tracepoint fires for retransmits that were sent. */
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(msc_retransmit, const struct sock *sk, const struct sk_buff *skb)
+{
+	return count_retransmit(sk, skb);
+}
+
+/* Since 6.12 it fires for every attempt with its result: one refused
+ * (-EBUSY while the first copy is still in the host's queue, -ENOMEM, ...)
+ * sent nothing. The loader keeps the program the kernel's BTF fits. */
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(msc_retransmit_err, const struct sock *sk, const struct sk_buff *skb, int err)
+{
+	return err ? 0 : count_retransmit(sk, skb);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <linux/pkt_cls.h>
 
@@ -151,17 +152,46 @@ static int load(struct pkt_capture *c, const struct pkt_capture_opts *o, bool tc
 	return pkt_bpf__load(c->skel);
 }
 
+/* The arguments of tcp:tcp_retransmit_skb in the running kernel's BTF (2
+ * before 6.12, then 3 with the result), or -1. */
+static int retransmit_tp_args(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	const struct btf_type *t = NULL;
+	int id, n = -1;
+
+	if (!btf)
+		return -1;
+	/* typedef void (*btf_trace_X)(void *, args...) */
+	id = btf__find_by_name_kind(btf, "btf_trace_tcp_retransmit_skb", BTF_KIND_TYPEDEF);
+	if (id > 0)
+		t = btf__type_by_id(btf, id);
+	if (t)
+		t = btf__type_by_id(btf, t->type);
+	if (t && btf_is_ptr(t))
+		t = btf__type_by_id(btf, t->type);
+	if (t && btf_is_func_proto(t))
+		n = btf_vlen(t) - 1;
+	btf__free(btf);
+	return n;
+}
+
 /* The retransmit tracer is optional: any failure leaves c->rt NULL. It
  * counts the sockets of the agent's network namespace only. */
 static void load_retrans(struct pkt_capture *c)
 {
 	struct stat ns;
+	int args = retransmit_tp_args();
 
+	if (args < 2)
+		return; /* no BTF, or a tracepoint we do not know */
 	c->rt = retrans_bpf__open();
 	if (!c->rt)
 		return;
 	if (!stat("/proc/self/ns/net", &ns))
 		c->rt->rodata->netns_ino = (uint32_t)ns.st_ino;
+	bpf_program__set_autoload(c->rt->progs.msc_retransmit, args == 2);
+	bpf_program__set_autoload(c->rt->progs.msc_retransmit_err, args >= 3);
 	if (retrans_bpf__load(c->rt) || retrans_bpf__attach(c->rt)) {
 		retrans_bpf__destroy(c->rt);
 		c->rt = NULL;
