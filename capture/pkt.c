@@ -280,6 +280,26 @@ static const char *attach_error(int rc)
 	return strerror(-rc);
 }
 
+/* The loaded programs' maps filled from the options, and the ring buffer's
+ * reader; 0 or -errno with a line in err. */
+static int configure(struct pkt_capture *c, const struct pkt_capture_opts *o, char *err,
+		     size_t errlen)
+{
+	int rc = fill_maps(c, o);
+
+	if (rc) {
+		snprintf(err, errlen, "configuring the eBPF maps failed: %s", strerror(-rc));
+		return rc;
+	}
+	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), on_sample, c, NULL);
+	if (!c->rb) {
+		rc = -errno;
+		snprintf(err, errlen, "ring buffer: %s", strerror(errno));
+		return rc;
+	}
+	return 0;
+}
+
 /* Replay: load and configure, attach nothing, no tracer (it would count the
  * live machine's retransmits), no lock (no NIC is watched). */
 static struct pkt_capture *open_unattached(struct pkt_capture *c,
@@ -299,17 +319,9 @@ static struct pkt_capture *open_unattached(struct pkt_capture *c,
 		snprintf(err, errlen, "loading the eBPF programs failed: %s", attach_error(rc));
 		goto cleanup;
 	}
-	rc = fill_maps(c, o);
-	if (rc) {
-		snprintf(err, errlen, "configuring the eBPF maps failed: %s", strerror(-rc));
+	rc = configure(c, o, err, errlen);
+	if (rc)
 		goto cleanup;
-	}
-	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), on_sample, c, NULL);
-	if (!c->rb) {
-		rc = -errno;
-		snprintf(err, errlen, "ring buffer: %s", strerror(errno));
-		goto cleanup;
-	}
 	return c;
 cleanup:
 	pkt_capture__close(c);
@@ -374,17 +386,9 @@ struct pkt_capture *pkt_capture__open(const struct pkt_capture_opts *o, pkt_even
 		goto cleanup;
 	}
 	load_retrans(c);
-	rc = fill_maps(c, o);
-	if (rc) {
-		snprintf(err, errlen, "configuring the eBPF maps failed: %s", strerror(-rc));
+	rc = configure(c, o, err, errlen);
+	if (rc)
 		goto cleanup;
-	}
-	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), on_sample, c, NULL);
-	if (!c->rb) {
-		rc = -errno;
-		snprintf(err, errlen, "ring buffer: %s", strerror(errno));
-		goto cleanup;
-	}
 	if (c->tcx) {
 		rc = attach_tcx(c);
 		if (rc && o->attach == PKT_ATTACH_AUTO && (rc == -EINVAL || rc == -EOPNOTSUPP)) {
@@ -405,6 +409,14 @@ cleanup:
 	pkt_capture__close(c);
 	errno = -rc;
 	return NULL;
+}
+
+int pkt_capture_opts__set_guest(struct pkt_capture_opts *o, const char *spec)
+{
+	if (guest_spec_parse(spec, o->guest_mac, &o->guest_ip))
+		return -EINVAL;
+	o->guest_mac_set = true;
+	return 0;
 }
 
 const char *pkt_capture__attach_mode(const struct pkt_capture *c)

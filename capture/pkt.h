@@ -51,6 +51,9 @@ struct pkt_capture_opts {
 	enum pkt_attach_mode attach;
 };
 
+/* --guest MAC[,IP] into the options: 0, or -EINVAL for a bad spec. */
+int pkt_capture_opts__set_guest(struct pkt_capture_opts *o, const char *spec);
+
 struct pkt_capture;
 
 /* Returns 0 to go on, or -errno to stop draining. */

@@ -326,12 +326,11 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 			}
 			break;
 		case 'g':
-			if (guest_spec_parse(optarg, cli->opts.guest_mac, &cli->opts.guest_ip)) {
+			if (pkt_capture_opts__set_guest(&cli->opts, optarg)) {
 				fprintf(stderr, "migscope replay: --guest wants MAC[,IP], got '%s'\n",
 					optarg);
 				return EXIT_USAGE;
 			}
-			cli->opts.guest_mac_set = true;
 			break;
 		case 'p':
 			ports = optarg;
