@@ -132,7 +132,14 @@ static int align_inputs(const struct analyze_config *cfg, struct build_input *in
  * per-flow counters (analysis/capture_counters.h), which replace the
  * packet-derived counts of the flows they name. Returns whether any applied.
  */
-static bool apply_counters(struct flow_table *ft, int input, const struct capture_counters *cc)
+/* A counter's time on the reference clock, as the packets' stamps are. */
+static int64_t counter_time(uint64_t ns, int64_t clock_offset_ns)
+{
+	return ns ? (int64_t)ns - clock_offset_ns : 0;
+}
+
+static bool apply_counters(struct flow_table *ft, int input, const struct capture_counters *cc,
+			   int64_t clock_offset_ns)
 {
 	bool any = false;
 
@@ -144,9 +151,19 @@ static bool apply_counters(struct flow_table *ft, int input, const struct captur
 			.packets = cf->packets, .payload_bytes = cf->payload_bytes,
 			.wire_bytes = cf->wire_bytes, .ooo_segments = cf->ooo_segments,
 			.ooo_bytes = cf->ooo_bytes,
+			.first_ns = counter_time(cf->first_ns, clock_offset_ns),
+			.last_ns = counter_time(cf->last_ns, clock_offset_ns),
+			.last_data_ns = counter_time(cf->last_data_ns, clock_offset_ns),
 		};
 
 		any |= flow_table__set_exact(ft, input, &src, &dst, &c);
+	}
+	for (int r = 0; r < cc->nretrans; r++) {
+		const struct counter_retrans *cr = &cc->retrans[r];
+		struct flow_endpoint src = { .ip = cr->src, .port = cr->sport };
+		struct flow_endpoint dst = { .ip = cr->dst, .port = cr->dport };
+
+		flow_table__set_stack_retx(ft, &src, &dst, cr->segments, cr->bytes);
 	}
 	return any;
 }
@@ -219,6 +236,8 @@ int analyze(const struct analyze_config *cfg, struct report *out, char *err, siz
 		rc = capture_counters__read(cfg->paths[i], counters[i], err, errlen);
 		if (rc)
 			goto cleanup;
+		if (counters[i]->ours)
+			flow_table__set_sampled(ft, i);
 	}
 	rc = open_inputs(cfg, cur, in, err, errlen);
 	if (rc)
@@ -239,8 +258,11 @@ int analyze(const struct analyze_config *cfg, struct report *out, char *err, siz
 			goto cleanup;
 	}
 
-	for (i = 0; i < cfg->ninputs; i++)
-		exact[i] = counters[i]->present && apply_counters(ft, i, counters[i]);
+	for (i = 0; i < cfg->ninputs; i++) {
+		exact[i] = counters[i]->present &&
+			   apply_counters(ft, i, counters[i], cur[i].clock_offset_ns);
+		in[i].retrans_tracer = counters[i]->retrans_tracer && !counters[i]->retrans_truncated;
+	}
 	rc = report_build(ft, gs, in, cfg, out);
 	if (rc) {
 		snprintf(err, errlen, "out of memory building the report");

@@ -133,12 +133,36 @@ static bool parse_flow(const char *line, struct counter_flow *f)
 		return false;
 	f->sport = (uint16_t)sport;
 	f->dport = (uint16_t)dport;
+	/* optional: times stay 0 when absent or unreadable */
+	if (!field_u64(line, "first_ns", &f->first_ns) || f->first_ns > INT64_MAX)
+		f->first_ns = 0;
+	if (!field_u64(line, "last_ns", &f->last_ns) || f->last_ns > INT64_MAX)
+		f->last_ns = 0;
+	if (!field_u64(line, "last_data_ns", &f->last_data_ns) || f->last_data_ns > INT64_MAX)
+		f->last_data_ns = 0;
+	return true;
+}
+
+static bool parse_retrans(const char *line, struct counter_retrans *r)
+{
+	char src[64], dst[64];
+	uint64_t sport, dport;
+
+	memset(r, 0, sizeof(*r));
+	if (!field(line, "src", src, sizeof(src)) || !field(line, "dst", dst, sizeof(dst)) ||
+	    ip_parse(src, &r->src) || ip_parse(dst, &r->dst) ||
+	    !field_u64(line, "sport", &sport) || !field_u64(line, "dport", &dport) ||
+	    sport > 65535 || dport > 65535 || !field_u64(line, "segments", &r->segments) ||
+	    !field_u64(line, "bytes", &r->bytes))
+		return false;
+	r->sport = (uint16_t)sport;
+	r->dport = (uint16_t)dport;
 	return true;
 }
 
 static void parse_counters(char *text, struct capture_counters *out)
 {
-	char *line, *save = NULL;
+	char *line, *save = NULL, yes[8];
 	uint64_t v;
 
 	if (strncmp(text, COUNTERS_MAGIC "\n", strlen(COUNTERS_MAGIC) + 1))
@@ -153,6 +177,8 @@ static void parse_counters(char *text, struct capture_counters *out)
 				out->flows_full += v;
 			if (field_u64(line, "events", &v))
 				out->events += v;
+			if (field(line, "retrans_tracer", yes, sizeof(yes)) && !strcmp(yes, "yes"))
+				out->retrans_tracer = true;
 		} else if (!strncmp(line, "flow ", 5)) {
 			if (out->nflows == COUNTERS_MAX_FLOWS) {
 				out->flows_truncated = true;
@@ -160,6 +186,11 @@ static void parse_counters(char *text, struct capture_counters *out)
 			}
 			if (parse_flow(line, &out->flows[out->nflows]))
 				out->nflows++;
+		} else if (!strncmp(line, "retransmits ", 12)) {
+			if (out->nretrans == COUNTERS_MAX_RETRANS)
+				out->retrans_truncated = true;
+			else if (parse_retrans(line, &out->retrans[out->nretrans]))
+				out->nretrans++;
 		}
 	}
 }

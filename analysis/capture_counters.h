@@ -10,8 +10,12 @@
  *   flow src=IP sport=N dst=IP dport=N packets=.. payload_bytes=..
  *         wire_bytes=.. ooo_segments=.. ooo_bytes=.. first_ns=.. last_ns=..
  *         last_data_ns=.. tcp_flags=0x.. dirs=in,out
- *   retransmits src=IP sport=N dst=IP dport=N segments=..
+ *   retransmits src=IP sport=N dst=IP dport=N segments=.. bytes=.. calls=..
  * A flow line is one direction (src -> dst) of a TCP flow at that interface.
+ * A retransmits line is the node's own TCP stack retransmitting on flow
+ * src -> dst (bpf/retrans.bpf.c); with retrans_tracer=yes on an iface line
+ * the tracer ran, so a flow without a line had none. Lines without bytes
+ * (the first version) are not used.
  * Unknown lines and keys are skipped, so later versions may add them.
  *
  * Only files whose SHB names "migscope capture" as shb_userappl are scanned,
@@ -33,12 +37,19 @@
 #define COUNTERS_MAGIC "migscope-counters v1"
 #define COUNTERS_USERAPPL "migscope capture"
 
-enum { COUNTERS_MAX_FLOWS = 1024 };
+enum { COUNTERS_MAX_FLOWS = 1024, COUNTERS_MAX_RETRANS = 1024 };
 
 struct counter_flow {
 	struct ip_addr src, dst;
 	uint16_t sport, dport;
 	uint64_t packets, payload_bytes, wire_bytes, ooo_segments, ooo_bytes;
+	uint64_t first_ns, last_ns, last_data_ns; /* UTC, the file's clock; 0: absent */
+};
+
+struct counter_retrans {
+	struct ip_addr src, dst;
+	uint16_t sport, dport;
+	uint64_t segments, bytes;
 };
 
 struct capture_counters {
@@ -49,6 +60,10 @@ struct capture_counters {
 	int nflows;
 	bool flows_truncated;
 	struct counter_flow flows[COUNTERS_MAX_FLOWS];
+	bool retrans_tracer;  /* the node's retransmit tracer ran */
+	bool retrans_truncated; /* more retransmits lines than kept */
+	int nretrans;
+	struct counter_retrans retrans[COUNTERS_MAX_RETRANS];
 };
 
 int capture_counters__read(const char *path, struct capture_counters *out, char *err,

@@ -33,6 +33,7 @@ struct flow_table {
 	struct mig_flow flows[MAX_MIG_FLOWS];
 	struct mig_group groups[MAX_GROUPS];
 	int nflows, ngroups, nslots_used;
+	bool sampled[MAX_INPUTS]; /* the capture holds samples of the stream */
 	char warning[160];
 };
 
@@ -336,9 +337,10 @@ bool flow_table__packet(struct flow_table *t, int input, int64_t ts_ns, uint32_t
 	struct mig_group *g;
 	struct flow_view *v;
 	struct dir_stats *d;
-	uint32_t detect;
+	uint32_t detect, prev_end;
 	int src_ep, host;
-	bool found, retx;
+	bool found, had_seq, retx;
+	uint32_t bytes;
 
 	struct flow_cache_entry *ce = NULL;
 	uint64_t addrs = 0;
@@ -435,14 +437,20 @@ bool flow_table__packet(struct flow_table *t, int input, int64_t ts_ns, uint32_t
 		d->first_data_ns = ts_ns;
 	d->last_data_ns = ts_ns;
 	d->payload_bytes += m->l4_payload_len;
+	prev_end = d->max_end_seq;
+	had_seq = d->seq_valid;
 	retx = account_data(d, m);
 	remember_data(v, src_ep, m->tcp_seq + m->l4_payload_len, ts_ns);
 	host = f->ep_host[src_ep];
 	g->payload_seen[host] += m->l4_payload_len;
 	if (ts_ns > g->last_data_ns[host])
 		g->last_data_ns[host] = ts_ns;
-	rate_add(&g->rate[input][host], ts_ns, m->l4_payload_len);
-	rate_series_add(&g->series[input][host], ts_ns, m->l4_payload_len, retx);
+	/* samples of a stream: the bytes since the last one are how far the
+	 * sequence moved, not the sample's own payload */
+	bytes = !t->sampled[input] || !had_seq ? m->l4_payload_len
+		: seq_lt(prev_end, d->max_end_seq) ? d->max_end_seq - prev_end : 0;
+	rate_add(&g->rate[input][host], ts_ns, bytes);
+	rate_series_add(&g->series[input][host], ts_ns, bytes, retx);
 	return true;
 }
 
@@ -451,34 +459,108 @@ static bool endpoint_equal(const struct flow_endpoint *a, const struct flow_endp
 	return a->port == b->port && ip_equal(&a->ip, &b->ip);
 }
 
-bool flow_table__set_exact(struct flow_table *t, int input, const struct flow_endpoint *src,
-			   const struct flow_endpoint *dst, const struct exact_counts *c)
+/* The migration flow with these endpoints; *e: which endpoint src is. */
+static struct mig_flow *flow_by_endpoints(struct flow_table *t, const struct flow_endpoint *src,
+					  const struct flow_endpoint *dst, int *e)
 {
 	for (int i = 0; i < t->nflows; i++) {
 		struct mig_flow *f = &t->flows[i];
-		struct dir_stats *d;
-		int e;
 
-		if (endpoint_equal(&f->ep[0], src) && endpoint_equal(&f->ep[1], dst))
-			e = 0;
-		else if (endpoint_equal(&f->ep[1], src) && endpoint_equal(&f->ep[0], dst))
-			e = 1;
-		else
-			continue;
-		d = &f->view[input].dir[e];
-		/* the group's size test (64 KiB for port-only flows) saw samples */
-		if (c->payload_bytes > d->payload_bytes)
-			t->groups[f->group].payload_seen[f->ep_host[e]] +=
-				c->payload_bytes - d->payload_bytes;
-		f->view[input].seen = true;
-		d->packets = c->packets;
-		d->payload_bytes = c->payload_bytes;
-		d->wire_bytes = c->wire_bytes;
-		d->retx_segments = c->ooo_segments;
-		d->retx_bytes = c->ooo_bytes;
-		return true;
+		if (endpoint_equal(&f->ep[0], src) && endpoint_equal(&f->ep[1], dst)) {
+			*e = 0;
+			return f;
+		}
+		if (endpoint_equal(&f->ep[1], src) && endpoint_equal(&f->ep[0], dst)) {
+			*e = 1;
+			return f;
+		}
 	}
-	return false;
+	return NULL;
+}
+
+void flow_table__set_sampled(struct flow_table *t, int input)
+{
+	if (input >= 0 && input < MAX_INPUTS)
+		t->sampled[input] = true;
+}
+
+/* A flow only the counters know of: detected by its port, as the agent counts
+ * only those; no handshake in view, so no client. */
+static struct mig_flow *flow_from_counts(struct flow_table *t, const struct flow_endpoint *src,
+					 const struct flow_endpoint *dst, int64_t ts_ns)
+{
+	const struct flow_endpoint ep[2] = { *src, *dst };
+	struct pkt_meta m = { .tcp_flags = 0 };
+	struct flow_slot *slot;
+	struct mig_flow *f;
+	bool found;
+	int src_ep;
+
+	if (!portset_has(t->ports, src->port) && !portset_has(t->ports, dst->port))
+		return NULL;
+	slot = slot_lookup(t, src, dst, &found, &src_ep);
+	if (!slot || found || t->nslots_used >= FLOW_TABLE_SLOTS / 2)
+		return NULL; /* full, or a flow ruled out by its handshake */
+	f = flow_create(t, slot, ep, 0, &m, DETECT_PORT, ts_ns);
+	if (!f)
+		return NULL;
+	slot->used = true;
+	slot->ep[0] = ep[0];
+	slot->ep[1] = ep[1];
+	t->nslots_used++;
+	return f;
+}
+
+bool flow_table__set_exact(struct flow_table *t, int input, const struct flow_endpoint *src,
+			   const struct flow_endpoint *dst, const struct exact_counts *c)
+{
+	int e = 0;
+	struct mig_flow *f = flow_by_endpoints(t, src, dst, &e);
+	struct mig_group *g;
+	struct dir_stats *d;
+	int host;
+
+	if (!f && !(f = flow_from_counts(t, src, dst, c->first_ns)))
+		return false;
+	g = &t->groups[f->group];
+	host = f->ep_host[e];
+	d = &f->view[input].dir[e];
+	/* the group's size test (64 KiB for port-only flows) saw samples */
+	if (c->payload_bytes > d->payload_bytes)
+		g->payload_seen[host] += c->payload_bytes - d->payload_bytes;
+	f->view[input].seen = true;
+	d->packets = c->packets;
+	d->payload_bytes = c->payload_bytes;
+	d->wire_bytes = c->wire_bytes;
+	d->retx_segments = c->ooo_segments;
+	d->retx_bytes = c->ooo_bytes;
+	/* the samples' times, unless the ring buffer lost the first or last */
+	if (c->first_ns && (!d->first_ns || c->first_ns < d->first_ns))
+		d->first_ns = c->first_ns;
+	if (c->last_ns > d->last_ns)
+		d->last_ns = c->last_ns;
+	if (c->last_data_ns > d->last_data_ns)
+		d->last_data_ns = c->last_data_ns;
+	if (c->first_ns && c->first_ns < g->first_ns)
+		g->first_ns = c->first_ns;
+	if (c->last_ns > g->last_ns)
+		g->last_ns = c->last_ns;
+	if (c->last_data_ns > g->last_data_ns[host])
+		g->last_data_ns[host] = c->last_data_ns;
+	return true;
+}
+
+bool flow_table__set_stack_retx(struct flow_table *t, const struct flow_endpoint *src,
+				const struct flow_endpoint *dst, uint64_t segments, uint64_t bytes)
+{
+	int e;
+	struct mig_flow *f = flow_by_endpoints(t, src, dst, &e);
+
+	if (!f)
+		return false;
+	/* a node's count, whichever of its captures carried it: set, not added */
+	f->stack_retx[e] = (struct stack_retx){ .set = true, .segments = segments, .bytes = bytes };
+	return true;
 }
 
 int flow_table__nflows(const struct flow_table *t)

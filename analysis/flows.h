@@ -67,8 +67,16 @@ struct flow_endpoint {
 	uint16_t port;
 };
 
+/* Retransmits as an endpoint's own TCP stack counted them (the capture
+ * agent's tracer), not inferred from packets. */
+struct stack_retx {
+	bool set;
+	uint64_t segments, bytes;
+};
+
 struct mig_flow {
 	struct flow_endpoint ep[2];
+	struct stack_retx stack_retx[2]; /* by the sending endpoint */
 	int client;      /* endpoint that sent the SYN, -1 if not captured */
 	int group;       /* index into the table's groups */
 	int ep_host[2];  /* group host index of each endpoint */
@@ -106,14 +114,29 @@ void flow_table__free(struct flow_table *t);
 bool flow_table__packet(struct flow_table *t, int input, int64_t ts_ns, uint32_t wirelen,
 			const struct pkt_meta *m, const uint8_t *payload, uint32_t cap_payload);
 
+/* Capture `input` holds samples of the stream, not every segment (a migscope
+ * capture): its throughput comes from how far the sequence moved between
+ * samples. Call before its first packet. */
+void flow_table__set_sampled(struct flow_table *t, int input);
+
 /* Exact counts of one flow direction (src -> dst) at capture `input`, from a
  * migscope capture file's counters: they replace what the packets (only
- * samples there) gave. Returns true when that flow is a known migration flow. */
+ * samples there) gave, and their times widen the direction's first/last
+ * (0: unknown). A flow on a migration port of which no packet was in the
+ * file (the agent's ring buffer dropped them all) is created from them.
+ * Returns true when the flow is (now) a migration flow. */
 struct exact_counts {
 	uint64_t packets, payload_bytes, wire_bytes, ooo_segments, ooo_bytes;
+	int64_t first_ns, last_ns, last_data_ns; /* on the reference clock */
 };
 bool flow_table__set_exact(struct flow_table *t, int input, const struct flow_endpoint *src,
 			   const struct flow_endpoint *dst, const struct exact_counts *c);
+
+/* The sender's own retransmit count for flow direction src -> dst (a
+ * migscope capture's tracer on the sender's node). Returns true when that
+ * flow is a known migration flow. */
+bool flow_table__set_stack_retx(struct flow_table *t, const struct flow_endpoint *src,
+				const struct flow_endpoint *dst, uint64_t segments, uint64_t bytes);
 
 int flow_table__nflows(const struct flow_table *t);
 const struct mig_flow *flow_table__flow(const struct flow_table *t, int i);

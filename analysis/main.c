@@ -13,6 +13,7 @@
 #include "analysis/announce_sched.h"
 #include "analysis/series.h"
 #include "capture/capture.h" /* migscope capture: the live agent (capture/) */
+#include "capture/replay.h"  /* migscope replay: its programs over a stored capture */
 #include "reports/render.h"
 
 enum { EXIT_FINDINGS = 1, EXIT_USAGE = 2 };
@@ -56,7 +57,8 @@ static void usage(FILE *out)
 		"\n"
 		"  analyze   report the live migrations in captures (migscope analyze --help)\n"
 		"  series    one table across repeated runs, with mean, median, p95 (--help)\n"
-		"  capture   watch a compute node's NICs with eBPF (migscope capture --help)\n");
+		"  capture   watch a compute node's NICs with eBPF (migscope capture --help)\n"
+		"  replay    run the capture agent's eBPF programs over a capture (migscope replay --help)\n");
 }
 
 static int add_input(const char *arg, struct analyze_config *cfg)
@@ -216,6 +218,8 @@ int main(int argc, char **argv)
 		return capture_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "series"))
 		return series_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "replay"))
+		return replay_main(argc - 1, argv + 1);
 	fprintf(stderr, "migscope: unknown command '%s' (try 'migscope --help')\n", argv[1]);
 	return EXIT_USAGE;
 }

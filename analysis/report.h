@@ -55,6 +55,8 @@ struct report_stream_view {
 	bool present;
 	bool exact;   /* bytes from a migscope capture's in-kernel counters */
 	uint64_t packets, payload_bytes, wire_bytes, retx_segments, retx_bytes;
+	/* the other direction (destination -> source: ACKs, the return channel) */
+	uint64_t rev_packets, rev_payload_bytes, rev_wire_bytes;
 };
 
 /* --- switchover: timeline, announce schedule, diagnosis -------------------

@@ -75,6 +75,9 @@ static void summarize_views(const struct flow_table *ft, struct mig_work *w, int
 			rv->wire_bytes += d->wire_bytes;
 			rv->retx_segments += d->retx_segments;
 			rv->retx_bytes += d->retx_bytes;
+			rv->rev_packets += v->dir[!src_ep].packets;
+			rv->rev_payload_bytes += v->dir[!src_ep].payload_bytes;
+			rv->rev_wire_bytes += v->dir[!src_ep].wire_bytes;
 			for (int e = 0; e < 2; e++)
 				if (v->dir[e].packets && (!first || v->dir[e].first_ns < first))
 					first = v->dir[e].first_ns;
@@ -245,6 +248,40 @@ static void fill_inputs(struct build_ctx *c)
 	}
 }
 
+/* The source node's own count (its capture's tracer ran): exact, and it
+ * sees what the NIC view cannot tell from reordering. A flow it did not
+ * name had no retransmits; but when it named none of the migration's flows
+ * while the source NIC saw data sent twice, the sending socket was not in
+ * the agent's view (another network namespace): the NIC view stays. */
+static void use_stack_retx(struct build_ctx *c, const struct mig_work *w,
+			   struct report_migration *rm)
+{
+	uint64_t segments = 0, bytes = 0;
+	int named = 0;
+
+	for (int f = 0; f < flow_table__nflows(c->ft); f++) {
+		const struct mig_flow *fl = flow_table__flow(c->ft, f);
+		int src_ep = fl->ep_host[0] == w->src_host ? 0 : 1;
+
+		if (fl->group != w->group || !fl->stack_retx[src_ep].set)
+			continue;
+		named++;
+		segments += fl->stack_retx[src_ep].segments;
+		bytes += fl->stack_retx[src_ep].bytes;
+	}
+	if (!named && w->view[rm->src_input].retx_segments) {
+		report_warn(c->r, "%s: the retransmit tracer saw none of the migration's flows, "
+			    "yet the NIC saw %llu segments sent again: the sender is outside the "
+			    "agent's network namespace; the NIC's count is reported",
+			    c->in[rm->src_input].path,
+			    (unsigned long long)w->view[rm->src_input].retx_segments);
+		return;
+	}
+	rm->retx_segments = opt_some((int64_t)segments);
+	rm->retx_bytes = opt_some((int64_t)bytes);
+	rm->retx_vantage = "tracer";
+}
+
 static void fill_stream(struct build_ctx *c, const struct mig_work *w, struct report_migration *rm)
 {
 	const struct mig_group *g = flow_table__group(c->ft, w->group);
@@ -273,6 +310,8 @@ static void fill_stream(struct build_ctx *c, const struct mig_work *w, struct re
 	rm->retx_segments = opt_some((int64_t)w->view[sender].retx_segments);
 	rm->retx_bytes = opt_some((int64_t)w->view[sender].retx_bytes);
 	rm->retx_vantage = rm->src_input >= 0 ? "src" : "dst";
+	if (rm->src_input >= 0 && c->in[rm->src_input].retrans_tracer)
+		use_stack_retx(c, w, rm);
 	if (rm->migration_time_ns.set && rm->migration_time_ns.v > 0)
 		rm->avg_bps = opt_some((int64_t)((double)w->view[ref].payload_bytes * 8e9 /
 						 (double)rm->migration_time_ns.v));

@@ -25,6 +25,7 @@ struct build_input {
 	int64_t first_ns, last_ns;   /* on the reference clock */
 	struct clock_estimate clock; /* this capture's clock minus the reference's */
 	bool clock_ref;              /* the reference itself */
+	bool retrans_tracer;         /* a migscope capture whose node counted its own retransmits */
 };
 
 int report_build(const struct flow_table *ft, const struct guest_set *gs,

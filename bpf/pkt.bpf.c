@@ -19,14 +19,16 @@
  *    2^sample_shift, or an ACK whose number crossed one since the last
  *    sampled ACK. Chosen by sequence space, not by count, so both NICs pick
  *    the same segments (clock alignment, design §4): <= bytes / 2^shift.
- *  - TICK: the first segment of every ~1 ms tick (ts >> 20): <= 954/s, so a
- *    slow stream still has a throughput timeline.
- *  - GAP_EDGE: the last segment not sampled is held in the flow's map entry
- *    and emitted when the next segment comes in a later tick, or at FIN/RST,
- *    or read from the map at the end: the stream's last data before the
- *    switchover pause is always in the file. <= one per tick.
+ *  - TICK: the first data segment of every ~1 ms tick (ts >> 20): <= 954/s,
+ *    so a slow stream still has a throughput timeline.
+ *  - GAP_EDGE: the last data segment not sampled is held in the flow's map
+ *    entry and emitted when the next data comes in a later tick, or at
+ *    FIN/RST, or read from the map at the end: the stream's last data before
+ *    the switchover pause is always in the file. <= one per tick.
  *  - FIRST: the first segment seen of a direction.
- * At 10 Gbit/s with the default shift 16 that is about 40k events/s (6 MB/s).
+ * At 10 Gbit/s with the default shift 18 that is about 10k events/s (1.6 MB/s):
+ * with TSO a 64 KiB skb crosses every 64 KiB boundary, so shift 16 sampled
+ * nearly every skb, and the agent spent twice the CPU tcpdump does.
  *
  * A good neighbour: never modifies or drops a frame and returns TC_ACT_UNSPEC
  * (equal to TCX_NEXT), so programs after ours still run.
@@ -38,8 +40,11 @@
 #include "pkt.h"
 
 /* Configuration (rodata, set by the loader before load). */
-const volatile __u32 sample_shift = 16;  /* SEQ rule granularity: 64 KiB */
+const volatile __u32 sample_shift = 18;  /* SEQ rule granularity: 256 KiB */
 const volatile __u8 guest_filter = 0;    /* 1: control frames must involve the guest */
+/* interface slot -> ifindex (slots 1..PKT_MAX_IFACES-1); unknown ifindexes
+ * are counted in slot 0 */
+const volatile __u32 if_index[PKT_MAX_IFACES] = {};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -60,13 +65,6 @@ struct {
 	__type(value, __u64);
 } ports SEC(".maps");
 
-/* ifindex -> interface slot (1..PKT_MAX_IFACES-1); unknown ifindexes use 0 */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, PKT_MAX_IFACES);
-	__type(key, __u32);
-	__type(value, __u32);
-} if_slots SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -143,6 +141,26 @@ static __always_inline int involves_guest(const struct pkt_meta *m)
 	return ip_is_guest(m->ip_src, v4) || ip_is_guest(m->ip_dst, v4);
 }
 
+/*
+ * The frame's length on the wire: qdisc_skb_cb's pkt_len (skb->wire_len).
+ * At egress the stack has already added every GSO segment's headers
+ * (qdisc_pkt_len_init); at ingress it is skb->len, so a GRO skb gets its
+ * other segments' headers here. Under BPF_PROG_TEST_RUN it is the caller's
+ * ctx wire_len: replay passes the captured frame's original length, so a
+ * frame cut by the capture's snaplen (or by the test run's size limit) still
+ * counts its whole length.
+ */
+static __always_inline __u32 wire_len(const struct __sk_buff *skb, __u32 segs, __u32 hdr)
+{
+	__u32 wire = skb->wire_len, len = skb->len;
+
+	if (wire < len)
+		wire = len;
+	if (segs > 1 && wire == len)
+		wire += (segs - 1) * hdr;
+	return wire;
+}
+
 static __always_inline __u32 head_len(const struct __sk_buff *skb, __u32 want)
 {
 	__u32 n = want;
@@ -161,6 +179,19 @@ static __always_inline __u32 head_bound(__u32 n)
 	return ((n - 1) & (PKT_HEAD_MAX - 1)) + 1;
 }
 
+/*
+ * Waking the agent for every event cost a wakeup (and its context switch) per
+ * sample: the agent polls the ring at its own pace instead, and is woken
+ * only when the ring is an eighth full, long before it could overflow.
+ */
+static __always_inline __u64 wakeup_flag(void)
+{
+	__u64 size = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE);
+
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > size / 8 ? BPF_RB_FORCE_WAKEUP
+									  : BPF_RB_NO_WAKEUP;
+}
+
 static __always_inline void count_if(__u32 slot, int field_events, int drop)
 {
 	struct pkt_if_stats *s = bpf_map_lookup_elem(&if_stats, &slot);
@@ -175,7 +206,7 @@ static __always_inline void count_if(__u32 slot, int field_events, int drop)
 
 /* Submits one event with the first `len` bytes of the frame. */
 static __always_inline void emit(struct __sk_buff *skb, __u32 slot, __u8 type, __u8 dir,
-				 __u32 reason, __u32 len, __u64 now)
+				 __u32 reason, __u32 len, __u32 wire, __u64 now)
 {
 	struct pkt_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 
@@ -185,7 +216,7 @@ static __always_inline void emit(struct __sk_buff *skb, __u32 slot, __u8 type, _
 	}
 	e->ts_tai_ns = now;
 	e->ifindex = skb->ifindex;
-	e->wire_len = skb->len;
+	e->wire_len = wire;
 	e->type = type;
 	e->dir = dir;
 	e->reason = reason;
@@ -194,7 +225,7 @@ static __always_inline void emit(struct __sk_buff *skb, __u32 slot, __u8 type, _
 		len = PKT_HEAD_MAX;
 	if (len > 0 && bpf_skb_load_bytes(skb, 0, e->frame, head_bound(len)) == 0)
 		e->cap_len = (__u16)len;
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, wakeup_flag());
 	count_if(slot, 1, 0);
 }
 
@@ -219,7 +250,7 @@ static __always_inline void emit_held(struct pkt_flow_stats *st, __u32 ifindex, 
 	e->cap_len = st->held_len > PKT_HEAD_MAX ? PKT_HEAD_MAX : st->held_len;
 	__builtin_memcpy(e->frame, st->held, PKT_HEAD_MAX);
 	st->held_len = 0;
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, wakeup_flag());
 	count_if(slot, 1, 0);
 }
 
@@ -229,17 +260,55 @@ static __always_inline int seq_before(__u32 a, __u32 b)
 }
 
 /*
+ * The first n bytes of the frame (its headers, n <= PKT_HEAD_MAX) into dst,
+ * and no byte after them: the payload behind is guest memory. Word by word
+ * from the linear data when it holds PKT_HEAD_MAX bytes (every full-size
+ * stream segment), the last word masked to the headers' end; else through
+ * the helper, which costs three times as much.
+ */
+static __always_inline int copy_head(struct __sk_buff *skb, __u8 *dst, __u32 n)
+{
+	const __u8 *data = (const void *)(long)skb->data;
+	const __u8 *end = (const void *)(long)skb->data_end;
+	__u64 *d = (__u64 *)dst;
+
+	if (data + PKT_HEAD_MAX > end)
+		return bpf_skb_load_bytes(skb, 0, dst, head_bound(n));
+#pragma unroll
+	for (__u32 i = 0; i < PKT_HEAD_MAX / 8; i++) {
+		__u64 w = ((const __u64 *)data)[i];
+		__u32 left = n - i * 8;
+
+		if (i * 8 >= n)
+			break;
+		if (left < 8) /* the first `left` bytes in memory order */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			w &= ~0ull >> (64 - 8 * left);
+#else
+			w &= ~0ull << (64 - 8 * left);
+#endif
+		d[i] = w;
+	}
+	return 0;
+}
+
+/*
  * Global (not inlined) functions are verified once, on their own, instead of
  * once per path through the parser: without the split the verifier's state
  * count explodes (the parser has hundreds of paths).
+ *
+ * The clock is read only when a segment needs it (data, a sample, a new
+ * flow): about 40 ns of the path's cost here, so a bare ACK that is not
+ * sampled goes without. Such a direction's last_tai_ns is then that of its
+ * last sampled segment.
  */
 __noinline int stream_segment(struct __sk_buff *skb, const struct pkt_meta *m, __u32 slot,
-			      __u32 dir, __u64 now)
+			      __u32 dir)
 {
 	struct pkt_flow_key k = {};
 	struct pkt_flow_stats *st;
-	__u32 zero = 0, len, end, segs, hdr, reason = 0;
-	__u64 tick = now >> 20;
+	__u32 zero = 0, len, end, segs, hdr, wire, reason = 0;
+	__u64 now = 0, tick;
 
 	if (!m)
 		return 0;
@@ -261,6 +330,7 @@ __noinline int stream_segment(struct __sk_buff *skb, const struct pkt_meta *m, _
 
 		if (!fresh)
 			return 0;
+		now = bpf_ktime_get_tai_ns();
 		fresh->first_tai_ns = now;
 		/* NOEXIST: the other CPU may have created it meanwhile */
 		bpf_map_update_elem(&flows, &k, fresh, BPF_NOEXIST);
@@ -280,10 +350,10 @@ __noinline int stream_segment(struct __sk_buff *skb, const struct pkt_meta *m, _
 	 * headers; the IP length field already covers all the payload. */
 	segs = skb->gso_segs ? skb->gso_segs : 1;
 	hdr = m->payload_off;
+	wire = wire_len(skb, segs, hdr);
 	__sync_fetch_and_add(&st->packets, segs);
 	__sync_fetch_and_add(&st->payload_bytes, len);
-	__sync_fetch_and_add(&st->wire_bytes, skb->len + (__u64)(segs - 1) * hdr);
-	st->last_tai_ns = now;
+	__sync_fetch_and_add(&st->wire_bytes, wire);
 	st->tcp_flags_seen |= m->tcp_flags;
 	st->dir_seen |= 1 << dir;
 
@@ -291,13 +361,17 @@ __noinline int stream_segment(struct __sk_buff *skb, const struct pkt_meta *m, _
 		/* the analyzer's rule (analysis/flows.c): data starting below the
 		 * highest end seen, except a keep-alive's one repeated byte */
 		end = m->tcp_seq + len;
+		if (!now)
+			now = bpf_ktime_get_tai_ns();
 		st->last_data_tai_ns = now;
 		if (!st->seq_valid) {
 			st->seq_valid = 1;
 			st->max_end_seq = end;
 		} else if (seq_before(m->tcp_seq, st->max_end_seq)) {
 			if (!(len <= 1 && m->tcp_seq + 1 == st->max_end_seq)) {
-				__sync_fetch_and_add(&st->ooo_segments, 1);
+				/* a GSO skb sent again is segs segments on the
+				 * wire (TCP re-splits to the current MSS) */
+				__sync_fetch_and_add(&st->ooo_segments, segs);
 				__sync_fetch_and_add(&st->ooo_bytes, len);
 			}
 			if (seq_before(st->max_end_seq, end))
@@ -307,39 +381,48 @@ __noinline int stream_segment(struct __sk_buff *skb, const struct pkt_meta *m, _
 		}
 		if ((m->tcp_seq >> sample_shift) != (end >> sample_shift))
 			reason |= PKT_SAMPLE_SEQ;
+		/* a new tick: sampled, and after a pause the held segment,
+		 * the last before it, goes first */
+		tick = now >> 20;
+		if (tick != st->last_sample_tick) {
+			reason |= PKT_SAMPLE_TICK;
+			emit_held(st, skb->ifindex, slot);
+		}
 	} else if ((m->tcp_flags & PKT_TCP_ACK) &&
 		   (m->tcp_ack >> sample_shift) != (st->last_sample_ack >> sample_shift)) {
 		reason |= PKT_SAMPLE_SEQ;
 	}
 
-	if (tick != st->last_sample_tick) {
-		reason |= PKT_SAMPLE_TICK;
-		/* a new tick after a pause: the segment before it goes first */
-		emit_held(st, skb->ifindex, slot);
-	}
-	if (m->tcp_flags & (PKT_TCP_FIN | PKT_TCP_RST)) {
-		emit_held(st, skb->ifindex, slot);
-		emit(skb, slot, PKT_EV_FLOW_CLOSE, dir, reason, hdr ? hdr : PKT_HEAD_MAX, now);
-	} else if (m->tcp_flags & PKT_TCP_SYN) {
-		emit(skb, slot, PKT_EV_FLOW_OPEN, dir, reason, hdr ? hdr : PKT_HEAD_MAX, now);
-	} else if (reason) {
-		emit(skb, slot, PKT_EV_SAMPLE, dir, reason, hdr ? hdr : PKT_HEAD_MAX, now);
-	} else {
-		/* not sampled: hold it back in case it is the last before a pause */
-		__u32 n = head_len(skb, hdr ? hdr : PKT_HEAD_MAX);
+	if (!reason && !(m->tcp_flags & (PKT_TCP_SYN | PKT_TCP_FIN | PKT_TCP_RST))) {
+		/* not sampled: a data segment is held back in case it is the last
+		 * before a pause; a bare ACK is only counted */
+		if (len) {
+			__u32 n = head_len(skb, hdr ? hdr : PKT_HEAD_MAX);
 
-		if (n > 0 && bpf_skb_load_bytes(skb, 0, st->held, head_bound(n)) == 0) {
-			st->held_len = (__u16)n;
-			st->held_tai_ns = now;
-			st->held_wire_len = skb->len;
-			st->held_dir = dir;
+			st->last_tai_ns = now;
+			if (n > 0 && copy_head(skb, st->held, n) == 0) {
+				st->held_len = (__u16)n;
+				st->held_tai_ns = now;
+				st->held_wire_len = wire;
+				st->held_dir = dir;
+			}
 		}
-		st->last_seen_tai_ns = now;
 		return 0;
 	}
-	st->held_len = 0;
-	st->last_seen_tai_ns = now;
-	st->last_sample_tick = tick;
+	if (!now)
+		now = bpf_ktime_get_tai_ns();
+	st->last_tai_ns = now;
+	if (m->tcp_flags & (PKT_TCP_FIN | PKT_TCP_RST)) {
+		emit_held(st, skb->ifindex, slot);
+		emit(skb, slot, PKT_EV_FLOW_CLOSE, dir, reason, hdr ? hdr : PKT_HEAD_MAX, wire, now);
+	} else if (m->tcp_flags & PKT_TCP_SYN) {
+		emit(skb, slot, PKT_EV_FLOW_OPEN, dir, reason, hdr ? hdr : PKT_HEAD_MAX, wire, now);
+	} else {
+		emit(skb, slot, PKT_EV_SAMPLE, dir, reason, hdr ? hdr : PKT_HEAD_MAX, wire, now);
+	}
+	if (len)
+		st->held_len = 0; /* the sample is this segment: nothing before it to hold */
+	st->last_sample_tick = now >> 20;
 	if (m->tcp_flags & PKT_TCP_ACK)
 		st->last_sample_ack = m->tcp_ack;
 	return 0;
@@ -349,7 +432,8 @@ __noinline int guest_frame(struct __sk_buff *skb, const struct pkt_meta *m, __u3
 {
 	if (!m || !involves_guest(m))
 		return 0;
-	emit(skb, slot, PKT_EV_GUEST, dir, 0, head_len(skb, PKT_HEAD_MAX), bpf_ktime_get_tai_ns());
+	emit(skb, slot, PKT_EV_GUEST, dir, 0, head_len(skb, PKT_HEAD_MAX), wire_len(skb, 1, 0),
+	     bpf_ktime_get_tai_ns());
 	return 0;
 }
 
@@ -357,30 +441,31 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 {
 	struct pkt_if_stats *s;
 	struct pkt_meta m;
-	__u32 slot = 0, *found, ifindex = skb->ifindex;
-	__u64 now;
+	__u32 slot = 0, ifindex = skb->ifindex;
 
-	found = bpf_map_lookup_elem(&if_slots, &ifindex);
-	if (found && *found < PKT_MAX_IFACES)
-		slot = *found;
+	/* the interface's slot: a scan of 15 constants beats a hash lookup */
+#pragma unroll
+	for (__u32 i = 1; i < PKT_MAX_IFACES; i++) {
+		if (if_index[i] == ifindex) {
+			slot = i;
+			break;
+		}
+	}
 	s = bpf_map_lookup_elem(&if_stats, &slot);
 	if (s) {
 		s->frames[dir & 1]++;
-		s->bytes[dir & 1] += skb->len;
+		s->bytes[dir & 1] += wire_len(skb, 1, 0);
 	}
 	/* Headers in a paged skb: linearize the head (the bytes are unchanged). */
 	if (skb->data_end - skb->data < PKT_HEAD_MAX && skb->len > skb->data_end - skb->data)
 		bpf_skb_pull_data(skb, skb->len < PKT_HEAD_MAX ? skb->len : PKT_HEAD_MAX);
-	__builtin_memset(&m, 0, sizeof(m));
-	if (parse_skb(skb, &m))
+	if (parse_skb(skb, &m)) /* which zeroes m first */
 		return TC_ACT_UNSPEC;
 
 	switch (m.kind) {
 	case PKT_KIND_TCP:
-		if (port_in_set(m.sport) || port_in_set(m.dport)) {
-			now = bpf_ktime_get_tai_ns();
-			stream_segment(skb, &m, slot, dir, now);
-		}
+		if (port_in_set(m.sport) || port_in_set(m.dport))
+			stream_segment(skb, &m, slot, dir);
 		break;
 	case PKT_KIND_ECHO_REQUEST:
 	case PKT_KIND_ECHO_REPLY:

@@ -17,7 +17,7 @@
 
 #include <linux/types.h>
 
-#define PKT_ABI_VERSION 1
+#define PKT_ABI_VERSION 2
 
 enum {
 	PKT_HEAD_MAX = 128,      /* bytes of a frame an event carries */
@@ -52,7 +52,7 @@ enum { PKT_DIR_INGRESS = 0, PKT_DIR_EGRESS = 1 };
 struct pkt_event {
 	__u64 ts_tai_ns;
 	__u32 ifindex;
-	__u32 wire_len;    /* skb->len: the frame as on the wire */
+	__u32 wire_len;    /* the frame as on the wire (skb->wire_len, pkt.bpf.c) */
 	__u16 cap_len;     /* valid bytes in frame[] */
 	__u8 type;         /* enum pkt_event_type */
 	__u8 dir;          /* PKT_DIR_* */
@@ -81,11 +81,11 @@ _Static_assert(sizeof(struct pkt_flow_key) == 44, "pkt_flow_key is an ABI");
 struct pkt_flow_stats {
 	__u64 packets;
 	__u64 payload_bytes;  /* TCP payload from the IP lengths, retransmits included */
-	__u64 wire_bytes;     /* skb->len */
+	__u64 wire_bytes;     /* frames as on the wire, GSO segments' headers included */
 	__u64 ooo_segments;   /* data starting below the highest end seen (not keep-alives) */
 	__u64 ooo_bytes;
 	__u64 first_tai_ns;
-	__u64 last_tai_ns;
+	__u64 last_tai_ns;    /* last data or sampled segment (bare ACKs: unclocked) */
 	__u64 last_data_tai_ns;
 	__u32 max_end_seq;    /* highest seq + len seen */
 	__u8 seq_valid;
@@ -94,9 +94,9 @@ struct pkt_flow_stats {
 	__u8 pad0;
 	/* sampling state */
 	__u64 last_sample_tick; /* ts_tai_ns >> 20 (~1 ms) of the last sample */
-	__u64 last_seen_tai_ns; /* previous segment, for the gap rule */
+	__u64 pad3;             /* ABI 1: last_seen_tai_ns, never read */
 	__u32 last_sample_ack;
-	__u16 held_len;         /* bytes in held[]: segment not sampled yet, 0 none */
+	__u16 held_len;         /* bytes in held[]: data segment not sampled yet, 0 none */
 	__u8 held_dir;
 	__u8 pad1;
 	__u64 held_tai_ns;
@@ -139,5 +139,13 @@ struct pkt_retrans_key {
 	__u16 dport;
 };
 _Static_assert(sizeof(struct pkt_retrans_key) == 40, "pkt_retrans_key is an ABI");
+
+/* One flow's retransmits as its sender's TCP stack made them. */
+struct pkt_retrans_stats {
+	__u64 calls;     /* tcp_retransmit_skb events */
+	__u64 segments;  /* data segments they sent (tcp_skb_pcount; no SYN/FIN alone) */
+	__u64 bytes;     /* their payload */
+};
+_Static_assert(sizeof(struct pkt_retrans_stats) == 24, "pkt_retrans_stats is an ABI");
 
 #endif /* MIGSCOPE_BPF_PKT_H */

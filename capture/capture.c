@@ -164,15 +164,17 @@ static int format_flow(void *ctx, const struct pkt_flow_key *k, const struct pkt
 	return 0;
 }
 
-static int format_retrans(void *ctx, const struct pkt_retrans_key *k, uint64_t n)
+static int format_retrans(void *ctx, const struct pkt_retrans_key *k,
+			  const struct pkt_retrans_stats *s)
 {
 	struct capture_run *r = ctx;
 	char src[64], dst[64];
 
 	format_addr(k->family, k->saddr, src, sizeof(src));
 	format_addr(k->family, k->daddr, dst, sizeof(dst));
-	fprintf(r->text, "retransmits src=%s sport=%u dst=%s dport=%u segments=%llu\n",
-		src, k->sport, dst, k->dport, U(n));
+	fprintf(r->text, "retransmits src=%s sport=%u dst=%s dport=%u segments=%llu bytes=%llu"
+		" calls=%llu\n", src, k->sport, dst, k->dport, U(s->segments), U(s->bytes),
+		U(s->calls));
 	return 0;
 }
 
@@ -287,12 +289,11 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 			break;
 		case 'g':
 			cli->guest = optarg;
-			if (guest_spec_parse(optarg, cli->opts.guest_mac, &cli->opts.guest_ip)) {
+			if (pkt_capture_opts__set_guest(&cli->opts, optarg)) {
 				fprintf(stderr, "migscope capture: --guest wants MAC[,IP], got '%s'\n",
 					optarg);
 				return EXIT_USAGE;
 			}
-			cli->opts.guest_mac_set = true;
 			break;
 		case 'p':
 			ports = optarg;

@@ -11,7 +11,9 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <linux/pkt_cls.h>
 
 #include "pkt.skel.h"
 #include "retrans.skel.h"
@@ -37,6 +39,7 @@ struct pkt_capture {
 	pkt_event_fn fn;
 	void *ctx;
 	bool tcx;
+	bool test_run;     /* PKT_ATTACH_NONE: frames come from pkt_capture__test_run */
 	int nifaces;
 	struct pkt_iface ifaces[PKT_CAPTURE_MAX_IFACES];
 };
@@ -107,14 +110,6 @@ static int fill_maps(struct pkt_capture *c, const struct pkt_capture_opts *o)
 		if (rc)
 			return rc;
 	}
-	for (int i = 0; i < c->nifaces; i++) {
-		uint32_t slot = (uint32_t)i + 1;
-
-		rc = bpf_map_update_elem(bpf_map__fd(c->skel->maps.if_slots),
-					 &c->ifaces[i].ifindex, &slot, BPF_ANY);
-		if (rc)
-			return rc;
-	}
 	if (o->guest_mac_set) {
 		struct pkt_mac_key k = { 0 };
 
@@ -146,6 +141,8 @@ static int load(struct pkt_capture *c, const struct pkt_capture_opts *o, bool tc
 	if (o->sample_shift)
 		c->skel->rodata->sample_shift = o->sample_shift;
 	c->skel->rodata->guest_filter = o->guest_mac_set || o->guest_ip.family;
+	for (int i = 0; i < c->nifaces; i++) /* interface slot i + 1 */
+		c->skel->rodata->if_index[i + 1] = c->ifaces[i].ifindex;
 	if (tcx) {
 		bpf_program__set_expected_attach_type(c->skel->progs.msc_ingress,
 						      (enum bpf_attach_type)ATTACH_TCX_INGRESS);
@@ -155,11 +152,47 @@ static int load(struct pkt_capture *c, const struct pkt_capture_opts *o, bool tc
 	return pkt_bpf__load(c->skel);
 }
 
-/* The retransmit tracer is optional: any failure leaves c->rt NULL. */
+/* The arguments of tcp:tcp_retransmit_skb in the running kernel's BTF (2
+ * before 6.12, then 3 with the result), or -1. */
+static int retransmit_tp_args(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	const struct btf_type *t = NULL;
+	int id, n = -1;
+
+	if (!btf)
+		return -1;
+	/* typedef void (*btf_trace_X)(void *, args...) */
+	id = btf__find_by_name_kind(btf, "btf_trace_tcp_retransmit_skb", BTF_KIND_TYPEDEF);
+	if (id > 0)
+		t = btf__type_by_id(btf, id);
+	if (t)
+		t = btf__type_by_id(btf, t->type);
+	if (t && btf_is_ptr(t))
+		t = btf__type_by_id(btf, t->type);
+	if (t && btf_is_func_proto(t))
+		n = btf_vlen(t) - 1;
+	btf__free(btf);
+	return n;
+}
+
+/* The retransmit tracer is optional: any failure leaves c->rt NULL. It
+ * counts the sockets of the agent's network namespace only. */
 static void load_retrans(struct pkt_capture *c)
 {
-	c->rt = retrans_bpf__open_and_load();
-	if (c->rt && retrans_bpf__attach(c->rt)) {
+	struct stat ns;
+	int args = retransmit_tp_args();
+
+	if (args < 2)
+		return; /* no BTF, or a tracepoint we do not know */
+	c->rt = retrans_bpf__open();
+	if (!c->rt)
+		return;
+	if (!stat("/proc/self/ns/net", &ns))
+		c->rt->rodata->netns_ino = (uint32_t)ns.st_ino;
+	bpf_program__set_autoload(c->rt->progs.msc_retransmit, args == 2);
+	bpf_program__set_autoload(c->rt->progs.msc_retransmit_err, args >= 3);
+	if (retrans_bpf__load(c->rt) || retrans_bpf__attach(c->rt)) {
 		retrans_bpf__destroy(c->rt);
 		c->rt = NULL;
 	}
@@ -243,8 +276,57 @@ static int on_sample(void *ctx, void *data, size_t size)
 static const char *attach_error(int rc)
 {
 	if (rc == -EPERM || rc == -EACCES)
-		return "permission denied: migscope capture needs root (CAP_BPF and CAP_NET_ADMIN)";
+		return "permission denied: needs root (CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN)";
 	return strerror(-rc);
+}
+
+/* The loaded programs' maps filled from the options, and the ring buffer's
+ * reader; 0 or -errno with a line in err. */
+static int configure(struct pkt_capture *c, const struct pkt_capture_opts *o, char *err,
+		     size_t errlen)
+{
+	int rc = fill_maps(c, o);
+
+	if (rc) {
+		snprintf(err, errlen, "configuring the eBPF maps failed: %s", strerror(-rc));
+		return rc;
+	}
+	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), on_sample, c, NULL);
+	if (!c->rb) {
+		rc = -errno;
+		snprintf(err, errlen, "ring buffer: %s", strerror(errno));
+		return rc;
+	}
+	return 0;
+}
+
+/* Replay: load and configure, attach nothing, no tracer (it would count the
+ * live machine's retransmits), no lock (no NIC is watched). */
+static struct pkt_capture *open_unattached(struct pkt_capture *c,
+					   const struct pkt_capture_opts *o, char *err,
+					   size_t errlen)
+{
+	struct pkt_iface *f = &c->ifaces[0];
+	int rc;
+
+	f->lock_fd = f->link_fd[0] = f->link_fd[1] = -1;
+	snprintf(f->name, sizeof(f->name), "test-run");
+	f->ifindex = PKT_TEST_RUN_IFINDEX;
+	c->nifaces = 1;
+	c->test_run = true;
+	rc = load(c, o, false);
+	if (rc) {
+		snprintf(err, errlen, "loading the eBPF programs failed: %s", attach_error(rc));
+		goto cleanup;
+	}
+	rc = configure(c, o, err, errlen);
+	if (rc)
+		goto cleanup;
+	return c;
+cleanup:
+	pkt_capture__close(c);
+	errno = -rc;
+	return NULL;
 }
 
 struct pkt_capture *pkt_capture__open(const struct pkt_capture_opts *o, pkt_event_fn fn,
@@ -260,6 +342,8 @@ struct pkt_capture *pkt_capture__open(const struct pkt_capture_opts *o, pkt_even
 	c->fn = fn;
 	c->ctx = ctx;
 	libbpf_set_print(quiet_libbpf);
+	if (o->attach == PKT_ATTACH_NONE)
+		return open_unattached(c, o, err, errlen);
 	for (int i = 0; i < o->nifaces; i++) {
 		struct pkt_iface *f = &c->ifaces[i];
 
@@ -302,17 +386,9 @@ struct pkt_capture *pkt_capture__open(const struct pkt_capture_opts *o, pkt_even
 		goto cleanup;
 	}
 	load_retrans(c);
-	rc = fill_maps(c, o);
-	if (rc) {
-		snprintf(err, errlen, "configuring the eBPF maps failed: %s", strerror(-rc));
+	rc = configure(c, o, err, errlen);
+	if (rc)
 		goto cleanup;
-	}
-	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), on_sample, c, NULL);
-	if (!c->rb) {
-		rc = -errno;
-		snprintf(err, errlen, "ring buffer: %s", strerror(errno));
-		goto cleanup;
-	}
 	if (c->tcx) {
 		rc = attach_tcx(c);
 		if (rc && o->attach == PKT_ATTACH_AUTO && (rc == -EINVAL || rc == -EOPNOTSUPP)) {
@@ -335,6 +411,14 @@ cleanup:
 	return NULL;
 }
 
+int pkt_capture_opts__set_guest(struct pkt_capture_opts *o, const char *spec)
+{
+	if (guest_spec_parse(spec, o->guest_mac, &o->guest_ip))
+		return -EINVAL;
+	o->guest_mac_set = true;
+	return 0;
+}
+
 const char *pkt_capture__attach_mode(const struct pkt_capture *c)
 {
 	return c->tcx ? "tcx" : "tc";
@@ -352,9 +436,43 @@ uint32_t pkt_capture__ifindex(const struct pkt_capture *c, int i)
 
 int pkt_capture__poll(struct pkt_capture *c, int timeout_ms)
 {
-	int rc = ring_buffer__poll(c->rb, timeout_ms);
+	int rc = ring_buffer__poll(c->rb, timeout_ms), more;
 
-	return rc == -EINTR ? 0 : rc;
+	if (rc < 0 && rc != -EINTR)
+		return rc;
+	/* the programs wake us only when the ring fills up (pkt.bpf.c): what
+	 * came since, without a wakeup, is read here */
+	more = ring_buffer__consume(c->rb);
+	if (more < 0)
+		return more;
+	return (rc > 0 ? rc : 0) + more;
+}
+
+int pkt_capture__consume(struct pkt_capture *c)
+{
+	int rc = ring_buffer__consume(c->rb);
+
+	return rc < 0 ? rc : 0;
+}
+
+int pkt_capture__test_run(struct pkt_capture *c, const uint8_t *frame, uint32_t len,
+			  uint32_t wire_len, int dir)
+{
+	struct bpf_program *prog = dir == PKT_DIR_EGRESS ? c->skel->progs.msc_egress
+							 : c->skel->progs.msc_ingress;
+	/* wire_len is the one field of the context the program is given:
+	 * the kernel keeps it as the frame's length on the wire */
+	struct __sk_buff ctx = { .wire_len = wire_len };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = len,
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1);
+
+	if (!c->test_run)
+		return -EPERM; /* a live capture's programs see only the NIC's frames */
+	if (len < 14 || wire_len < len)
+		return -EINVAL;
+	if (bpf_prog_test_run_opts(bpf_program__fd(prog), &opts))
+		return -errno;
+	return (int32_t)opts.retval == TC_ACT_UNSPEC ? 0 : -EPROTO;
 }
 
 int pkt_capture__detach(struct pkt_capture *c)
@@ -436,8 +554,8 @@ int pkt_capture__flows(const struct pkt_capture *c, pkt_flow_fn fn, void *ctx)
 int pkt_capture__retrans(const struct pkt_capture *c, pkt_retrans_fn fn, void *ctx)
 {
 	struct pkt_retrans_key key, next;
+	struct pkt_retrans_stats st;
 	void *prev = NULL;
-	uint64_t n;
 	int fd, rc;
 
 	if (!c->rt)
@@ -446,9 +564,9 @@ int pkt_capture__retrans(const struct pkt_capture *c, pkt_retrans_fn fn, void *c
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &n))
+		if (bpf_map_lookup_elem(fd, &key, &st))
 			continue;
-		rc = fn(ctx, &key, n);
+		rc = fn(ctx, &key, &st);
 		if (rc)
 			return rc;
 	}

@@ -11,6 +11,11 @@
  * clsact qdisc stays: others' filters may hang on it). One agent per NIC: a
  * lock file per (network namespace, ifindex) under /run/migscope.
  *
+ * PKT_ATTACH_NONE (replay): the same objects are loaded and configured but
+ * attached nowhere and without the retransmit tracer; frames are pushed
+ * through them with pkt_capture__test_run() (BPF_PROG_TEST_RUN), and the
+ * handle has one interface, the test run's loopback device (ifindex 1).
+ *
  * Ownership: __open returns a handle released by __close (NULL-safe), which
  * also detaches. Event pointers passed to the callback are valid only during
  * the call. Errors: __open returns NULL, errno set, one line in err; the
@@ -27,7 +32,10 @@
 #include "analysis/portset.h"
 #include "bpf/pkt.h"
 
-enum pkt_attach_mode { PKT_ATTACH_AUTO, PKT_ATTACH_TCX, PKT_ATTACH_TC };
+enum pkt_attach_mode { PKT_ATTACH_AUTO, PKT_ATTACH_TCX, PKT_ATTACH_TC, PKT_ATTACH_NONE };
+
+/* BPF_PROG_TEST_RUN gives every frame the network namespace's loopback. */
+enum { PKT_TEST_RUN_IFINDEX = 1 };
 
 enum { PKT_CAPTURE_MAX_IFACES = PKT_MAX_IFACES - 1 };
 
@@ -43,6 +51,9 @@ struct pkt_capture_opts {
 	enum pkt_attach_mode attach;
 };
 
+/* --guest MAC[,IP] into the options: 0, or -EINVAL for a bad spec. */
+int pkt_capture_opts__set_guest(struct pkt_capture_opts *o, const char *spec);
+
 struct pkt_capture;
 
 /* Returns 0 to go on, or -errno to stop draining. */
@@ -50,7 +61,8 @@ typedef int (*pkt_event_fn)(void *ctx, const struct pkt_event *e);
 /* One flow direction's counters; also called for held-back samples. */
 typedef int (*pkt_flow_fn)(void *ctx, const struct pkt_flow_key *k,
 			   const struct pkt_flow_stats *s);
-typedef int (*pkt_retrans_fn)(void *ctx, const struct pkt_retrans_key *k, uint64_t segments);
+typedef int (*pkt_retrans_fn)(void *ctx, const struct pkt_retrans_key *k,
+			      const struct pkt_retrans_stats *s);
 
 struct pkt_capture *pkt_capture__open(const struct pkt_capture_opts *o, pkt_event_fn fn,
 				      void *ctx, char *err, size_t errlen);
@@ -59,8 +71,20 @@ const char *pkt_capture__attach_mode(const struct pkt_capture *c);
 bool pkt_capture__has_retrans(const struct pkt_capture *c);
 /* Interface slot i (0-based, as in opts) ifindex. */
 uint32_t pkt_capture__ifindex(const struct pkt_capture *c, int i);
-/* Drains events, waiting at most timeout_ms; returns events handled or -errno. */
+/* Waits at most timeout_ms for the ring to fill (the programs wake the
+ * agent only then), then drains it; returns events handled or -errno. */
 int pkt_capture__poll(struct pkt_capture *c, int timeout_ms);
+/* Drains what the ring buffer holds now, without waiting. */
+int pkt_capture__consume(struct pkt_capture *c);
+/*
+ * PKT_ATTACH_NONE only: runs the ingress or egress program (dir PKT_DIR_*)
+ * once over frame[0..len) as a frame of wire_len bytes (>= len; the bytes
+ * beyond len are not given to the program). len must be >= 14 and within
+ * the kernel's test-run limit (about a page less the skb overheads):
+ * -EINVAL otherwise. -EPROTO when the program did not return TC_ACT_UNSPEC.
+ */
+int pkt_capture__test_run(struct pkt_capture *c, const uint8_t *frame, uint32_t len,
+			  uint32_t wire_len, int dir);
 /* Detaches every program of ours and drains what the ring buffer still holds. */
 int pkt_capture__detach(struct pkt_capture *c);
 /* Sums interface i's per-CPU statistics. */

@@ -38,6 +38,9 @@ static void write_view(struct json_writer *w, const char *key, const struct repo
 	json_int(w, "wire_bytes", (int64_t)v->wire_bytes);
 	json_int(w, "retransmitted_segments", (int64_t)v->retx_segments);
 	json_int(w, "retransmitted_bytes", (int64_t)v->retx_bytes);
+	json_int(w, "reverse_packets", (int64_t)v->rev_packets);
+	json_int(w, "reverse_payload_bytes", (int64_t)v->rev_payload_bytes);
+	json_int(w, "reverse_wire_bytes", (int64_t)v->rev_wire_bytes);
 	json_str(w, "bytes_source", v->exact ? "counters" : "packets");
 	json_end(w, '}');
 }

@@ -41,8 +41,10 @@ static void print_stream(FILE *out, const struct report_migration *m, const stru
 	fprintf(out, "  bytes        out %s at the source NIC, in %s at the destination NIC\n",
 		bytes(&m->at_src, a, sizeof(a)), bytes(&m->at_dst, b, sizeof(b)));
 	if (m->retx_segments.set)
-		fprintf(out, "  retransmits  %" PRId64 " segments, %" PRId64 " B (%s view)\n",
-			m->retx_segments.v, m->retx_bytes.v, m->retx_vantage);
+		fprintf(out, "  retransmits  %" PRId64 " segments, %" PRId64 " B (%s%s)\n",
+			m->retx_segments.v, m->retx_bytes.v,
+			strcmp(m->retx_vantage, "tracer") ? m->retx_vantage : "the source's TCP stack",
+			strcmp(m->retx_vantage, "tracer") ? " view" : ", exact");
 	if (m->avg_bps.set)
 		fprintf(out, "  throughput   avg %.1f Mbit/s, peak %.1f Mbit/s (100 ms bins)\n",
 			(double)m->avg_bps.v / 1e6, (double)m->peak_bps.v / 1e6);

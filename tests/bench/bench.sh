@@ -1,8 +1,9 @@
 #!/bin/bash
 # make bench: migscope analyze against its peers on one generated capture of a
 # 1 GiB migration stream (snaplen 128), all measured in this run. Prints
-# packets/s, wall time and peak RSS of each, then the ratios. Never a test:
-# absolute timings depend on the machine.
+# packets/s, wall time and peak RSS of each, then the ratios; then the
+# capture agent's costs (tests/bench/capture.sh). Never a test: absolute
+# timings depend on the machine.
 set -eu
 BUILD=$(realpath "${1:-build}")
 SEGMENTS=${BENCH_SEGMENTS:-741456}   # x 1448 B = 1 GiB of stream payload
@@ -67,6 +68,5 @@ awk -v n="$packets" '
 		printf "tshark passes / analyze time   %6.1fx (target >= 100x)\n", ts / a
 		printf "analyze peak RSS               %6.1f MiB (target < 64), tshark %.1f MiB\n", r["migscope-analyze"] / 1024, rmax / 1024
 	}' "$DIR/results"
-# The BPF programs' own cost, against an empty tc program in the same run.
-echo
-MSL_BPF_COST=1 "$BUILD/tests/test_pkt_bpf" 2>&1 | sed -n 's/^# per frame: /BPF cost per frame (BPF_PROG_TEST_RUN, target stream path <= +60 ns): /p'
+# The capture agent: BPF cost per frame, throughput and CPU beside tcpdump.
+"$(dirname "$0")/capture.sh" "$BUILD"

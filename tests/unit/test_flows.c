@@ -1,7 +1,8 @@
 /*
  * Unit tests of analysis/flows.c: which TCP flows are migration streams, the
  * exact per-direction and per-capture counts, the sequence analysis
- * (retransmissions, ACK timing), the grouping into migrations and the caps.
+ * (retransmissions, ACK timing), the grouping into migrations and the caps;
+ * the exact counters and retransmit counts of migscope capture files.
  *
  * Segments are given as the classifier would describe them (a struct
  * pkt_meta filled by hand), so each test states exactly the header fields
@@ -832,6 +833,90 @@ static void test_unrelated_handshakes_leave_room(void **state)
 	assert_null(flow_table__warning(t));
 }
 
+/* ---- exact counters (migscope capture files) ------------------------ */
+
+static struct flow_endpoint endpoint(const struct ep *e)
+{
+	struct flow_endpoint fe = { .ip = { .family = 4 }, .port = e->port };
+
+	memcpy(fe.ip.bytes, e->ip, 4);
+	return fe;
+}
+
+/* The counters replace the samples' counts and widen their times. */
+static void test_exact_counts_replace_samples(void **state)
+{
+	struct flow_table *t = table(state);
+	struct flow_endpoint a = endpoint(&A), b = endpoint(&B);
+	struct exact_counts c = { .packets = 1000, .payload_bytes = 1448000, .wire_bytes = 1514000,
+				  .ooo_segments = 3, .ooo_bytes = 4344, .first_ns = T0 - MS,
+				  .last_ns = T0 + 2 * SEC, .last_data_ns = T0 + 2 * SEC - MS };
+	const struct dir_stats *d;
+
+	handshake(t, 0, T0, &A, &B);
+	data_ab(t, T0 + 1 * MS, 0, 1448); /* one sample */
+	assert_true(flow_table__set_exact(t, 0, &a, &b, &c));
+	d = dir_of(t, 0, 0, &A);
+	assert_int_equal(d->packets, 1000);
+	assert_int_equal(d->payload_bytes, 1448000);
+	assert_int_equal(d->wire_bytes, 1514000);
+	assert_int_equal(d->retx_segments, 3);
+	assert_int_equal(d->retx_bytes, 4344);
+	assert_int_equal(d->first_ns, T0 - MS);
+	assert_int_equal(d->last_data_ns, T0 + 2 * SEC - MS);
+	assert_int_equal(flow_table__group(t, 0)->last_data_ns[0], T0 + 2 * SEC - MS);
+	/* a flow on no migration port is not one */
+	b.port = SSH_PORT;
+	assert_false(flow_table__set_exact(t, 0, &a, &b, &c));
+	assert_int_equal(flow_table__nflows(t), 1);
+}
+
+/* A flow none of whose packets reached the file (the agent's ring buffer was
+ * full) still has its counters: they create it, on its port. */
+static void test_exact_counts_create_flow(void **state)
+{
+	struct flow_table *t = table(state);
+	struct ep a2 = { ip_a, CLIENT_PORT + 1 }, b2 = { ip_b, MIG_PORT2 };
+	struct flow_endpoint a = endpoint(&a2), b = endpoint(&b2);
+	struct exact_counts c = { .packets = 70, .payload_bytes = 100000, .wire_bytes = 104620,
+				  .first_ns = T0 + 5 * MS, .last_ns = T0 + SEC,
+				  .last_data_ns = T0 + SEC };
+
+	handshake(t, 0, T0, &A, &B);
+	data_ab(t, T0 + 1 * MS, 0, 1448);
+	assert_true(flow_table__set_exact(t, 0, &a, &b, &c));
+	assert_int_equal(flow_table__nflows(t), 2);
+	assert_int_equal(flow_table__flow(t, 1)->group, 0); /* the same migration */
+	assert_int_equal(flow_table__flow(t, 1)->detect, DETECT_PORT);
+	assert_int_equal(dir_of(t, 1, 0, &a2)->payload_bytes, 100000);
+	assert_int_equal(dir_of(t, 1, 0, &a2)->first_ns, T0 + 5 * MS);
+	/* the other direction's line finds it */
+	c.payload_bytes = 0;
+	assert_true(flow_table__set_exact(t, 0, &b, &a, &c));
+	assert_int_equal(flow_table__nflows(t), 2);
+}
+
+/* The sender's own retransmit count is kept per sending endpoint. */
+static void test_stack_retx(void **state)
+{
+	struct flow_table *t = table(state);
+	struct flow_endpoint a = endpoint(&A), b = endpoint(&B);
+	const struct mig_flow *f;
+
+	handshake(t, 0, T0, &A, &B);
+	assert_true(flow_table__set_stack_retx(t, &a, &b, 5, 7240));
+	f = flow_table__flow(t, 0);
+	assert_true(f->stack_retx[idx(t, 0, &A)].set);
+	assert_int_equal(f->stack_retx[idx(t, 0, &A)].segments, 5);
+	assert_int_equal(f->stack_retx[idx(t, 0, &A)].bytes, 7240);
+	assert_false(f->stack_retx[idx(t, 0, &B)].set);
+	/* a node's count is set, not added, whichever capture carries it */
+	assert_true(flow_table__set_stack_retx(t, &a, &b, 5, 7240));
+	assert_int_equal(f->stack_retx[idx(t, 0, &A)].segments, 5);
+	b.port = SSH_PORT;
+	assert_false(flow_table__set_stack_retx(t, &a, &b, 1, 1));
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -862,6 +947,9 @@ int main(void)
 		T(test_flow_cap),
 		T(test_group_cap),
 		T(test_unrelated_handshakes_leave_room),
+		T(test_exact_counts_replace_samples),
+		T(test_exact_counts_create_flow),
+		T(test_stack_retx),
 	};
 #undef T
 

@@ -52,7 +52,7 @@ static void write_file(const char *path, int nflows)
 						      sizeof(err));
 	uint8_t buf[256];
 	uint32_t caplen, wirelen;
-	size_t cap = 200 + (size_t)nflows * 200, off;
+	size_t cap = 400 + (size_t)nflows * 200, off;
 
 	assert_non_null(w);
 	assert_int_equal(pcapng_writer__add_interface(w, "eth0", "cn1", 1, 128), 0);
@@ -65,8 +65,14 @@ static void write_file(const char *path, int nflows)
 	assert_int_equal(pcapng_writer__packet(w, 2, 0, buf, 1, 1, 0), -EINVAL);
 	comment = malloc(cap);
 	assert_non_null(comment);
+	/* the tracer's lines: one as written today, one of the first version
+	 * (no bytes), which the reader must not use */
 	off = (size_t)snprintf(comment, cap, COUNTERS_MAGIC "\niface name=eth0 ring_drops=7 "
-			       "flows_full=0 events=%d\n", NPKT);
+			       "flows_full=0 events=%d retrans_tracer=yes\n"
+			       "retransmits src=198.18.0.1 sport=40000 dst=198.18.0.2 dport=49152 "
+			       "segments=5 bytes=7240 calls=4\n"
+			       "retransmits src=198.18.0.1 sport=40001 dst=198.18.0.2 dport=49152 "
+			       "segments=9\n", NPKT);
 	for (int f = 0; f < nflows; f++)
 		off += (size_t)snprintf(comment + off, cap - off,
 					"flow src=198.18.0.1 sport=%d dst=198.18.0.2 dport=40000 "
@@ -132,6 +138,12 @@ static void test_plain_roundtrip(void **state)
 	assert_int_equal(cc->flows[1].payload_bytes, 1000000000001ull);
 	assert_int_equal(cc->flows[1].wire_bytes, 2000000000000ull);
 	assert_int_equal(cc->flows[1].ooo_bytes, 4344);
+	assert_true(cc->retrans_tracer);
+	assert_int_equal(cc->nretrans, 1);
+	assert_int_equal(cc->retrans[0].sport, 40000);
+	assert_int_equal(cc->retrans[0].dport, 49152);
+	assert_int_equal(cc->retrans[0].segments, 5);
+	assert_int_equal(cc->retrans[0].bytes, 7240);
 	free(cc);
 }
 

@@ -12,9 +12,32 @@ start_captures() {
 		bg "tcpdump-$name" "$P-$name" /dev/null "$OUT/tcpdump-$name.stderr" \
 			tcpdump -i eth0 -s "$SNAPLEN" --time-stamp-precision=nano --immediate-mode -Z root -n -w "$OUT/$name.pcap"
 	done
+	start_agents
 	for name in cn1 cn2 ctl; do
 		wait_for 5 grep -q 'listening on' "$OUT/tcpdump-$name.stderr" ||
 			die "tcpdump on $name did not start: $(cat "$OUT/tcpdump-$name.stderr")"
+	done
+	for name in "${AGENTS[@]}"; do
+		wait_for 10 grep -q 'attached' "$OUT/agent-$name.stderr" ||
+			die "migscope capture on $name did not start: $(cat "$OUT/agent-$name.stderr")"
+	done
+}
+
+# The project's capture agent beside tcpdump on each compute NIC (issue 4):
+# OUTDIR/cn1.msc.pcapng, cn2.msc.pcapng. MSL_MIGSCOPE names the binary
+# (relative to the repository root unless absolute; default build/migscope);
+# MSL_AGENT=0 runs without it.
+AGENTS=()
+start_agents() {
+	local bin=${MSL_MIGSCOPE:-build/migscope} name
+	rm -f "$OUT"/cn1.msc.pcapng "$OUT"/cn2.msc.pcapng "$OUT"/agent-*.stderr
+	[ "${MSL_AGENT:-1}" = 0 ] && return 0
+	case $bin in /*) ;; *) bin=$REPO/$bin ;; esac
+	[ -x "$bin" ] || die "the capture agent is not at $bin (make, set MSL_MIGSCOPE, or MSL_AGENT=0)"
+	for name in cn1 cn2; do
+		bg "agent-$name" "$P-$name" /dev/null "$OUT/agent-$name.stderr" \
+			"$bin" capture -i eth0 --node "$name" -w "$OUT/$name.msc.pcapng"
+		AGENTS+=("$name")
 	done
 }
 
@@ -38,6 +61,7 @@ stop_observers() {
 	# frames when both stopped at once)
 	sleep 0.5
 	stop_roles tcpdump-cn1 tcpdump-cn2 tcpdump-ctl
+	STOP_SIG=TERM stop_roles agent-cn1 agent-cn2
 	# ping's own summary goes to stdout (the log); its errors beside it
 	cat "$OUT/ping.stderr" >>"$OUT/ping.log" 2>/dev/null
 	[ -f "$OUT/ping6.stderr" ] && cat "$OUT/ping6.stderr" >>"$OUT/ping6.log"

@@ -1,0 +1,119 @@
+#!/bin/bash
+# make bench, the capture agent's part (issue 4): what watching a NIC costs.
+#  1. BPF cost per frame (BPF_PROG_TEST_RUN) of the stream and probe paths
+#     over an empty tc program, from tests/unit/test_pkt_bpf.c.
+#  2. iperf3 throughput to a migration port across a veth pair in throwaway
+#     namespaces, without and with migscope capture on the sender's NIC,
+#     alternated, median of RUNS each: the ratio.
+#  3. CPU (utime + stime from /proc) of migscope capture during those runs
+#     against tcpdump writing the same NIC to disk (-s 128) during as many
+#     more, per GB of stream: the ratio. The programs' in-kernel cost is
+#     charged to the sending context, not to the agent: item 2 shows it.
+# Prints figures and ratios, gates on nothing: timings depend on the machine.
+# Needs root.
+set -eu
+BUILD=$(realpath "${1:-build}")
+MIGSCOPE=$BUILD/migscope
+RUNS=${BENCH_RUNS:-5}
+SECS=${BENCH_SECS:-3}
+PORT=49152
+TAG=mscb$$
+TMP=$(mktemp -d /tmp/msc-bench-XXXXXX)
+PIDS=()
+
+cleanup() {
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	ip netns del "$TAG-a" 2>/dev/null || true
+	ip netns del "$TAG-b" 2>/dev/null || true
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+echo
+echo "capture agent (issue 4)"
+MSL_BPF_COST=1 "$BUILD/tests/test_pkt_bpf" 2>/dev/null | sed -n 's/^# per frame: /  BPF cost per frame (BPF_PROG_TEST_RUN; target stream path <= +60 ns): /p'
+
+if [ "$(id -u)" != 0 ]; then
+	echo "  throughput and CPU: need root (namespaces, eBPF); not measured"
+	exit 0
+fi
+command -v iperf3 >/dev/null || apt-get install -y -qq iperf3 >/dev/null
+
+ip netns add "$TAG-a"
+ip netns add "$TAG-b"
+ip link add "${TAG}a" netns "$TAG-a" type veth peer name "${TAG}b" netns "$TAG-b"
+ip -n "$TAG-a" link set "${TAG}a" name eth0
+ip -n "$TAG-b" link set "${TAG}b" name eth0
+ip -n "$TAG-a" addr add 198.18.202.1/24 dev eth0
+ip -n "$TAG-b" addr add 198.18.202.2/24 dev eth0
+ip -n "$TAG-a" link set eth0 up
+ip -n "$TAG-b" link set eth0 up
+ip -n "$TAG-a" link set lo up
+ip -n "$TAG-b" link set lo up
+
+ip netns exec "$TAG-b" iperf3 -s -p "$PORT" -D -I "$TMP/iperf3.pid" >/dev/null 2>&1
+sleep 0.3
+PIDS+=("$(cat "$TMP/iperf3.pid")")
+
+# stream [ARGS...]: one iperf3 run from a to b; prints bits/s
+stream() {
+	ip netns exec "$TAG-a" iperf3 -c 198.18.202.2 -p "$PORT" -t "$SECS" -J "$@" 2>/dev/null |
+		jq '.end.sum_received.bits_per_second | floor'
+}
+
+# agent_start: migscope capture on a's NIC, until attached; its pid in AGENT
+agent_start() {
+	nsenter --net="/run/netns/$TAG-a" "$MIGSCOPE" capture -i eth0 -w "$TMP/agent.pcapng" \
+		2>"$TMP/agent.err" &
+	AGENT=$!
+	PIDS+=("$AGENT")
+	for _ in $(seq 50); do grep -qs attached "$TMP/agent.err" && return 0; sleep 0.1; done
+	echo "  migscope capture did not attach: $(cat "$TMP/agent.err")" >&2
+	return 1
+}
+stop() { kill -INT "$1"; wait "$1" 2>/dev/null || true; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+median() { sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+
+: >"$TMP/without"
+: >"$TMP/with"
+agent_ticks=0 agent_bits=0
+for _ in $(seq "$RUNS"); do
+	stream >>"$TMP/without"
+	agent_start
+	t0=$(cpu_ticks "$AGENT")
+	bps=$(stream)
+	t1=$(cpu_ticks "$AGENT")
+	stop "$AGENT"
+	echo "$bps" >>"$TMP/with"
+	agent_ticks=$((agent_ticks + t1 - t0))
+	agent_bits=$((agent_bits + bps * SECS))
+done
+without=$(median <"$TMP/without")
+with=$(median <"$TMP/with")
+awk -v a="$without" -v b="$with" -v n="$RUNS" -v s="$SECS" 'BEGIN {
+	printf "  iperf3 to port 49152 over a veth pair, %d x %d s each: %.2f Gbit/s without, %.2f Gbit/s with the agent on the sender NIC\n", n, s, a / 1e9, b / 1e9
+	printf "  throughput with / without the agent  %6.3f  (target >= 0.97)\n", b / a }'
+
+# tcpdump writing the same NIC to disk during the same full-speed streams
+tcpdump_ticks=0 tcpdump_bits=0
+for _ in $(seq "$RUNS"); do
+	nsenter --net="/run/netns/$TAG-a" tcpdump -i eth0 -s 128 -n -w "$TMP/tcpdump.pcap" \
+		2>"$TMP/tcpdump.err" &
+	TCPDUMP=$!
+	PIDS+=("$TCPDUMP")
+	for _ in $(seq 50); do grep -qs 'listening on' "$TMP/tcpdump.err" && break; sleep 0.1; done
+	d0=$(cpu_ticks "$TCPDUMP")
+	bps=$(stream)
+	d1=$(cpu_ticks "$TCPDUMP")
+	stop "$TCPDUMP"
+	tcpdump_ticks=$((tcpdump_ticks + d1 - d0))
+	tcpdump_bits=$((tcpdump_bits + bps * SECS))
+done
+awk -v a="$agent_ticks" -v ab="$agent_bits" -v d="$tcpdump_ticks" -v db="$tcpdump_bits" \
+	-v hz="$(getconf CLK_TCK)" 'BEGIN {
+	ga = ab / 8e9; gd = db / 8e9
+	printf "  process CPU per GB of stream: migscope capture %.4f s (%.1f GB seen), tcpdump -s 128 -w %.4f s (%.1f GB)\n", a / hz / ga, ga, d / hz / gd, gd
+	if (d > 0) printf "  agent CPU / tcpdump CPU (per GB)     %6.3f\n", (a / ga) / (d / gd)
+	else printf "  agent CPU / tcpdump CPU (per GB)     n/a (tcpdump used under one tick)\n" }'
