@@ -26,19 +26,22 @@ UNIT_ASAN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests-asan/%)
 BPF_OBJ  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(wildcard bpf/*.bpf.c))
 HDRS     := $(wildcard analysis/*.h reports/*.h bpf/*.h tests/unit/*.h tests/fixturegen/*.h)
 
-.PHONY: all deps test unit demo bench fixtures clean help
+.PHONY: all deps test-deps test unit demo bench fixtures clean help
 all: $(BUILD)/migscope $(BUILD)/migscope-fixturegen $(BUILD)/lab/msl-cut $(BUILD)/tools/msc-inject \
      $(BUILD)/msl-fault
 
 help:
 	@echo "make            build build/migscope and the fixture generator"
 	@echo "make test       install Debian deps, build, run every test layer"
-	@echo "make demo       install Debian deps, build, analyze the baseline fixture"
+	@echo "make demo       install Debian deps, build, a real lab migration and its report"
 	@echo "make bench      1 GiB-stream benchmark against libpcap, tcpdump, tshark"
 	@echo "make fixtures   regenerate fixtures/synthetic and, from real lab runs, fixtures/lab"
 
 deps:
-	@tests/deps.sh
+	@tests/deps.sh build
+
+test-deps:
+	@tests/deps.sh test
 
 $(BUILD)/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -128,7 +131,7 @@ $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c bpf/parse.h bpf/parse_skb.h bpf/pkt.h
 unit: $(UNIT_BIN) $(UNIT_ASAN) $(BPF_OBJ) $(BUILD)/migscope-asan $(BUILD)/tools/msc-inject \
       $(BUILD)/tools/png-check
 
-test: deps
+test: test-deps
 	@$(MAKE) --no-print-directory all unit
 	@tests/run.sh $(BUILD)
 
@@ -136,12 +139,12 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@tests/demo.sh $(BUILD)
 
-bench: deps
+bench: test-deps
 	@$(MAKE) --no-print-directory all
 	@tests/bench/bench.sh $(BUILD)
 
 # Synthetic fixtures (deterministic), then real lab runs (root, a few minutes).
-fixtures: deps
+fixtures: test-deps
 	@$(MAKE) --no-print-directory all
 	$(BUILD)/migscope-fixturegen --all fixtures/synthetic
 	tests/lab/fixtures.sh $(BUILD)

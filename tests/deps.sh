@@ -1,8 +1,11 @@
 #!/bin/sh
-# Installs the Debian packages migscope builds and tests with, only those missing.
+# Installs the Debian packages migscope builds (and, with "test", tests)
+# with, only those missing: make demo needs no browser, no tshark, no cmocka.
+#   tests/deps.sh [build|test]
 set -e
-PKGS="build-essential clang llvm libpcap-dev libbpf-dev libelf-dev zlib1g-dev libcmocka-dev
-bpftool tshark tcpdump jq time iproute2 chromium"
+PKGS="build-essential clang llvm libpcap-dev libbpf-dev libelf-dev zlib1g-dev bpftool jq
+iproute2 tcpdump"
+[ "${1:-build}" = test ] && PKGS="$PKGS libcmocka-dev tshark time chromium iperf3"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -12,8 +12,9 @@ nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
 ensure_packages() {
 	STEP=packages
-	local pkgs="qemu-system-x86 linux-image-amd64 busybox-static socat jq tcpdump
-		iproute2 iputils-ping ethtool xz-utils zstd cpio gzip gcc libc6-dev" missing="" p
+	# no linux-image-amd64: the guest kernel is unpacked, not installed (guest.sh)
+	local pkgs="qemu-system-x86 busybox-static socat jq tcpdump
+		iproute2 iputils-ping ethtool xz-utils zstd cpio gzip gcc libc6-dev kmod" missing="" p
 	[ "$NET" = vlan ] && pkgs="$pkgs clang libbpf-dev"
 	for p in $pkgs; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -1,24 +1,59 @@
 # Sourced by tests/lab/run.sh: the guest's kernel and busybox initramfs.
 # shellcheck shell=bash
 
-# The newest Debian kernel that has its modules installed.
+# The guest's kernel: the newest installed Debian kernel that has its
+# modules (KMODS=/lib/modules/<ver>), else Debian's current linux-image
+# package unpacked into the cache, never installed: the host keeps its /boot
+# and skips an initramfs build (MSL_KERNEL=fetch prefers the unpacked one).
 pick_kernel() {
 	STEP=kernel
 	local v k
-	KVER="" KERNEL=""
-	for k in $(printf '%s\n' /boot/vmlinuz-* | sort -V); do
-		v=${k#/boot/vmlinuz-}
-		[ -f "/lib/modules/$v/modules.dep" ] && KVER=$v KERNEL=$k
-	done
-	[ -n "$KVER" ] || die "no /boot/vmlinuz-* with /lib/modules/<ver> (apt-get install linux-image-amd64)"
+	KVER="" KERNEL="" KMODS=""
+	if [ "${MSL_KERNEL:-}" != fetch ]; then
+		for k in $(printf '%s\n' /boot/vmlinuz-* | sort -V); do
+			v=${k#/boot/vmlinuz-}
+			[ -f "/lib/modules/$v/modules.dep" ] && KVER=$v KERNEL=$k KMODS=/lib/modules/$v
+		done
+	fi
+	[ -n "$KVER" ] || fetch_kernel
 	[ -r "$KERNEL" ] || die "$KERNEL is not readable"
+}
+
+fetch_kernel() {
+	STEP=kernel-fetch
+	local pkg dir deb k
+	kernel_package() { apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }'; }
+	pkg=$(kernel_package)
+	[ -n "$pkg" ] || { apt-get update -qq >/dev/null 2>&1; pkg=$(kernel_package); }
+	[ -n "$pkg" ] || die "no installed kernel, and apt knows no linux-image-amd64 (apt-get update)"
+	dir=$CACHE/$pkg
+	if [ ! -f "$dir/.unpacked" ]; then
+		say "kernel: unpacking Debian's $pkg into $dir (not installed)"
+		mkdir -p "$CACHE"
+		rm -rf "$dir" "$CACHE/dl.$RID"
+		mkdir "$CACHE/dl.$RID"
+		(cd "$CACHE/dl.$RID" && apt-get download -qq "$pkg" >/dev/null 2>&1) ||
+			{ rm -rf "$CACHE/dl.$RID"; die "apt-get download $pkg failed"; }
+		deb=$(printf '%s\n' "$CACHE/dl.$RID"/*.deb | head -1)
+		dpkg-deb -x "$deb" "$dir.tmp.$RID" || { rm -rf "$CACHE/dl.$RID" "$dir.tmp.$RID"; die "dpkg-deb -x $deb failed"; }
+		rm -rf "$CACHE/dl.$RID"
+		# modules.dep is made by the package's postinst, which never ran
+		k=$(printf '%s\n' "$dir.tmp.$RID"/boot/vmlinuz-* | sort -V | tail -1)
+		depmod -b "$dir.tmp.$RID" "${k##*/vmlinuz-}" 2>/dev/null ||
+			{ rm -rf "$dir.tmp.$RID"; die "depmod for $pkg failed (apt-get install kmod)"; }
+		touch "$dir.tmp.$RID/.unpacked"
+		mv "$dir.tmp.$RID" "$dir" 2>/dev/null || rm -rf "$dir.tmp.$RID" # a concurrent run won
+	fi
+	k=$(printf '%s\n' "$dir"/boot/vmlinuz-* | sort -V | tail -1)
+	KVER=${k##*/vmlinuz-} KERNEL=$k KMODS=$dir/lib/modules/$KVER
+	[ -f "$KMODS/modules.dep" ] || die "$pkg has no modules.dep"
 }
 
 # Modules to insmod, dependencies first, resolved from modules.dep so the list
 # follows whatever the kernel builds in (absent from modules.dep = built-in, or
 # missing: skipped). modules.dep lists a module's deps with the deepest last.
 module_load_order() {
-	local dep=/lib/modules/$KVER/modules.dep target line m seen=" "
+	local dep=$KMODS/modules.dep target line m seen=" "
 	for target in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev \
 		virtio_pci failover net_failover virtio_net; do
 		line=$(grep -E "(^|/)$target\.ko(\.xz|\.zst|\.gz)?:" "$dep" || true)
@@ -40,7 +75,7 @@ build_initramfs() {
 	STEP=initramfs
 	local order key root m src dst
 	order=$(module_load_order)
-	[ -n "$order" ] || die "no virtio modules found in /lib/modules/$KVER/modules.dep"
+	[ -n "$order" ] || die "no virtio modules found in $KMODS/modules.dep"
 	key=$(cat "$LAB/guest/init" "$LAB/guest/dirty.c" <(echo "$order") <(sha256sum /bin/busybox) |
 		sha256sum | cut -c1-12)
 	INITRD=$CACHE/initramfs-$KVER-$key.cpio.gz
@@ -58,7 +93,7 @@ build_initramfs() {
 	done
 	: >"$root/etc/modules.order"
 	for m in $order; do
-		src=/lib/modules/$KVER/$m
+		src=$KMODS/$m
 		dst=${m%.xz}; dst=${dst%.zst}; dst=${dst%.gz}
 		mkdir -p "$root/lib/modules/$KVER/$(dirname "$dst")"
 		case $m in
