@@ -32,6 +32,36 @@ double html_tick_first(double lo, double step);
  * "prober"; other labels as they are. */
 const char *html_vantage_name(const char *vantage);
 
+/* Width of text in px at font_px in the page's sans-serif, estimated from
+ * DejaVu Sans (wide: other UI fonts come out narrower). */
+double html_text_w(const char *text, double font_px);
+
+/* Event markers on a timeline (html_marks.c): each a vertical line at x with
+ * a label in one of the rows above the plot, placed so that labels do not
+ * overlap and no line runs through a label. */
+enum { HTML_MAX_MARKS = 16, HTML_MARK_PAD = 4, HTML_MARK_GAP = 8 };
+#define HTML_MARK_FONT_PX 11.0
+struct html_mark {
+	double x;          /* the marker, SVG units */
+	const char *label; /* borrowed */
+	bool bold;         /* set in semi-bold (600), about 15 % wider */
+	int row;           /* out: 0 is the row nearest the plot */
+	bool left;         /* out: the label ends HTML_MARK_PAD left of the line */
+};
+/* Places the labels of marks[0..n) (at most HTML_MAX_MARKS, any order) for a
+ * plot spanning [lo, hi]; returns the number of rows used. */
+int html_marks_place(struct html_mark *marks, int n, double lo, double hi);
+/* The horizontal extent [*a, *b] of a placed mark's label. */
+void html_mark_span(const struct html_mark *m, double *a, double *b);
+
+/* The events the verdict turns on (resume, first request at dst, first reply
+ * at the prober): bold in the table, drawn in both views of the plots. */
+bool html_key_event(const char *event);
+/* The switchover block of migration m (html_switchover.c): the timeline
+ * table and the announce schedule grid per burst, with the guest's own
+ * announcements. */
+void html_switchover(FILE *out, const struct report *r, const struct report_migration *m);
+
 /* Draws the timelines of migration m (index from 1): the whole window, then,
  * when the switchover is a small part of it, a zoom on the switchover. */
 void html_timelines(FILE *out, const struct report *r, const struct report_migration *m,

@@ -7,8 +7,11 @@
  *   its retransmitted segments per bin,
  *   one lane per vantage and announcement kind (RARP, GARP, NA),
  * behind them the blackout: the probe gap band and, inside it, the guest's
- * silence. Each plotted item carries a class (probe, lost, retx, announce,
- * blackout, silence) so tests can count them, and a <title> for a tooltip.
+ * silence; across them a vertical marker per switchover event (the stream's
+ * start and the timeline of html_switchover.c), labelled in rows above the
+ * plots (html_marks.c). Each plotted item carries a class (probe, lost, retx,
+ * announce, blackout, silence, mark) so tests can count them, and a <title>
+ * for a tooltip.
  */
 #include <inttypes.h>
 #include <math.h>
@@ -16,6 +19,7 @@
 
 #include "analysis/guest.h"
 #include "analysis/limits.h"
+#include "analysis/timeline.h"
 #include "reports/html.h"
 #include "reports/render.h"
 #include "reports/units.h"
@@ -26,7 +30,10 @@ enum {
 	SVG_W = 1200,
 	MARGIN_L = 132, /* lane and axis labels */
 	MARGIN_R = 24,
-	TOP_H = 62,     /* two rows of event and band labels, the first title */
+	BAND_Y = 16,    /* baseline of the blackout label, the top row */
+	MARK_TOP = 24,  /* the rows of event labels start here */
+	MARK_ROW_H = 14,
+	TOP_GAP = 30,   /* below the event labels: the first panel's title */
 	LOST_H = 18,
 	RTT_H = 180,
 	TITLE_GAP = 34, /* between panels: the next one's title */
@@ -35,9 +42,7 @@ enum {
 	LANE_H = 18,
 	AXIS_H = 46,
 	MAX_LANES = 16,
-	EVENT_Y = 14,   /* baselines of the label rows */
-	BAND_Y = 30,
-	BAND_LABEL_W = 400, /* the blackout label at 12px, at most */
+	LABEL_EDGE = 4, /* labels above the plots may use the margins up to this */
 };
 
 /* A zoom is drawn when the switchover spans less than this share of the
@@ -169,12 +174,26 @@ static void band(FILE *out, const struct view *v, const char *cls, int64_t from,
 		len);
 }
 
+/* The blackout label in the top row: right of the bands, else left of them,
+ * else inside them, from their left edge. */
+static double band_label_x(double left, double right, double w, const char **anchor)
+{
+	*anchor = "start";
+	if (right + 6 + w <= SVG_W - LABEL_EDGE)
+		return right + 6;
+	if (left - 6 - w >= LABEL_EDGE) {
+		*anchor = "end";
+		return left - 6;
+	}
+	return clamp_px(left) + 6;
+}
+
 static void blackout(FILE *out, const struct view *v, const struct report_migration *m,
 		     double y0, double y1)
 {
-	char a[40], b[40];
-	double right = 0;
-	bool room_right;
+	char a[40], b[40], label[160];
+	double left, right = 0, x;
+	const char *anchor;
 
 	if (m->gap_start_ns.set && m->gap_end_ns.set) {
 		band(out, v, "blackout", m->gap_start_ns.v, m->gap_end_ns.v, y0, y1, "probe gap");
@@ -183,37 +202,99 @@ static void blackout(FILE *out, const struct view *v, const struct report_migrat
 		/* never answered again: the gap runs to the end of the view */
 		band(out, v, "blackout", m->gap_start_ns.v, v->t0 + v->x1, y0, y1,
 		     "no reply since, at least");
+		right = SVG_W - MARGIN_R;
 	}
 	if (m->silence_start_ns.set)
 		band(out, v, "silence", m->silence_start_ns.v, m->silence_end_ns.v, y0, y1,
 		     "guest silence");
 	if (!m->gap_start_ns.set)
 		return;
+	left = px(v, m->gap_start_ns.v);
+	if (m->silence_start_ns.set && px(v, m->silence_start_ns.v) < left)
+		left = px(v, m->silence_start_ns.v);
 	if (m->silence_end_ns.set && px(v, m->silence_end_ns.v) > right)
 		right = px(v, m->silence_end_ns.v);
-	/* the label beside the band, on the side with room */
-	room_right = right > 0 && right < SVG_W - MARGIN_R - BAND_LABEL_W;
-	fprintf(out, "<text class=\"bandlabel\" x=\"%.1f\" y=\"%d\" text-anchor=\"%s\">",
-		room_right ? right + 6 : clamp_px(px(v, m->gap_start_ns.v)) - 6, BAND_Y,
-		room_right ? "start" : "end");
-	fprintf(out, "blackout: probe gap %s", m->probe_gap_ns.set ? html_ms(m->probe_gap_ns, a, sizeof(a))
-								 : "open (no reply after)");
+	snprintf(label, sizeof(label), "blackout: probe gap %s",
+		 m->probe_gap_ns.set ? html_ms(m->probe_gap_ns, a, sizeof(a)) : "open (no reply after)");
 	if (m->guest_silence_ns.set)
-		fprintf(out, ", guest silence %s", html_ms(m->guest_silence_ns, b, sizeof(b)));
+		snprintf(label + strlen(label), sizeof(label) - strlen(label), ", guest silence %s",
+			 html_ms(m->guest_silence_ns, b, sizeof(b)));
+	/* 12 px, semi-bold: 15 % wider than the regular weight */
+	x = band_label_x(clamp_px(left), clamp_px(right), html_text_w(label, 12) * 1.15, &anchor);
+	fprintf(out, "<text class=\"bandlabel\" x=\"%.1f\" y=\"%d\" text-anchor=\"%s\">", x,
+		BAND_Y, anchor);
+	html_esc(out, label);
 	fputs("</text>\n", out);
 }
 
-static void event_line(FILE *out, const struct view *v, int64_t at, const char *label, bool left,
+/* ---- event markers --------------------------------------------------- */
+
+/* The events marked on a view, with their labels placed (html_marks.c). */
+struct marks {
+	struct html_mark mark[HTML_MAX_MARKS];
+	const char *event[HTML_MAX_MARKS];
+	int64_t ts[HTML_MAX_MARKS];
+	int n, rows;
+};
+
+static void add_mark(struct marks *mk, const struct view *v, const char *event, const char *label,
+		     int64_t ts)
+{
+	if (mk->n >= HTML_MAX_MARKS || !visible(v, ts))
+		return;
+	mk->mark[mk->n] = (struct html_mark){ .x = px(v, ts), .label = label,
+					      .bold = html_key_event(event) };
+	mk->event[mk->n] = event;
+	mk->ts[mk->n++] = ts;
+}
+
+/* The stream's start, and the switchover's events: all of them when `all`,
+ * else the stream end and the events the verdict turns on (an overview that
+ * a zoom follows: there the rest would crowd a few pixels). */
+static void collect_marks(const struct report_migration *m, const struct view *v, bool all,
+			  struct marks *mk)
+{
+	mk->n = 0;
+	if (m->start_ns.set)
+		add_mark(mk, v, "stream_start", "stream start", m->start_ns.v);
+	for (int i = 0; i < m->sw.ntimeline; i++) {
+		const struct report_timeline_event *e = &m->sw.timeline[i];
+
+		if (e->state == TL_SEEN &&
+		    (all || html_key_event(e->event) || !strcmp(e->event, TL_STREAM_END)))
+			add_mark(mk, v, e->event, switchover_event_label(e->event), e->ts_ns);
+	}
+	mk->rows = html_marks_place(mk->mark, mk->n, LABEL_EDGE, SVG_W - LABEL_EDGE);
+}
+
+static void draw_marks(FILE *out, const struct report_migration *m, const struct marks *mk,
 		       double y1)
 {
-	double x;
+	char t[48];
 
-	if (!visible(v, at))
-		return;
-	x = px(v, at);
-	fprintf(out, "<line class=\"event\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%.1f\"/>"
-		"<text class=\"eventlabel\" x=\"%.1f\" y=\"%d\" text-anchor=\"%s\">%s</text>\n",
-		x, EVENT_Y + 4, x, y1, left ? x - 5 : x + 5, EVENT_Y, left ? "end" : "start", label);
+	for (int i = 0; i < mk->n; i++) {
+		const struct html_mark *k = &mk->mark[i];
+		bool stream = !strcmp(mk->event[i], "stream_start") ||
+			      !strcmp(mk->event[i], TL_STREAM_END);
+		double base = MARK_TOP + (mk->rows - k->row) * MARK_ROW_H - 3;
+
+		fprintf(out, "<g class=\"mark\" data-event=\"%s\"><title>", mk->event[i]);
+		html_esc(out, !strcmp(mk->event[i], "stream_start") ? "migration stream start"
+				   : switchover_event_text(mk->event[i]));
+		if (m->end_ns.set) {
+			format_ms(mk->ts[i] - m->end_ns.v, t, sizeof(t));
+			fprintf(out, ", %s%s ms after the last stream data",
+				mk->ts[i] >= m->end_ns.v ? "+" : "", t);
+		}
+		fprintf(out, "</title><line class=\"%s\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
+			"y2=\"%.1f\"/><text class=\"marklabel%s\" x=\"%.1f\" y=\"%.1f\" "
+			"text-anchor=\"%s\">", stream ? "event" : k->bold ? "tlmark key" : "tlmark",
+			k->x, base - 9, k->x, y1, k->bold ? " key" : "",
+			k->left ? k->x - HTML_MARK_PAD : k->x + HTML_MARK_PAD, base,
+			k->left ? "end" : "start");
+		html_esc(out, k->label);
+		fputs("</text></g>\n", out);
+	}
 }
 
 /* ---- probes ---------------------------------------------------------- */
@@ -504,13 +585,20 @@ static void announce_panel(FILE *out, const struct view *v, const struct report_
 /* ---- one view -------------------------------------------------------- */
 
 static void timeline(FILE *out, const struct report *r, const struct report_migration *m,
-		     const struct view *v, const char *caption)
+		     const struct view *v, bool all_events, const char *caption)
 {
 	struct lane lanes[MAX_LANES];
+	struct marks mk;
 	int nlanes = announce_lanes(r, m, lanes);
-	double y_lost = TOP_H, y_rate = y_lost + LOST_H + RTT_H + TITLE_GAP;
-	double y_retx = y_rate + RATE_H + TITLE_GAP, y_ann = y_retx + RETX_H + TITLE_GAP;
-	double y_axis = y_ann + nlanes * LANE_H, height = y_axis + AXIS_H;
+	double y_lost, y_rate, y_retx, y_ann, y_axis, height;
+
+	collect_marks(m, v, all_events, &mk);
+	y_lost = MARK_TOP + mk.rows * MARK_ROW_H + TOP_GAP;
+	y_rate = y_lost + LOST_H + RTT_H + TITLE_GAP;
+	y_retx = y_rate + RATE_H + TITLE_GAP;
+	y_ann = y_retx + RETX_H + TITLE_GAP;
+	y_axis = y_ann + nlanes * LANE_H;
+	height = y_axis + AXIS_H;
 
 	fprintf(out, "<figure class=\"timeline\">\n<figcaption>");
 	html_esc(out, caption);
@@ -520,11 +608,7 @@ static void timeline(FILE *out, const struct report *r, const struct report_migr
 	fputs("\">\n", out);
 	blackout(out, v, m, y_lost, y_axis);
 	x_grid(out, v, y_lost, y_axis);
-	/* outward labels: the two lines are often close */
-	if (m->start_ns.set)
-		event_line(out, v, m->start_ns.v, "stream start", true, y_axis);
-	if (m->end_ns.set)
-		event_line(out, v, m->end_ns.v, "stream end", false, y_axis);
+	draw_marks(out, m, &mk, y_axis);
 	rtt_panel(out, v, m, y_lost);
 	rate_panel(out, v, m, y_rate);
 	retx_panel(out, v, m, y_retx);
@@ -556,6 +640,9 @@ static void data_extent(const struct report_migration *m, int64_t t0, int64_t *l
 		widen(lo, hi, p->rate[p->nrate - 1].start_ns + p->rate_bin_ns - t0);
 	if (m->gap_end_ns.set)
 		widen(lo, hi, m->gap_end_ns.v - t0);
+	for (int k = 0; k < m->sw.ntimeline; k++)
+		if (m->sw.timeline[k].state == TL_SEEN)
+			widen(lo, hi, m->sw.timeline[k].ts_ns - t0);
 	if (*hi - *lo < 1000000)
 		*hi = *lo + 1000000;
 }
@@ -582,6 +669,26 @@ static bool switchover_extent(const struct report_migration *m, int64_t t0, int6
 	for (int k = 0; k < m->nannounces; k++)
 		if (m->announces[k].ts_ns > to && m->announces[k].ts_ns < end + 3000 * 1000000LL)
 			to = m->announces[k].ts_ns;
+	/* every round of the announce bursts detailed (a later announce-self's
+	 * too, when it came within 10 s), and every event of the timeline, so
+	 * the zoom marks them all */
+	for (int b = 0; b < m->sw.sched.nbursts; b++) {
+		const struct report_announce_burst *bu = &m->sw.sched.burst[b];
+
+		for (int k = 0; k < bu->nrounds; k++)
+			for (int i = 0; i < MAX_INPUTS; i++)
+				if (bu->round[k].seen_ns[i] > to &&
+				    bu->round[k].seen_ns[i] < end + 10000 * 1000000LL)
+					to = bu->round[k].seen_ns[i];
+	}
+	for (int k = 0; k < m->sw.ntimeline; k++) {
+		const struct report_timeline_event *e = &m->sw.timeline[k];
+
+		if (e->state == TL_SEEN && e->ts_ns < from)
+			from = e->ts_ns;
+		if (e->state == TL_SEEN && e->ts_ns > to)
+			to = e->ts_ns;
+	}
 	from -= (to - from) / 8 + 50 * 1000000LL;
 	to += (to - from) / 16 + 50 * 1000000LL;
 	*lo = from - t0;
@@ -597,18 +704,20 @@ void html_timelines(FILE *out, const struct report *r, const struct report_migra
 	int64_t t0 = m->start_ns.set ? m->start_ns.v
 		     : m->plot.nprobes ? m->plot.probes[0].req_ns : 0;
 	int64_t lo, hi, pad;
+	bool zoomed;
 
 	snprintf(id[0], sizeof(id[0]), "m%d-overview", index);
 	snprintf(id[1], sizeof(id[1]), "m%d-switchover", index);
 	data_extent(m, t0, &lo, &hi);
 	pad = (hi - lo) / 100;
 	whole = (struct view){ .id = id[0], .t0 = t0, .x0 = lo - pad, .x1 = hi + pad };
-	snprintf(caption, sizeof(caption), "Migration %d, the whole capture window", index);
-	timeline(out, r, m, &whole, caption);
-	if (!switchover_extent(m, t0, &lo, &hi) ||
-	    (double)(hi - lo) > ZOOM_SHARE * (double)(whole.x1 - whole.x0))
-		return;
+	zoomed = switchover_extent(m, t0, &lo, &hi) &&
+		 (double)(hi - lo) <= ZOOM_SHARE * (double)(whole.x1 - whole.x0);
 	zoom = (struct view){ .id = id[1], .t0 = t0, .x0 = lo, .x1 = hi };
+	snprintf(caption, sizeof(caption), "Migration %d, the whole capture window", index);
+	timeline(out, r, m, &whole, !zoomed, caption);
+	if (!zoomed)
+		return;
 	snprintf(caption, sizeof(caption), "Migration %d, zoom on the switchover", index);
-	timeline(out, r, m, &zoom, caption);
+	timeline(out, r, m, &zoom, true, caption);
 }

@@ -29,5 +29,15 @@ void render_switchover_text(FILE *out, const struct report_migration *m, const s
 void render_switchover_json(struct json_writer *w, const struct report_migration *m,
 			    const struct report *r);
 void render_verdict_json(struct json_writer *w, const struct report_migration *m);
+/* What the reports call a timeline event (`timeline[].event`): the text
+ * report's words, and a plot marker's short label. Unknown: the name itself. */
+const char *switchover_event_text(const char *event);
+const char *switchover_event_label(const char *event);
+/* Rounds of burst b that capture `input` saw. */
+int switchover_seen_count(const struct report_announce_burst *b, int input);
+/* The rounds of b the anchor saw and no prober capture did, into rounds[]
+ * (REPORT_MAX_ROUNDS); returns their number (0 without a prober capture). */
+int switchover_not_at_prober(const struct report_switchover *s,
+			     const struct report_announce_burst *b, int *rounds);
 
 #endif

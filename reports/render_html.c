@@ -3,9 +3,11 @@
  * no font, image or link to fetch, so it opens the same offline, attached to
  * a ticket or in a mail. Top: the guest, the migrations at a glance and the
  * captures with their clock offsets; then per migration its verdict with the
- * evidence, the key figures, the timelines (html_timeline.c) and the loss and
- * round trips by phase. Every string from the captures or the command line
- * goes through html_esc().
+ * evidence, the fault's duration and the reconvergence, the key figures, the
+ * switchover's timeline table and announce grid (html_switchover.c), the
+ * timelines (html_timeline.c) and the loss and round trips by phase. Status
+ * is said in words and a glyph besides its colour. Every string from the
+ * captures or the command line goes through html_esc().
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -47,6 +49,30 @@ static const char STYLE[] =
 	".verdict.na{border-color:var(--na);background:var(--soft)}\n"
 	".verdict p{margin:4px 0 0;font-size:15px}.verdict ul{margin:6px 0 0;padding-left:20px;"
 	"color:#323f4b}\n"
+	".vhead{display:flex;align-items:center;gap:10px}"
+	".status{font-size:13px;font-weight:700;letter-spacing:.02em;color:var(--bad)}"
+	".verdict.ok .status{color:var(--ok)}.verdict.na .status{color:var(--na)}\n"
+	".vfacts{display:flex;flex-wrap:wrap;gap:4px 28px;margin:8px 0 2px;font-size:13px}"
+	".vfacts div{display:flex;gap:6px}.vfacts dt{color:var(--muted)}"
+	".vfacts dd{margin:0;font-weight:600;font-variant-numeric:tabular-nums}\n"
+	/* the switchover block: the timeline table, then the announce schedule */
+	".swpart{margin-bottom:14px}h4{font-size:14px;margin:0 0 2px;font-weight:650}"
+	".note{color:var(--muted);font-size:12px;margin:0 0 8px}\n"
+	"table.tl tr.missing td{color:var(--muted)}table.tl td.why{font-style:italic}"
+	"table.tl tr.key td{font-weight:650}\n"
+	".scroll{overflow-x:auto}.burst{margin-bottom:12px}.bhead{font-size:13px;font-weight:600;margin:6px 0 4px}\n"
+	"table.sched{width:auto;min-width:620px}"
+	"table.sched th,table.sched td{text-align:center;padding:5px 10px;white-space:nowrap}"
+	"table.sched th:first-child{text-align:left}table.sched th[scope=row]{background:none;color:var(--ink);font-size:13px;"
+	"font-weight:500}table.sched .sub{font-weight:400;font-size:11px}\n"
+	"td.rd{font-size:12px}td.rd.seen{background:#ecfdf3;color:#05603a}"
+	"td.rd.seen .late{color:#3e4c59}td.rd.missing{background:var(--soft);color:var(--muted)}"
+	"td.rd.lost{background:#fee4e2;color:#912018;font-weight:650;"
+	"box-shadow:inset 0 0 0 1px #f97066}\n"
+	"td.count{font-weight:650}table.sched td.count{text-align:right}\n"
+	".alert{color:#912018;font-size:12px;font-weight:600;margin:4px 0 0}.bhead.alert{font-size:13px}"
+	".bhead .sub{color:var(--muted);font-weight:400}"
+	".guestann{font-size:13px;margin:6px 0 0}\n"
 	".metrics{display:grid;grid-template-columns:repeat(auto-fill,minmax(180px,1fr));gap:10px;"
 	"margin-bottom:6px}\n"
 	".metric{background:var(--soft);border-radius:6px;padding:8px 12px}\n"
@@ -65,6 +91,9 @@ static const char STYLE[] =
 	".frame{fill:none;stroke:#c3cad2}.grid{stroke:#e6e9ed}.gridminor{stroke:#f1f3f5}"
 	".axis{stroke:#9aa5b1}\n"
 	".tick{fill:#616e7c;font-size:11px}.axislabel{fill:#52606d;font-size:12px}"
+	/* a halo, so the event markers' lines break around the text they pass */
+	".ptitle,.bandlabel,.marklabel{paint-order:stroke;stroke:#fff;stroke-width:3px;"
+	"stroke-linejoin:round;stroke-opacity:.85}\n"
 	".ptitle{fill:#1f2933;font-size:13px;font-weight:600}.pnote{fill:#7b8794;font-weight:400}\n"
 		/* translucent backgrounds: the blackout bands behind them show through */
 	".lanelabel{fill:#3e4c59;font-size:11px}.laneband{fill:#1f2933;fill-opacity:.035}"
@@ -72,7 +101,10 @@ static const char STYLE[] =
 	".empty{fill:#9aa5b1;font-style:italic}\n"
 	".blackout{fill:#fde2e1}.silence{fill:#f9b4ae;fill-opacity:.75}"
 	".bandlabel{fill:#b42318;font-size:12px;font-weight:600}\n"
-	".event{stroke:#52606d;stroke-dasharray:4 3}.eventlabel{fill:#3e4c59;font-size:11px}\n"
+	".event{stroke:#52606d;stroke-dasharray:4 3}\n"
+	".tlmark{stroke:#3e4c59;stroke-dasharray:1 2}.tlmark.key{stroke:#1f2933;stroke-dasharray:none;"
+	"stroke-width:1.2}\n.marklabel{fill:#3e4c59;font-size:11px}.marklabel.key{fill:#1f2933;"
+	"font-weight:600}\n"
 	".probe{fill:#2563eb;fill-opacity:.75}.lost{stroke:#d92d20;stroke-width:1.8;fill:none}\n"
 	".rate{fill:#ccfbef;stroke:#0e9384;stroke-width:1.4}.retx{fill:#dc6803}\n"
 	".rarp,.k0{fill:#6938ef}.garp,.k1{fill:#1570ef}.na,.k2{fill:#039855}\n";
@@ -127,8 +159,9 @@ static const char *count_or_na(struct opt_i64 v, char *buf, size_t len)
 	return buf;
 }
 
-/* UTC to the millisecond, "2026-11-23 11:56:05.068": the tables' width */
-static const char *time_ms(struct opt_i64 ns, char *buf, size_t len)
+/* UTC with `decimals` of the second: to the millisecond, "2026-11-23
+ * 11:56:05.068", fits the tables; the resume is given to the microsecond. */
+static const char *time_utc(struct opt_i64 ns, int decimals, char *buf, size_t len)
 {
 	char full[64];
 	char *frac;
@@ -137,10 +170,15 @@ static const char *time_ms(struct opt_i64 ns, char *buf, size_t len)
 		return "n/a";
 	format_time(ns.v, full, sizeof(full));
 	frac = strchr(full, '.');
-	if (frac && strlen(frac) > 4)
-		frac[4] = '\0';
+	if (frac && strlen(frac) > (size_t)decimals + 1)
+		frac[decimals + 1] = '\0';
 	snprintf(buf, len, "%s", full);
 	return buf;
+}
+
+static const char *time_ms(struct opt_i64 ns, char *buf, size_t len)
+{
+	return time_utc(ns, 3, buf, len);
 }
 
 /* ---- top of the page ------------------------------------------------- */
@@ -219,11 +257,65 @@ static void inputs(FILE *out, const struct report *r)
 
 /* ---- one migration --------------------------------------------------- */
 
+/* The status in words and a glyph as well as colour: green, red, grey. */
+static const char *status_text(const char *verdict)
+{
+	const char *cls = badge_class(verdict);
+
+	return !strcmp(cls, "ok") ? "\xe2\x9c\x93 OK" : !strcmp(cls, "na") ? "? Not enough data"
+									 : "\xe2\x9c\x95 Finding";
+}
+
+static const char *resume_basis_text(const char *basis)
+{
+	if (!basis)
+		return "n/a";
+	if (!strcmp(basis, "rarp_at_dst"))
+		return "first RARP leaving the destination NIC";
+	if (!strcmp(basis, "rarp_elsewhere"))
+		return "first RARP in any capture (none at the destination NIC)";
+	if (!strcmp(basis, "stream_end"))
+		return "last stream data (no RARP seen)";
+	return basis;
+}
+
+static void fact(FILE *out, const char *cls, const char *key, const char *value)
+{
+	fprintf(out, "<div><dt>%s</dt><dd class=\"%s\">", key, cls);
+	html_esc(out, value);
+	fputs("</dd></div>", out);
+}
+
+/* The fault's duration and the reconvergence time (JSON verdict.duration_us,
+ * .reconvergence_us), and what the resume, their reference, was. */
+static void verdict_facts(FILE *out, const struct report_migration *m)
+{
+	const struct report_switchover *s = &m->sw;
+	bool fault = !strcmp(badge_class(m->verdict), "bad");
+	char a[64], b[64], t[160];
+
+	fputs("<dl class=\"vfacts\">", out);
+	if (s->completed.set && !s->completed.v)
+		fact(out, "completed", "migration", "did not complete: the guest stayed on the source");
+	fact(out, "duration", "fault lasted",
+	     !fault ? "no fault" : s->duration_ns.set ? html_ms(s->duration_ns, a, sizeof(a))
+						       : "not over within the captures");
+	fact(out, "reconvergence", "reconvergence",
+	     s->reconvergence_ns.set ? html_ms(s->reconvergence_ns, a, sizeof(a)) : "n/a");
+	snprintf(t, sizeof(t), "%s UTC, %s", time_utc(s->resume_ns, 6, b, sizeof(b)),
+		 resume_basis_text(s->resume_basis));
+	fact(out, "resume", "resume", s->resume_ns.set ? t : "n/a");
+	fputs("</dl>", out);
+}
+
 static void verdict(FILE *out, const struct report_migration *m)
 {
-	fprintf(out, "<div class=\"verdict %s\">", badge_class(m->verdict));
+	fprintf(out, "<div class=\"verdict %s\"><div class=\"vhead\"><span class=\"status\">%s"
+		"</span>", badge_class(m->verdict), status_text(m->verdict));
 	badge(out, m->verdict);
+	fputs("</div>", out);
 	wrap(out, "<p>", m->summary, "</p>");
+	verdict_facts(out, m);
 	if (m->nevidence) {
 		fputs("<ul>", out);
 		for (int e = 0; e < m->nevidence; e++)
@@ -319,6 +411,7 @@ static void migration(FILE *out, const struct report *r, const struct report_mig
 	fputs("</h2>\n", out);
 	verdict(out, m);
 	metrics(out, m);
+	html_switchover(out, r, m);
 	html_timelines(out, r, m, i);
 	legend(out);
 	phases(out, m);

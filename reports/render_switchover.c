@@ -11,25 +11,41 @@
 #include "reports/render.h"
 #include "reports/units.h"
 
+/* text: the report's line; label: a plot marker's, short enough to stack */
 static const struct {
-	const char *event, *text;
+	const char *event, *text, *label;
 } EVENT_TEXT[] = {
-	{ "guest_last_at_src", "guest's last frame at the source NIC" },
-	{ "stream_end", "last migration stream data" },
-	{ "resume", "resume: first RARP leaving the destination NIC" },
-	{ "first_announce_at_prober", "first announcement at the prober" },
-	{ "last_request_at_src", "last request delivered to the source NIC" },
-	{ "first_request_at_dst", "first request delivered to the destination NIC" },
-	{ "first_reply_at_dst", "first reply leaving the destination NIC" },
-	{ "first_reply_at_prober", "first reply at the prober" },
+	{ "guest_last_at_src", "guest's last frame at the source NIC", "guest's last frame at src" },
+	{ "stream_end", "last migration stream data", "stream end" },
+	{ "resume", "resume: first RARP leaving the destination NIC", "resume" },
+	{ "first_announce_at_prober", "first announcement at the prober", "first announce at prober" },
+	{ "last_request_at_src", "last request delivered to the source NIC", "last request at src" },
+	{ "first_request_at_dst", "first request delivered to the destination NIC",
+	  "first request at dst" },
+	{ "first_reply_at_dst", "first reply leaving the destination NIC", "first reply from dst" },
+	{ "first_reply_at_prober", "first reply at the prober", "first reply at prober" },
 };
 
-static const char *event_text(const char *event)
+static int event_index(const char *event)
 {
 	for (size_t i = 0; i < sizeof(EVENT_TEXT) / sizeof(EVENT_TEXT[0]); i++)
 		if (!strcmp(EVENT_TEXT[i].event, event))
-			return EVENT_TEXT[i].text;
-	return event;
+			return (int)i;
+	return -1;
+}
+
+const char *switchover_event_text(const char *event)
+{
+	int i = event_index(event);
+
+	return i < 0 ? event : EVENT_TEXT[i].text;
+}
+
+const char *switchover_event_label(const char *event)
+{
+	int i = event_index(event);
+
+	return i < 0 ? event : EVENT_TEXT[i].label;
 }
 
 static const char *missing_name(uint8_t state)
@@ -61,12 +77,13 @@ static void text_timeline(FILE *out, const struct report_migration *m)
 		const struct report_timeline_event *e = &s->timeline[i];
 
 		if (e->state != TL_SEEN) {
-			fprintf(out, "               %14s  %-48s %-4s %s\n", "n/a", event_text(e->event),
-				e->vantage, e->state == TL_NO_CAPTURE ? "(no capture there)" : "(not seen)");
+			fprintf(out, "               %14s  %-48s %-4s %s\n", "n/a",
+				switchover_event_text(e->event), e->vantage,
+				e->state == TL_NO_CAPTURE ? "(no capture there)" : "(not seen)");
 			continue;
 		}
 		fprintf(out, "               %14s  %-48s ", rel_ms(e->ts_ns - m->end_ns.v, a, sizeof(a)),
-			event_text(e->event));
+			switchover_event_text(e->event));
 		if (have_prev)
 			fprintf(out, "%-4s (%s)\n", e->vantage, rel_ms(e->ts_ns - prev, b, sizeof(b)));
 		else
@@ -76,7 +93,7 @@ static void text_timeline(FILE *out, const struct report_migration *m)
 	}
 }
 
-static int seen_count(const struct report_announce_burst *b, int input)
+int switchover_seen_count(const struct report_announce_burst *b, int input)
 {
 	int n = 0;
 
@@ -90,9 +107,8 @@ static bool is_prober(const struct report_switchover *s, int input)
 	return !strcmp(s->vantage[input], "ctl");
 }
 
-/* Rounds the destination NIC (the anchor) saw and no prober capture did. */
-static int not_at_prober(const struct report_switchover *s, const struct report_announce_burst *b,
-			 int *rounds)
+int switchover_not_at_prober(const struct report_switchover *s,
+			     const struct report_announce_burst *b, int *rounds)
 {
 	int n = 0;
 
@@ -141,8 +157,8 @@ static void text_schedule(FILE *out, const struct report_migration *m, int ninpu
 		fprintf(out, "               burst %d at %s, rounds seen:", bi + 1,
 			rel_ms(bu->round[0].seen_ns[s->anchor] - m->end_ns.v, a, sizeof(a)));
 		for (int i = 0; i < ninputs; i++)
-			fprintf(out, "%s %s %d/%d", i ? "," : "", m->sw.vantage[i], seen_count(bu, i),
-				bu->nrounds);
+			fprintf(out, "%s %s %d/%d", i ? "," : "", m->sw.vantage[i],
+				switchover_seen_count(bu, i), bu->nrounds);
 		fprintf(out, "\n");
 		for (int i = 0; i < ninputs; i++) {
 			n = 0;
@@ -155,7 +171,7 @@ static void text_schedule(FILE *out, const struct report_migration *m, int ninpu
 			text_rounds(out, rounds, n);
 			fprintf(out, "\n");
 		}
-		n = not_at_prober(&m->sw, bu, rounds);
+		n = switchover_not_at_prober(&m->sw, bu, rounds);
 		if (n) {
 			fprintf(out, "               left the %s, not at the prober: round ",
 				m->sw.vantage[s->anchor]);
@@ -239,7 +255,7 @@ static void json_burst(struct json_writer *w, const struct report_migration *m,
 	for (int i = 0; i < ninputs; i++) {
 		json_begin(w, NULL, '{');
 		json_str(w, "vantage", m->sw.vantage[i]);
-		json_int(w, "seen", seen_count(b, i));
+		json_int(w, "seen", switchover_seen_count(b, i));
 		json_begin(w, "missing", '[');
 		for (int k = 0; k < b->nrounds; k++)
 			if (!b->round[k].seen_ns[i])
@@ -248,7 +264,7 @@ static void json_burst(struct json_writer *w, const struct report_migration *m,
 		json_end(w, '}');
 	}
 	json_end(w, ']');
-	n = not_at_prober(&m->sw, b, rounds);
+	n = switchover_not_at_prober(&m->sw, b, rounds);
 	json_begin(w, "not_at_prober", '[');
 	for (int i = 0; i < n; i++)
 		json_int(w, NULL, rounds[i]);
