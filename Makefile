@@ -124,9 +124,11 @@ $(BUILD)/bpf/fault.bpf.o: bpf/fault.h
 $(BUILD)/tests/test_fault $(BUILD)/tests-asan/test_fault: $(BUILD)/skel/fault.skel.h
 
 # The shared classifier compiled for the kernel: the same parse.h as userspace.
+# pkt.bpf.c claims flow-table slots with compare-and-swap: BPF ISA v3 (5.12+).
+$(BUILD)/bpf/pkt.bpf.o: BPF_CPU := -mcpu=v3
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c bpf/parse.h bpf/parse_skb.h bpf/pkt.h
 	@mkdir -p $(dir $@)
-	$(CLANG) -g -O2 -target bpf $(ARCH_INC) -Wall -Werror -c $< -o $@
+	$(CLANG) -g -O2 -target bpf $(BPF_CPU) $(ARCH_INC) -Wall -Werror -c $< -o $@
 
 unit: $(UNIT_BIN) $(UNIT_ASAN) $(BPF_OBJ) $(BUILD)/migscope-asan $(BUILD)/tools/msc-inject \
       $(BUILD)/tools/png-check

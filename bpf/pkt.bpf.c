@@ -51,11 +51,13 @@ struct {
 	__uint(max_entries, 4 << 20);
 } events SEC(".maps");
 
+/* Open addressing over an array (pkt.h): an array lookup is inlined, a hash
+ * map lookup cost a third of the stream path. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, PKT_MAX_FLOWS);
-	__type(key, struct pkt_flow_key);
-	__type(value, struct pkt_flow_stats);
+	__type(key, __u32);
+	__type(value, struct pkt_flow_slot);
 } flows SEC(".maps");
 
 struct {
@@ -86,14 +88,6 @@ struct {
 	__type(key, struct pkt_ip_key);
 	__type(value, __u8);
 } guest_ips SEC(".maps");
-
-/* The flow map's fresh value, off the 512-byte stack. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct pkt_flow_stats);
-} zero_stats SEC(".maps");
 
 static __always_inline int port_in_set(__u16 port)
 {
@@ -254,6 +248,53 @@ static __always_inline void emit_held(struct pkt_flow_stats *st, __u32 ifindex, 
 	count_if(slot, 1, 0);
 }
 
+static __always_inline int key_equal(const struct pkt_flow_key *a, const struct pkt_flow_key *b)
+{
+	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
+
+#pragma unroll
+	for (int i = 0; i < (int)(sizeof(*a) / 4); i++)
+		if (x[i] != y[i])
+			return 0;
+	return 1;
+}
+
+/*
+ * The counters of key k: its slot among the PKT_FLOW_PROBES from its home
+ * slot on, or the first empty one there, claimed (*fresh set). NULL when
+ * every one holds another key. A slot another CPU is filling (BUSY) is
+ * passed over: should it be filling this very key, the flow gets two slots,
+ * which readers merge, and no packet is counted twice.
+ */
+static __always_inline struct pkt_flow_stats *flow_find(const struct pkt_flow_key *k, int *fresh)
+{
+	__u32 home = pkt_flow_home(k);
+
+#pragma unroll
+	for (__u32 i = 0; i < PKT_FLOW_PROBES; i++) {
+		__u32 idx = (home + i) & (PKT_MAX_FLOWS - 1);
+		struct pkt_flow_slot *s = bpf_map_lookup_elem(&flows, &idx);
+
+		if (!s)
+			return 0;
+		if (s->state == PKT_SLOT_READY) {
+			if (key_equal(&s->key, k))
+				return &s->stats;
+			continue;
+		}
+		if (s->state != PKT_SLOT_EMPTY ||
+		    __sync_val_compare_and_swap(&s->state, PKT_SLOT_EMPTY, PKT_SLOT_BUSY) !=
+			    PKT_SLOT_EMPTY)
+			continue;
+		s->key = *k;
+		/* a full barrier: the key is visible before the slot is READY */
+		__sync_lock_test_and_set(&s->state, PKT_SLOT_READY);
+		*fresh = 1;
+		return &s->stats;
+	}
+	return 0;
+}
+
 static __always_inline int seq_before(__u32 a, __u32 b)
 {
 	return (__s32)(a - b) < 0;
@@ -307,7 +348,8 @@ __noinline int stream_segment(struct __sk_buff *skb, const struct pkt_meta *m, _
 {
 	struct pkt_flow_key k = {};
 	struct pkt_flow_stats *st;
-	__u32 zero = 0, len, end, segs, hdr, wire, reason = 0;
+	__u32 len, end, segs, hdr, wire, reason = 0;
+	int fresh = 0;
 	__u64 now = 0, tick;
 
 	if (!m)
@@ -324,25 +366,17 @@ __noinline int stream_segment(struct __sk_buff *skb, const struct pkt_meta *m, _
 	}
 	k.sport = m->sport;
 	k.dport = m->dport;
-	st = bpf_map_lookup_elem(&flows, &k);
+	st = flow_find(&k, &fresh);
 	if (!st) {
-		struct pkt_flow_stats *fresh = bpf_map_lookup_elem(&zero_stats, &zero);
+		struct pkt_if_stats *s = bpf_map_lookup_elem(&if_stats, &slot);
 
-		if (!fresh)
-			return 0;
+		if (s)
+			s->flows_full++;
+		return 0;
+	}
+	if (fresh) {
 		now = bpf_ktime_get_tai_ns();
-		fresh->first_tai_ns = now;
-		/* NOEXIST: the other CPU may have created it meanwhile */
-		bpf_map_update_elem(&flows, &k, fresh, BPF_NOEXIST);
-		fresh->first_tai_ns = 0;
-		st = bpf_map_lookup_elem(&flows, &k);
-		if (!st) {
-			struct pkt_if_stats *s = bpf_map_lookup_elem(&if_stats, &slot);
-
-			if (s)
-				s->flows_full++;
-			return 0;
-		}
+		st->first_tai_ns = now;
 		reason |= PKT_SAMPLE_FIRST;
 	}
 

@@ -532,23 +532,72 @@ int pkt_capture__if_stats(const struct pkt_capture *c, int i, struct pkt_if_stat
 	return rc;
 }
 
+static int slot_order(const void *a, const void *b)
+{
+	return memcmp(&((const struct pkt_flow_slot *)a)->key,
+		      &((const struct pkt_flow_slot *)b)->key, sizeof(struct pkt_flow_key));
+}
+
+/* Two slots of one flow (claimed by two CPUs at once): every packet was
+ * counted in exactly one of them, so the counters add up. */
+static void stats_merge(struct pkt_flow_stats *d, const struct pkt_flow_stats *s)
+{
+	d->packets += s->packets;
+	d->payload_bytes += s->payload_bytes;
+	d->wire_bytes += s->wire_bytes;
+	d->ooo_segments += s->ooo_segments;
+	d->ooo_bytes += s->ooo_bytes;
+	if (s->first_tai_ns && (!d->first_tai_ns || s->first_tai_ns < d->first_tai_ns))
+		d->first_tai_ns = s->first_tai_ns;
+	if (s->last_tai_ns > d->last_tai_ns)
+		d->last_tai_ns = s->last_tai_ns;
+	if (s->last_data_tai_ns > d->last_data_tai_ns) {
+		d->last_data_tai_ns = s->last_data_tai_ns;
+		d->max_end_seq = s->max_end_seq;
+	}
+	d->seq_valid |= s->seq_valid;
+	d->tcp_flags_seen |= s->tcp_flags_seen;
+	d->dir_seen |= s->dir_seen;
+	if (s->held_len && s->held_tai_ns > d->held_tai_ns) {
+		d->held_len = s->held_len;
+		d->held_dir = s->held_dir;
+		d->held_tai_ns = s->held_tai_ns;
+		d->held_wire_len = s->held_wire_len;
+		memcpy(d->held, s->held, sizeof(d->held));
+	}
+}
+
+int pkt_flows__read(int fd, pkt_flow_fn fn, void *ctx)
+{
+	struct pkt_flow_slot *slots = calloc(PKT_MAX_FLOWS, sizeof(*slots));
+	int n = 0, rc = 0;
+
+	if (!slots)
+		return -ENOMEM;
+	for (__u32 i = 0; i < PKT_MAX_FLOWS; i++) {
+		if (bpf_map_lookup_elem(fd, &i, &slots[n])) {
+			rc = -errno;
+			goto cleanup;
+		}
+		if (slots[n].state == PKT_SLOT_READY)
+			n++;
+	}
+	qsort(slots, (size_t)n, sizeof(*slots), slot_order);
+	for (int i = 0; i < n && !rc; i++) {
+		struct pkt_flow_stats st = slots[i].stats;
+
+		while (i + 1 < n && !slot_order(&slots[i], &slots[i + 1]))
+			stats_merge(&st, &slots[++i].stats);
+		rc = fn(ctx, &slots[i].key, &st);
+	}
+cleanup:
+	free(slots);
+	return rc;
+}
+
 int pkt_capture__flows(const struct pkt_capture *c, pkt_flow_fn fn, void *ctx)
 {
-	int fd = bpf_map__fd(c->skel->maps.flows), rc;
-	struct pkt_flow_key key, next;
-	struct pkt_flow_stats st;
-	void *prev = NULL;
-
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &st))
-			continue; /* deleted meanwhile: nothing deletes, but be safe */
-		rc = fn(ctx, &key, &st);
-		if (rc)
-			return rc;
-	}
-	return errno == ENOENT ? 0 : -errno;
+	return pkt_flows__read(bpf_map__fd(c->skel->maps.flows), fn, ctx);
 }
 
 int pkt_capture__retrans(const struct pkt_capture *c, pkt_retrans_fn fn, void *ctx)

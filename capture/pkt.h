@@ -89,7 +89,11 @@ int pkt_capture__test_run(struct pkt_capture *c, const uint8_t *frame, uint32_t 
 int pkt_capture__detach(struct pkt_capture *c);
 /* Sums interface i's per-CPU statistics. */
 int pkt_capture__if_stats(const struct pkt_capture *c, int i, struct pkt_if_stats *out);
+/* Every flow direction in the table, in key order, a flow's slots merged. */
 int pkt_capture__flows(const struct pkt_capture *c, pkt_flow_fn fn, void *ctx);
+/* The same over a flow table's map fd (bpf/pkt.h: struct pkt_flow_slot);
+ * -ENOMEM, -errno of the map read, or fn's first non-zero return. */
+int pkt_flows__read(int fd, pkt_flow_fn fn, void *ctx);
 int pkt_capture__retrans(const struct pkt_capture *c, pkt_retrans_fn fn, void *ctx);
 void pkt_capture__close(struct pkt_capture *c);
 

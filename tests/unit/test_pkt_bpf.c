@@ -29,6 +29,7 @@
 
 #include "bpf/parse.h"
 #include "bpf/pkt.h"
+#include "capture/pkt.h"
 #include "pkt.skel.h"
 #include "tests/unit/frames.h"
 
@@ -119,15 +120,47 @@ static void segment(struct fb *f, const uint8_t *smac, const uint8_t *dmac, cons
 	fb_pad(f, 60);
 }
 
-static int lookup(struct ctx *c, const uint8_t *sip, const uint8_t *dip, uint16_t sport,
-		  uint16_t dport, struct pkt_flow_stats *st)
+struct find {
+	struct pkt_flow_key key;
+	struct pkt_flow_stats st;
+	int found;
+};
+
+static int find_flow(void *arg, const struct pkt_flow_key *k, const struct pkt_flow_stats *st)
 {
+	struct find *f = arg;
+
+	if (!memcmp(k, &f->key, sizeof(*k))) {
+		f->st = *st;
+		f->found++;
+	}
+	return 0;
+}
+
+static struct pkt_flow_key flow_key(const uint8_t *sip, const uint8_t *dip, uint16_t sport,
+				    uint16_t dport)
+{
+	/* BPF_PROG_TEST_RUN gives the skb the loopback device */
 	struct pkt_flow_key k = { .ifindex = 1, .family = 4, .sport = sport, .dport = dport };
 
 	memcpy(k.saddr, sip, 4);
 	memcpy(k.daddr, dip, 4);
-	/* BPF_PROG_TEST_RUN gives the skb the loopback device */
-	return bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.flows), &k, st);
+	return k;
+}
+
+/* The flow's counters as the agent reads them (pkt_flows__read): exactly
+ * one entry per key, or -ENOENT. */
+static int lookup(struct ctx *c, const uint8_t *sip, const uint8_t *dip, uint16_t sport,
+		  uint16_t dport, struct pkt_flow_stats *st)
+{
+	struct find f = { .key = flow_key(sip, dip, sport, dport) };
+
+	assert_int_equal(pkt_flows__read(bpf_map__fd(c->skel->maps.flows), find_flow, &f), 0);
+	assert_true(f.found <= 1);
+	if (!f.found)
+		return -ENOENT;
+	*st = f.st;
+	return 0;
 }
 
 static void test_stream_counters_exact(void **state)
@@ -297,6 +330,101 @@ static void test_wire_length_from_context(void **state)
 	assert_int_equal(st.wire_bytes, 2 * (f.len + (SEGS - 1) * HDRS));
 }
 
+static uint64_t flows_full(struct ctx *c)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct pkt_if_stats per[ncpus > 0 ? ncpus : 1];
+	uint32_t slot = 0;
+	uint64_t n = 0;
+
+	assert_true(ncpus > 0);
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.if_stats), &slot, per), 0);
+	for (int i = 0; i < ncpus; i++)
+		n += per[i].flows_full;
+	return n;
+}
+
+/* Puts another flow's READY slot (or a BUSY one) at index i of the table. */
+static void occupy(struct ctx *c, uint32_t i, uint32_t state, uint16_t sport)
+{
+	struct pkt_flow_slot s = { .state = state, .key = flow_key(ip_b, ip_b, sport, 1) };
+
+	s.stats.packets = 1000;
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(c->skel->maps.flows), &i, &s, BPF_ANY),
+			 0);
+}
+
+/*
+ * The flow table is open addressing over an array (bpf/pkt.h): a key whose
+ * home slot holds another flow, or one a CPU is still filling, lives in the
+ * next free slot of its probe window and keeps its own exact counters; with
+ * the whole window taken the segment is counted in flows_full, never in
+ * another flow's slot.
+ */
+static void test_flow_table_collisions(void **state)
+{
+	struct ctx *c = *state;
+	struct pkt_flow_key k = flow_key(ip_a, ip_b, SPORT, DPORT + 20);
+	uint32_t home = pkt_flow_home(&k);
+	struct pkt_flow_stats st;
+	uint64_t full;
+	struct fb f;
+
+	occupy(c, home, PKT_SLOT_READY, 1);
+	occupy(c, (home + 1) & (PKT_MAX_FLOWS - 1), PKT_SLOT_BUSY, 2);
+	segment(&f, mac_a, mac_b, ip_a, ip_b, SPORT, DPORT + 20, 1, 1, PKT_TCP_ACK, 100);
+	run(c, &f, 0);
+	run(c, &f, 0);
+	assert_int_equal(lookup(c, ip_a, ip_b, SPORT, DPORT + 20, &st), 0);
+	assert_int_equal(st.packets, 2);
+	assert_int_equal(st.payload_bytes, 200);
+	assert_int_equal(lookup(c, ip_b, ip_b, 1, 1, &st), 0);
+	assert_int_equal(st.packets, 1000); /* the other flow untouched */
+
+	/* a key whose whole probe window is taken */
+	k = flow_key(ip_a, ip_b, SPORT, DPORT + 21);
+	home = pkt_flow_home(&k);
+	for (uint32_t i = 0; i < PKT_FLOW_PROBES; i++)
+		occupy(c, (home + i) & (PKT_MAX_FLOWS - 1), PKT_SLOT_READY, (uint16_t)(100 + i));
+	full = flows_full(c);
+	segment(&f, mac_a, mac_b, ip_a, ip_b, SPORT, DPORT + 21, 1, 1, PKT_TCP_ACK, 100);
+	run(c, &f, 0);
+	assert_int_equal(flows_full(c), full + 1);
+	assert_int_equal(lookup(c, ip_a, ip_b, SPORT, DPORT + 21, &st), -ENOENT);
+	for (uint32_t i = 0; i < PKT_FLOW_PROBES; i++) {
+		assert_int_equal(lookup(c, ip_b, ip_b, (uint16_t)(100 + i), 1, &st), 0);
+		assert_int_equal(st.packets, 1000);
+	}
+}
+
+/* Two CPUs creating one flow at once may each claim a slot: the reader
+ * reports the flow once, its counters summed. */
+static void test_flow_slots_merged(void **state)
+{
+	struct ctx *c = *state;
+	struct pkt_flow_key k = flow_key(ip_a, ip_b, SPORT, DPORT + 30);
+	struct pkt_flow_slot a = { .state = PKT_SLOT_READY, .key = k }, b = a;
+	uint32_t i = pkt_flow_home(&k), j = (i + 3) & (PKT_MAX_FLOWS - 1);
+	int fd = bpf_map__fd(c->skel->maps.flows);
+	struct pkt_flow_stats st;
+
+	a.stats = (struct pkt_flow_stats){ .packets = 3, .payload_bytes = 30, .wire_bytes = 300,
+					   .ooo_segments = 1, .first_tai_ns = 50,
+					   .last_tai_ns = 90, .dir_seen = 1 };
+	b.stats = (struct pkt_flow_stats){ .packets = 4, .payload_bytes = 40, .wire_bytes = 400,
+					   .first_tai_ns = 40, .last_tai_ns = 70, .dir_seen = 2 };
+	assert_int_equal(bpf_map_update_elem(fd, &i, &a, BPF_ANY), 0);
+	assert_int_equal(bpf_map_update_elem(fd, &j, &b, BPF_ANY), 0);
+	assert_int_equal(lookup(c, ip_a, ip_b, SPORT, DPORT + 30, &st), 0);
+	assert_int_equal(st.packets, 7);
+	assert_int_equal(st.payload_bytes, 70);
+	assert_int_equal(st.wire_bytes, 700);
+	assert_int_equal(st.ooo_segments, 1);
+	assert_int_equal(st.first_tai_ns, 40);
+	assert_int_equal(st.last_tai_ns, 90);
+	assert_int_equal(st.dir_seen, 3);
+}
+
 /* BPF_PROG_TEST_RUN's average over many runs: ns per frame. */
 static uint32_t cost(int fd, const struct fb *f)
 {
@@ -358,6 +486,8 @@ int main(void)
 		cmocka_unit_test(test_stream_counters_exact),
 		cmocka_unit_test(test_control_frames_are_events),
 		cmocka_unit_test(test_wire_length_from_context),
+		cmocka_unit_test(test_flow_table_collisions),
+		cmocka_unit_test(test_flow_slots_merged),
 		cmocka_unit_test(test_cost_per_frame),
 	};
 
