@@ -72,9 +72,15 @@ stop_capture() { # -> exit status of the agent; 124 if SIGINT did not end it
 	fi
 	wait "$CAP_PID"
 }
-ours_attached() { # any program of ours loaded (tcx links do not show in bpftool net)
-	bpftool prog show 2>/dev/null | grep -qE 'name msc_(ingress|egress)'
+# tcx links do not show in bpftool net: the agent's programs are found by
+# name, and told from another session's agent by their ids: the ones that
+# appeared while this test's agent ran.
+msc_ids() {
+	bpftool -j prog show 2>/dev/null |
+		jq -r '.[] | select(.name == "msc_ingress" or .name == "msc_egress") | .id' | sort
 }
+IDS_BEFORE=$(msc_ids)
+new_ids() { comm -13 <(echo "$IDS_BEFORE") <(msc_ids) | grep .; }
 json_of() { "$MIGSCOPE" analyze --format json "src=$1" 2>/dev/null; }
 field() { jq -r "$2" <<<"$1"; }
 
@@ -98,7 +104,8 @@ if start_capture tcx -w "$TMP/cap.pcapng"; then
 	else
 		not_ok "capture: a second migscope on the NIC is refused" "rc=$rc $(cat "$TMP/second.err")"
 	fi
-	ours_attached && ok "capture: programs loaded while running" ||
+	MINE=$(new_ids)
+	[ -n "$MINE" ] && ok "capture: programs loaded while running" ||
 		not_ok "capture: programs loaded while running"
 	sent=$(in_ns "$INJECT" va "$FIXTURE")
 	expect_eq "capture: every fixture frame injected" "$FRAMES" "$sent"
@@ -108,7 +115,8 @@ if start_capture tcx -w "$TMP/cap.pcapng"; then
 else
 	not_ok "capture: attaches to vb" "$(cat "$TMP/tcx.err")"
 fi
-if ours_attached; then not_ok "capture: no program of ours left after exit" "$(bpftool prog show | grep msc_)"
+left=$(comm -12 <(echo "${MINE:-}") <(msc_ids) | grep .)
+if [ -n "$left" ]; then not_ok "capture: no program of ours left after exit" "still loaded: ids $left"
 else ok "capture: no program of ours left after exit"; fi
 expect_eq "capture: bpftool net show lists nothing on vb" "" \
 	"$(in_ns bpftool net show dev vb 2>/dev/null | grep -v -E '^(xdp|tc|flow_dissector|netfilter):$|^$')"
