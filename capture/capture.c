@@ -289,11 +289,6 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 			break;
 		case 'g':
 			cli->guest = optarg;
-			if (pkt_capture_opts__set_guest(&cli->opts, optarg)) {
-				fprintf(stderr, "migscope capture: --guest wants MAC[,IP], got '%s'\n",
-					optarg);
-				return EXIT_USAGE;
-			}
 			break;
 		case 'p':
 			ports = optarg;
@@ -347,11 +342,9 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 				"(try 'migscope capture --help')\n");
 		return EXIT_USAGE;
 	}
-	if (portset_parse(&cli->ports, ports)) {
-		fprintf(stderr, "migscope capture: --ports wants ports and ranges like 49152-49215\n");
+	if (pkt_capture_opts__set_filters(&cli->opts, &cli->ports, cli->guest, ports,
+					  "migscope capture"))
 		return EXIT_USAGE;
-	}
-	cli->opts.ports = &cli->ports;
 	cli->ports_spec = ports;
 	return 0;
 }

@@ -419,6 +419,21 @@ int pkt_capture_opts__set_guest(struct pkt_capture_opts *o, const char *spec)
 	return 0;
 }
 
+int pkt_capture_opts__set_filters(struct pkt_capture_opts *o, struct portset *ports,
+				  const char *guest, const char *port_spec, const char *cmd)
+{
+	if (guest && pkt_capture_opts__set_guest(o, guest)) {
+		fprintf(stderr, "%s: --guest wants MAC[,IP], got '%s'\n", cmd, guest);
+		return -EINVAL;
+	}
+	if (portset_parse(ports, port_spec)) {
+		fprintf(stderr, "%s: --ports wants ports and ranges like 49152-49215\n", cmd);
+		return -EINVAL;
+	}
+	o->ports = ports;
+	return 0;
+}
+
 const char *pkt_capture__attach_mode(const struct pkt_capture *c)
 {
 	return c->tcx ? "tcx" : "tc";

@@ -53,6 +53,11 @@ struct pkt_capture_opts {
 
 /* --guest MAC[,IP] into the options: 0, or -EINVAL for a bad spec. */
 int pkt_capture_opts__set_guest(struct pkt_capture_opts *o, const char *spec);
+/* The command line's --guest (NULL: none) and --ports into the options, the
+ * ports parsed into *ports (the caller's, outliving o). On a bad value prints
+ * one line naming `cmd` ("migscope capture") and returns -EINVAL. */
+int pkt_capture_opts__set_filters(struct pkt_capture_opts *o, struct portset *ports,
+				  const char *guest, const char *port_spec, const char *cmd);
 
 struct pkt_capture;
 

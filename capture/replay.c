@@ -310,7 +310,7 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *ports = PORTSET_DEFAULT;
+	const char *ports = PORTSET_DEFAULT, *guest = NULL;
 	int opt;
 
 	optind = 1;
@@ -326,11 +326,7 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 			}
 			break;
 		case 'g':
-			if (pkt_capture_opts__set_guest(&cli->opts, optarg)) {
-				fprintf(stderr, "migscope replay: --guest wants MAC[,IP], got '%s'\n",
-					optarg);
-				return EXIT_USAGE;
-			}
+			guest = optarg;
 			break;
 		case 'p':
 			ports = optarg;
@@ -348,11 +344,8 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 		return EXIT_USAGE;
 	}
 	cli->path = argv[optind];
-	if (portset_parse(&cli->ports, ports)) {
-		fprintf(stderr, "migscope replay: --ports wants ports and ranges like 49152-49215\n");
+	if (pkt_capture_opts__set_filters(&cli->opts, &cli->ports, guest, ports, "migscope replay"))
 		return EXIT_USAGE;
-	}
-	cli->opts.ports = &cli->ports;
 	cli->opts.attach = PKT_ATTACH_NONE;
 	return 0;
 }
