@@ -36,7 +36,9 @@ trap cleanup EXIT
 
 echo
 echo "capture agent (issue 4)"
-MSL_BPF_COST=1 "$BUILD/tests/test_pkt_bpf" 2>/dev/null | sed -n 's/^# per frame: /  BPF cost per frame (BPF_PROG_TEST_RUN; target stream path <= +60 ns): /p'
+MSL_BPF_COST=1 "$BUILD/tests/test_pkt_bpf" 2>/dev/null | sed -n \
+	-e 's/^# per frame: /  BPF cost per frame (BPF_PROG_TEST_RUN; target stream path <= +60 ns): /p' \
+	-e 's/^# of which the clock: /  of which the clock every data segment is stamped with: /p'
 
 if [ "$(id -u)" != 0 ]; then
 	echo "  throughput and CPU: need root (namespaces, eBPF); not measured"

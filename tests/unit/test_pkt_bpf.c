@@ -445,7 +445,10 @@ static void keep_min(uint32_t *best, uint32_t v)
  * The cost of each path over an empty tc program, the best of 15 interleaved
  * rounds (a shared machine's noise only adds). The data segment is the same
  * frame repeated, so after the first run it takes the out-of-order branch
- * too: the stream path's worst case.
+ * too: the stream path's worst case. Beside them, in the same run, one read
+ * of the clock: every data segment is stamped (it may be the last before the
+ * switchover pause, whose edge must be exact), a bare ACK is not, so the
+ * data path is about the ACK path plus this read.
  */
 static void test_cost_per_frame(void **state)
 {
@@ -454,12 +457,19 @@ static void test_cost_per_frame(void **state)
 		{ .code = 0xb7, .dst_reg = 0, .imm = TC_ACT_UNSPEC }, /* r0 = -1 */
 		{ .code = 0x95 },                                      /* exit */
 	};
+	struct bpf_insn clock_only[] = {
+		{ .code = 0x85, .imm = BPF_FUNC_ktime_get_tai_ns },    /* call */
+		{ .code = 0xb7, .dst_reg = 0, .imm = TC_ACT_UNSPEC },
+		{ .code = 0x95 },
+	};
 	int efd = bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "empty", "GPL", empty, 2, NULL);
+	int tfd = bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "clock", "GPL", clock_only, 3, NULL);
 	int fd = bpf_program__fd(c->skel->progs.msc_ingress);
-	uint32_t e = 0, s = 0, a = 0, p = 0;
+	uint32_t e = 0, s = 0, a = 0, p = 0, t = 0;
 	struct fb data, ack, echo;
 
 	assert_true(efd >= 0);
+	assert_true(tfd >= 0);
 	segment(&data, mac_a, mac_b, ip_a, ip_b, SPORT, DPORT + 1, 5000, 1, PKT_TCP_ACK, 1448);
 	segment(&ack, mac_b, mac_a, ip_b, ip_a, DPORT + 1, SPORT, 1, 6448, PKT_TCP_ACK, 0);
 	fb_init(&echo);
@@ -473,10 +483,13 @@ static void test_cost_per_frame(void **state)
 		keep_min(&s, cost(fd, &data));
 		keep_min(&a, cost(fd, &ack));
 		keep_min(&p, cost(fd, &echo));
+		keep_min(&t, cost(tfd, &data));
 	}
 	printf("# per frame: empty tc program %u ns; over it: stream data segment +%d ns, stream "
 	       "ACK +%d ns, echo probe with its ring-buffer event +%d ns\n", e, (int)s - (int)e,
 	       (int)a - (int)e, (int)p - (int)e);
+	printf("# of which the clock: one bpf_ktime_get_tai_ns() alone +%d ns\n", (int)t - (int)e);
+	close(tfd);
 	close(efd);
 }
 
