@@ -6,7 +6,9 @@
  * (possibly split over several, concatenated in order) that starts with the
  * line COUNTERS_MAGIC, then one line per record, fields as key=value:
  *   iface name=.. ifindex=.. attach=.. frames_in=.. frames_out=.. bytes_in=..
- *         bytes_out=.. events=.. ring_drops=.. flows_full=.. tai_offset_ns=..
+ *         bytes_out=.. events=.. ring_drops=.. flows_full=.. heads_pulled=..
+ *         tai_offset_ns=.. (heads_pulled: frames whose headers the program
+ *         pulled into the linear data; a diagnostic, not read here)
  *   flow src=IP sport=N dst=IP dport=N packets=.. payload_bytes=..
  *         wire_bytes=.. ooo_segments=.. ooo_bytes=.. first_ns=.. last_ns=..
  *         last_data_ns=.. tcp_flags=0x.. dirs=in,out

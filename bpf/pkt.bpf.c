@@ -476,6 +476,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 	struct pkt_if_stats *s;
 	struct pkt_meta m;
 	__u32 slot = 0, ifindex = skb->ifindex;
+	int rc;
 
 	/* the interface's slot: a scan of 15 constants beats a hash lookup */
 #pragma unroll
@@ -490,10 +491,20 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 		s->frames[dir & 1]++;
 		s->bytes[dir & 1] += wire_len(skb, 1, 0);
 	}
-	/* Headers in a paged skb: linearize the head (the bytes are unchanged). */
-	if (skb->data_end - skb->data < PKT_HEAD_MAX && skb->len > skb->data_end - skb->data)
+	/*
+	 * Headers cut by the end of the linear data: pull them in (the bytes are
+	 * unchanged) and parse again. Only then: a TSO skb's linear part holds
+	 * exactly its headers, and TCP sends clones, so pulling 128 bytes of
+	 * every one unshared its head (pskb_expand_head) at ~1 us a packet.
+	 */
+	rc = parse_skb(skb, &m); /* which zeroes m first */
+	if ((rc || (m.flags & PKT_F_TRUNC)) && skb->len > skb->data_end - skb->data) {
+		if (s)
+			s->heads_pulled++;
 		bpf_skb_pull_data(skb, skb->len < PKT_HEAD_MAX ? skb->len : PKT_HEAD_MAX);
-	if (parse_skb(skb, &m)) /* which zeroes m first */
+		rc = parse_skb(skb, &m);
+	}
+	if (rc)
 		return TC_ACT_UNSPEC;
 
 	switch (m.kind) {

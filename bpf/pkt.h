@@ -146,7 +146,7 @@ struct pkt_if_stats {
 	__u64 events;         /* ring-buffer samples submitted */
 	__u64 ring_drops;     /* events lost: the ring buffer was full */
 	__u64 flows_full;     /* migration segments not counted: the flow map was full */
-	__u64 pad;
+	__u64 heads_pulled;   /* frames whose headers ran past the linear data (ABI 3: was padding, 0) */
 };
 _Static_assert(sizeof(struct pkt_if_stats) == 64, "pkt_if_stats is an ABI");
 

@@ -202,12 +202,12 @@ static int write_stats(struct capture_run *r)
 			COUNTERS_MAGIC "\n"
 			"iface name=%s ifindex=%u attach=%s frames_in=%llu frames_out=%llu"
 			" bytes_in=%llu bytes_out=%llu events=%llu"
-			" ring_drops=%llu flows_full=%llu tai_offset_ns=%lld"
+			" ring_drops=%llu flows_full=%llu heads_pulled=%llu tai_offset_ns=%lld"
 			" retrans_tracer=%s\n",
 			r->opts->ifaces[i], pkt_capture__ifindex(r->cap, i),
 			pkt_capture__attach_mode(r->cap), U(st.frames[0]), U(st.frames[1]),
 			U(st.bytes[0]), U(st.bytes[1]), U(st.events), U(st.ring_drops),
-			U(st.flows_full), (long long)r->tai_offset_ns,
+			U(st.flows_full), U(st.heads_pulled), (long long)r->tai_offset_ns,
 			pkt_capture__has_retrans(r->cap) ? "yes" : "no");
 		rc = pkt_capture__flows(r->cap, format_flow, r);
 		if (!rc && i == 0)

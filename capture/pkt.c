@@ -542,6 +542,7 @@ int pkt_capture__if_stats(const struct pkt_capture *c, int i, struct pkt_if_stat
 		out->events += per[cpu].events;
 		out->ring_drops += per[cpu].ring_drops;
 		out->flows_full += per[cpu].flows_full;
+		out->heads_pulled += per[cpu].heads_pulled;
 	}
 	free(per);
 	return rc;
