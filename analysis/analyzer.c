@@ -262,6 +262,7 @@ int analyze(const struct analyze_config *cfg, struct report *out, char *err, siz
 		exact[i] = counters[i]->present &&
 			   apply_counters(ft, i, counters[i], cur[i].clock_offset_ns);
 		in[i].retrans_tracer = counters[i]->retrans_tracer && !counters[i]->retrans_truncated;
+		in[i].tick_ns = capture_reader__tick_ns(cur[i].reader);
 	}
 	rc = report_build(ft, gs, in, cfg, out);
 	if (rc) {

@@ -15,6 +15,7 @@ struct capture_reader {
 	char *buffer; /* stdio's buffer for the file, freed after pcap_close */
 	int linktype;
 	uint64_t packets;
+	int64_t tick_ns;
 	char stopped[PCAP_ERRBUF_SIZE + 64];
 };
 
@@ -106,6 +107,7 @@ struct capture_reader *capture_reader__open(const char *path, char *err, size_t 
 		goto cleanup;
 	}
 	r->linktype = pcap_datalink(r->pcap);
+	r->tick_ns = 1000000000;
 	return r;
 cleanup:
 	free(r->buffer);
@@ -128,6 +130,13 @@ int capture_reader__next(struct capture_reader *r, struct capture_packet *pkt)
 		pkt->caplen = hdr->caplen;
 		pkt->wirelen = hdr->len < hdr->caplen ? hdr->caplen : hdr->len;
 		pkt->data = data;
+		/* libpcap scales every format to nanoseconds and does not say what
+		 * the file held (pcap's microsecond or nanosecond magic, pcapng's
+		 * if_tsresol per interface); the stamps do, also in a file converted
+		 * between formats. Once at 1 ns this costs nothing. A binary
+		 * if_tsresol (2^-n s) reads as about 1 ns: the error is on the fine side. */
+		while (r->tick_ns > 1 && pkt->ts_ns % r->tick_ns)
+			r->tick_ns /= 10;
 		return 1;
 	}
 	if (rc == PCAP_ERROR_BREAK)
@@ -152,6 +161,11 @@ const char *capture_reader__stopped_early(const struct capture_reader *r)
 uint64_t capture_reader__packets(const struct capture_reader *r)
 {
 	return r->packets;
+}
+
+int64_t capture_reader__tick_ns(const struct capture_reader *r)
+{
+	return r->tick_ns;
 }
 
 void capture_reader__close(struct capture_reader *r)

@@ -35,6 +35,9 @@ int capture_reader__linktype(const struct capture_reader *r);
 /* NULL, or why reading stopped before the end of the file */
 const char *capture_reader__stopped_early(const struct capture_reader *r);
 uint64_t capture_reader__packets(const struct capture_reader *r);
+/* The stamps' resolution: the coarsest power of ten, 1 s down to 1 ns, that
+ * divides every stamp read so far (1 s before the first packet). */
+int64_t capture_reader__tick_ns(const struct capture_reader *r);
 void capture_reader__close(struct capture_reader *r);
 
 #endif

@@ -23,6 +23,7 @@ struct build_input {
 	int linktype;
 	uint64_t packets;
 	int64_t first_ns, last_ns;   /* on the reference clock */
+	int64_t tick_ns;             /* the stamps' resolution (capture_reader__tick_ns) */
 	struct clock_estimate clock; /* this capture's clock minus the reference's */
 	bool clock_ref;              /* the reference itself */
 	bool retrans_tracer;         /* a migscope capture whose node counted its own retransmits */
