@@ -216,6 +216,7 @@ int fault_inject(struct __sk_buff *skb)
 	struct fault_stats *st;
 	struct pkt_meta m = {}; /* a global function's argument: initialised */
 	__u32 key = 0;
+	int pulled;
 
 	if (skb->mark == FAULT_DUP_MARK) {
 		/* our own duplicate, back in the hook: its original mark was 0
@@ -230,7 +231,8 @@ int fault_inject(struct __sk_buff *skb)
 	st->seen++;
 	if (!cfg->enabled || cfg->kind == FAULT_KIND_NONE)
 		return TC_ACT_UNSPEC;
-	parse_skb(skb, &m); /* on -1, m is zeroed: it matches nothing but FAULT_MATCH_ALL */
+	/* on -1, m is zeroed: it matches nothing but FAULT_MATCH_ALL */
+	parse_skb_linear(skb, &m, &pulled);
 	if (!matches(cfg, &m))
 		return TC_ACT_UNSPEC;
 	st->matched++;

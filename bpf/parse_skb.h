@@ -87,4 +87,29 @@ static __always_inline int parse_skb(struct __sk_buff *skb, struct pkt_meta *m)
 	return 0;
 }
 
+/* Bytes pulled into a paged skb's linear data when its headers ran past it:
+ * the deepest stack the parser walks (VXLAN over IPv6 carrying IPv6 and TCP
+ * with options: 14+40+8+8+14+40+60 = 184) with room for extension headers. */
+#define PARSE_SKB_PULL_MAX 256
+
+/*
+ * parse_skb(), and when the headers ran past the skb's linear data (a paged
+ * skb), once more after pulling up to PARSE_SKB_PULL_MAX bytes in. Only then: a
+ * TSO skb's linear part is exactly its headers, and TCP transmits clones, so
+ * pulling every one copies its head (pskb_expand_head, ~400 ns live). The
+ * bytes stay as they were. *pulled says whether it pulled.
+ */
+static __always_inline int parse_skb_linear(struct __sk_buff *skb, struct pkt_meta *m, int *pulled)
+{
+	int rc = parse_skb(skb, m);
+	__u32 linear = skb->data_end - skb->data;
+
+	*pulled = 0;
+	if ((!rc && !(m->flags & PKT_F_TRUNC)) || skb->len <= linear)
+		return rc;
+	*pulled = 1;
+	bpf_skb_pull_data(skb, skb->len < PARSE_SKB_PULL_MAX ? skb->len : PARSE_SKB_PULL_MAX);
+	return parse_skb(skb, m);
+}
+
 #endif

@@ -476,7 +476,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 	struct pkt_if_stats *s;
 	struct pkt_meta m;
 	__u32 slot = 0, ifindex = skb->ifindex;
-	int rc;
+	int rc, pulled;
 
 	/* the interface's slot: a scan of 15 constants beats a hash lookup */
 #pragma unroll
@@ -491,19 +491,9 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 		s->frames[dir & 1]++;
 		s->bytes[dir & 1] += wire_len(skb, 1, 0);
 	}
-	/*
-	 * Headers cut by the end of the linear data: pull them in (the bytes are
-	 * unchanged) and parse again. Only then: a TSO skb's linear part holds
-	 * exactly its headers, and TCP sends clones, so pulling 128 bytes of
-	 * every one unshared its head (pskb_expand_head) at ~1 us a packet.
-	 */
-	rc = parse_skb(skb, &m); /* which zeroes m first */
-	if ((rc || (m.flags & PKT_F_TRUNC)) && skb->len > skb->data_end - skb->data) {
-		if (s)
-			s->heads_pulled++;
-		bpf_skb_pull_data(skb, skb->len < PKT_HEAD_MAX ? skb->len : PKT_HEAD_MAX);
-		rc = parse_skb(skb, &m);
-	}
+	rc = parse_skb_linear(skb, &m, &pulled); /* which zeroes m first */
+	if (pulled && s)
+		s->heads_pulled++;
 	if (rc)
 		return TC_ACT_UNSPEC;
 
