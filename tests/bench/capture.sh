@@ -23,6 +23,7 @@
 # Prints figures and ratios, gates on nothing: timings depend on the machine.
 # Needs root.
 set -eu
+. "$(dirname "$0")/../lib.sh"
 BUILD=$(realpath "${1:-build}")
 MIGSCOPE=$BUILD/migscope
 RUNS=${BENCH_RUNS:-20}
@@ -134,10 +135,6 @@ sort -n "$TMP/ratios" | awk -v n="$RUNS" -v s="$SECS" -v wo="$without_bits" -v w
 			printf "  95%% interval of that median         needs 6 or more pairs (BENCH_RUNS)\n" }'
 
 # the programs' own run time during one more stream (2b)
-msc_ids() {
-	bpftool -j prog show 2>/dev/null |
-		jq -r '.[] | select(.name == "msc_ingress" or .name == "msc_egress") | .id' | sort
-}
 # run_stats IDS: "<sum of run_time_ns> <sum of run_cnt>" of those programs
 run_stats() {
 	bpftool -j prog show 2>/dev/null | jq -r --arg ids "$1" '

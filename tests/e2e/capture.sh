@@ -76,13 +76,8 @@ stop_capture() { # -> exit status of the agent; 124 if SIGINT did not end it
 	fi
 	wait "$CAP_PID"
 }
-# tcx links do not show in bpftool net: the agent's programs are found by
-# name, and told from another session's agent by their ids: the ones that
-# appeared while this test's agent ran.
-msc_ids() {
-	bpftool -j prog show 2>/dev/null |
-		jq -r '.[] | select(.name == "msc_ingress" or .name == "msc_egress") | .id' | sort
-}
+# The agent's programs: the ones that appeared while this test's agent ran
+# (another session's agent may be loaded too).
 IDS_BEFORE=$(msc_ids)
 new_ids() { comm -13 <(echo "$IDS_BEFORE") <(msc_ids) | grep .; }
 json_of() { "$MIGSCOPE" analyze --format json "src=$1" 2>/dev/null; }
@@ -192,7 +187,7 @@ if ip netns add "$NS-a" && ip netns add "$NS-b" &&
 	ip -n "$NS-a" addr add 198.18.205.1/24 dev "${NS}a" &&
 	ip -n "$NS-b" addr add 198.18.205.2/24 dev "${NS}b" &&
 	ip -n "$NS-a" link set "${NS}a" up && ip -n "$NS-b" link set "${NS}b" up &&
-	ip netns exec "$NS-b" iperf3 -s -1 -p 49152 -D -I "$TMP/iperf3.pid" >/dev/null 2>&1; then
+	ip netns exec "$NS-b" iperf3 -s -1 -p 49152 -D -I "$TMP/iperf3.pid" >"$TMP/iperf3.err" 2>&1; then
 	sleep 0.3
 	# tcpdump beside the agent is the oracle: tshark's sum of the TCP
 	# lengths of what the NIC sent (iperf3's own count is what it wrote, and

@@ -114,23 +114,6 @@ compare() { # SCENARIO OUT
 		not_ok "$s: clock offset from the agents' files contains 0" "offset $off +- $unc"
 		failed=1
 	fi
-	# TCP hands the NIC TSO skbs whose linear data is exactly their headers,
-	# and keeps a clone of each: the programs must parse them in place, since
-	# pulling 128 bytes into a cloned head copies it (~1 us a packet). At
-	# most 1 % of frames (the counters line of the agent's file).
-	for f in cn1.msc.pcapng cn2.msc.pcapng; do
-		local line pulled frames
-		line=$(grep -ao 'iface name=[[:print:]]*' "$out/$f" | head -1)
-		pulled=$(sed -n 's/.* heads_pulled=\([0-9]*\).*/\1/p' <<<"$line")
-		frames=$(sed -n 's/.* frames_in=\([0-9]*\) frames_out=\([0-9]*\).*/\1 + \2/p' <<<"$line")
-		frames=$((${frames:-0}))
-		if [ -n "$pulled" ] && [ "$frames" -gt 0 ] && [ $((pulled * 100)) -le "$frames" ]; then
-			ok "$s: $f: headers pulled for $pulled of $frames frames"
-		else
-			not_ok "$s: $f: headers pulled for at most 1 % of frames" "${line:-no counters line}"
-			failed=1
-		fi
-	done
 	# RARPs: the same ones at each NIC, each within 50 µs
 	for v in src dst; do
 		q="[.migrations[0].announce.rarp[] | select(.vantage == \"$v\") | .ns] | sort"
