@@ -116,23 +116,32 @@ static bool field_u64(const char *line, const char *key, uint64_t *v)
 	return !errno && !*end && buf[0] != '-';
 }
 
+/* A line's src=IP sport=N dst=IP dport=N, which flow and retransmit lines share. */
+static bool parse_ends(const char *line, struct ip_addr *src, uint16_t *sport, struct ip_addr *dst,
+		       uint16_t *dport)
+{
+	char s[64], d[64];
+	uint64_t sp, dp;
+
+	if (!field(line, "src", s, sizeof(s)) || !field(line, "dst", d, sizeof(d)) ||
+	    ip_parse(s, src) || ip_parse(d, dst) || !field_u64(line, "sport", &sp) ||
+	    !field_u64(line, "dport", &dp) || sp > 65535 || dp > 65535)
+		return false;
+	*sport = (uint16_t)sp;
+	*dport = (uint16_t)dp;
+	return true;
+}
+
 static bool parse_flow(const char *line, struct counter_flow *f)
 {
-	char src[64], dst[64];
-	uint64_t sport, dport;
-
 	memset(f, 0, sizeof(*f));
-	if (!field(line, "src", src, sizeof(src)) || !field(line, "dst", dst, sizeof(dst)) ||
-	    ip_parse(src, &f->src) || ip_parse(dst, &f->dst) ||
-	    !field_u64(line, "sport", &sport) || !field_u64(line, "dport", &dport) ||
-	    sport > 65535 || dport > 65535 || !field_u64(line, "packets", &f->packets) ||
+	if (!parse_ends(line, &f->src, &f->sport, &f->dst, &f->dport) ||
+	    !field_u64(line, "packets", &f->packets) ||
 	    !field_u64(line, "payload_bytes", &f->payload_bytes) ||
 	    !field_u64(line, "wire_bytes", &f->wire_bytes) ||
 	    !field_u64(line, "ooo_segments", &f->ooo_segments) ||
 	    !field_u64(line, "ooo_bytes", &f->ooo_bytes))
 		return false;
-	f->sport = (uint16_t)sport;
-	f->dport = (uint16_t)dport;
 	/* optional: times stay 0 when absent or unreadable */
 	if (!field_u64(line, "first_ns", &f->first_ns) || f->first_ns > INT64_MAX)
 		f->first_ns = 0;
@@ -145,19 +154,9 @@ static bool parse_flow(const char *line, struct counter_flow *f)
 
 static bool parse_retrans(const char *line, struct counter_retrans *r)
 {
-	char src[64], dst[64];
-	uint64_t sport, dport;
-
 	memset(r, 0, sizeof(*r));
-	if (!field(line, "src", src, sizeof(src)) || !field(line, "dst", dst, sizeof(dst)) ||
-	    ip_parse(src, &r->src) || ip_parse(dst, &r->dst) ||
-	    !field_u64(line, "sport", &sport) || !field_u64(line, "dport", &dport) ||
-	    sport > 65535 || dport > 65535 || !field_u64(line, "segments", &r->segments) ||
-	    !field_u64(line, "bytes", &r->bytes))
-		return false;
-	r->sport = (uint16_t)sport;
-	r->dport = (uint16_t)dport;
-	return true;
+	return parse_ends(line, &r->src, &r->sport, &r->dst, &r->dport) &&
+	       field_u64(line, "segments", &r->segments) && field_u64(line, "bytes", &r->bytes);
 }
 
 static void parse_counters(char *text, struct capture_counters *out)
