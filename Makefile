@@ -1,37 +1,60 @@
-# migscope - build, test, demo, bench. `make help` lists the targets.
+# migscope - build, test, demo, bench. `make help` lists the targets; V=1 shows
+# the commands.
 CC      ?= gcc
 CLANG   ?= clang
 BUILD   ?= build
 CFLAGS  ?= -O2 -g
 WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2
-CPPFLAGS += -D_GNU_SOURCE -I. -Ibpf
+CPPFLAGS += -D_GNU_SOURCE -I. -Ibpf -I$(BUILD)/skel
+DEPFLAGS = -MMD -MP -MF $@.d
 LDLIBS  := -lpcap -lz -lm
+BPF_LIBS := -lbpf -lelf
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 ARCH_INC := -I/usr/include/$(shell uname -m)-linux-gnu
 
-LIB_SRC  := $(wildcard analysis/*.c reports/*.c)
-LIB_SRC  := $(filter-out analysis/main.c,$(LIB_SRC))
+# Quiet unless V=1: one line per step, the full command when asked.
+ifeq ($(V),1)
+Q :=
+say :=
+else
+Q := @
+say = @printf '  %-8s %s\n' $(1) $(2);
+endif
+
+# A half-written target (a failed compile, a cut skeleton) is deleted, not
+# taken as up to date by the next make.
+.DELETE_ON_ERROR:
+# Objects and skeletons made on the way to a binary are kept (no rebuild next time).
+.SECONDARY:
+
+# The rooms, downstream of each other: bpf/ (shared with the kernel) <-
+# analysis/ <- reports/ <- series/, and capture/ (the agent: libbpf and the
+# skeletons). migscope.c dispatches to each command's main.
+LIB_SRC  := $(wildcard analysis/*.c reports/*.c series/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
-# The live agent (capture/) links libbpf and embeds the BPF objects as skeletons.
+LIB_ASAN := $(LIB_SRC:%.c=$(BUILD)/asan/%.o)
 CAP_SRC  := $(wildcard capture/*.c)
 CAP_OBJ  := $(CAP_SRC:%.c=$(BUILD)/obj/%.o)
 CAP_ASAN := $(CAP_SRC:%.c=$(BUILD)/asan/%.o)
-SKELS    := $(BUILD)/skel/pkt.skel.h $(BUILD)/skel/retrans.skel.h
-BPF_LIBS := -lbpf -lelf
-ASAN_OBJ := $(LIB_SRC:%.c=$(BUILD)/asan/%.o)
+# The eBPF programs: the agent's (bpf/), and those that serve only the tests
+# (the classifier alone, tests/unit) and the lab (its fault injector).
+BPF_SRC  := $(wildcard bpf/*.bpf.c) tests/unit/classify.bpf.c tests/lab/fault.bpf.c
+BPF_OBJ  := $(addprefix $(BUILD)/bpf/,$(notdir $(BPF_SRC:.bpf.c=.bpf.o)))
+SKELS    := $(BUILD)/skel/pkt.skel.h $(BUILD)/skel/retrans.skel.h $(BUILD)/skel/fault.skel.h
 GEN_SRC  := $(wildcard tests/fixturegen/*.c)
+GEN_OBJ  := $(GEN_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 UNIT_ASAN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests-asan/%)
-BPF_OBJ  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(wildcard bpf/*.bpf.c))
-HDRS     := $(wildcard analysis/*.h reports/*.h bpf/*.h tests/unit/*.h tests/fixturegen/*.h)
+FAULT_SRC := tests/lab/fault.c tests/lab/fault_tc.c
+FAULT_OBJ := $(FAULT_SRC:%.c=$(BUILD)/obj/%.o)
 
 .PHONY: all deps test-deps test unit demo bench fixtures clean help
 all: $(BUILD)/migscope $(BUILD)/migscope-fixturegen $(BUILD)/lab/msl-cut $(BUILD)/tools/msc-inject \
      $(BUILD)/msl-fault
 
 help:
-	@echo "make            build build/migscope and the fixture generator"
+	@echo "make            build build/migscope and the fixture generator (V=1: show commands)"
 	@echo "make test       install Debian deps, build, run every test layer"
 	@echo "make demo       install Debian deps, build, a real lab migration and its report"
 	@echo "make bench      1 GiB-stream benchmark against libpcap, tcpdump, tshark"
@@ -43,92 +66,93 @@ deps:
 test-deps:
 	@tests/deps.sh test
 
-$(BUILD)/obj/%.o: %.c $(HDRS)
+# Every object records the headers it included (-MMD); the skeletons are
+# generated before any C file is compiled, as capture/ and tests include them.
+$(BUILD)/obj/%.o: %.c | $(SKELS)
+	$(call say,CC,$<)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(BUILD)/asan/%.o: %.c $(HDRS)
+$(BUILD)/asan/%.o: %.c | $(SKELS)
+	$(call say,CC-ASAN,$<)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(WARN) -O1 -g $(SAN) -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(WARN) -O1 -g $(SAN) $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/libmigscope.a: $(LIB_OBJ)
-	@mkdir -p $(dir $@)
-	$(AR) rcs $@ $^
+$(BUILD)/libmigscope-asan.a: $(LIB_ASAN)
+$(BUILD)/libcapture.a: $(CAP_OBJ)
+$(BUILD)/libcapture-asan.a: $(CAP_ASAN)
+$(BUILD)/%.a:
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-$(BUILD)/libmigscope-asan.a: $(ASAN_OBJ)
-	@mkdir -p $(dir $@)
-	$(AR) rcs $@ $^
-
-$(BUILD)/migscope: $(BUILD)/obj/analysis/main.o $(BUILD)/libcapture.a $(BUILD)/libmigscope.a
-	$(CC) $(CFLAGS) -o $@ $^ $(BPF_LIBS) $(LDLIBS)
+$(BUILD)/migscope: $(BUILD)/obj/migscope.o $(BUILD)/libcapture.a $(BUILD)/libmigscope.a
+	$(call say,LD,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(BPF_LIBS) $(LDLIBS)
 
 # The CLI under ASan+UBSan, for the hostile-input tests.
-$(BUILD)/migscope-asan: $(BUILD)/asan/analysis/main.o $(BUILD)/libcapture-asan.a $(BUILD)/libmigscope-asan.a
-	$(CC) $(SAN) -o $@ $^ $(BPF_LIBS) $(LDLIBS)
+$(BUILD)/migscope-asan: $(BUILD)/asan/migscope.o $(BUILD)/libcapture-asan.a $(BUILD)/libmigscope-asan.a
+	$(call say,LD,$@)
+	$(Q)$(CC) $(SAN) -o $@ $^ $(BPF_LIBS) $(LDLIBS)
 
-# capture/: objects need the generated skeletons (bpftool gen skeleton).
+# The eBPF objects, and their skeletons (bpftool gen skeleton) for capture/,
+# the lab's msl-fault and the tests. The shared classifier compiled for the
+# kernel: the same parse.h as userspace. pkt.bpf.c claims flow-table slots
+# with compare-and-swap: BPF ISA v3 (5.12+).
+$(BUILD)/bpf/pkt.bpf.o: BPF_CPU := -mcpu=v3
+define bpf_rule
+$(BUILD)/bpf/$(notdir $(1:.bpf.c=.bpf.o)): $(1)
+	$$(call say,BPF,$$<)
+	@mkdir -p $$(dir $$@)
+	$$(Q)$$(CLANG) -g -O2 -target bpf $$(BPF_CPU) $$(ARCH_INC) -I. -Ibpf -Wall -Werror \
+		$$(DEPFLAGS) -c $$< -o $$@
+endef
+$(foreach s,$(BPF_SRC),$(eval $(call bpf_rule,$(s))))
+
 $(BUILD)/skel/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(call say,GEN-SKEL,$@)
 	@mkdir -p $(dir $@)
-	bpftool gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
-
-$(CAP_OBJ): $(BUILD)/obj/capture/%.o: capture/%.c $(HDRS) $(wildcard capture/*.h) $(SKELS)
-	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -I$(BUILD)/skel $(WARN) $(CFLAGS) -c $< -o $@
-
-$(CAP_ASAN): $(BUILD)/asan/capture/%.o: capture/%.c $(HDRS) $(wildcard capture/*.h) $(SKELS)
-	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -I$(BUILD)/skel $(WARN) -O1 -g $(SAN) -c $< -o $@
-
-$(BUILD)/libcapture.a: $(CAP_OBJ)
-	$(AR) rcs $@ $^
-
-$(BUILD)/libcapture-asan.a: $(CAP_ASAN)
-	$(AR) rcs $@ $^
+	$(Q)bpftool gen skeleton $< name $*_bpf > $@
 
 # Test tool: sends a capture's frames onto an interface (tests/e2e/capture.sh).
-$(BUILD)/tools/msc-inject: tests/capture/inject.c
+$(BUILD)/tools/msc-inject: $(BUILD)/obj/tests/capture/inject.o
+	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 # Test tool: checks the HTML report's screenshot is a drawn report (tests/e2e/html.sh).
-$(BUILD)/tools/png-check: tests/tools/png_check.c
+$(BUILD)/tools/png-check: $(BUILD)/obj/tests/tools/png_check.o
+	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $< -lz
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ -lz
 
-$(BUILD)/migscope-fixturegen: $(GEN_SRC) $(HDRS)
-	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $(GEN_SRC) $(LDLIBS)
+$(BUILD)/migscope-fixturegen: $(GEN_OBJ)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcapture.a $(BUILD)/libmigscope.a $(HDRS)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libcapture.a $(BUILD)/libmigscope.a
+	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -I$(BUILD)/skel $(WARN) $(CFLAGS) -o $@ $< $(BUILD)/libcapture.a $(BUILD)/libmigscope.a -lcmocka -lbpf -lelf $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ -lcmocka $(BPF_LIBS) $(LDLIBS)
 
-$(BUILD)/tests-asan/%: tests/unit/%.c $(BUILD)/libcapture-asan.a $(BUILD)/libmigscope-asan.a $(HDRS)
+$(BUILD)/tests-asan/%: $(BUILD)/asan/tests/unit/%.o $(BUILD)/libcapture-asan.a \
+		       $(BUILD)/libmigscope-asan.a
+	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -I$(BUILD)/skel $(WARN) -O1 -g $(SAN) -o $@ $< $(BUILD)/libcapture-asan.a $(BUILD)/libmigscope-asan.a -lcmocka -lbpf -lelf $(LDLIBS)
+	$(Q)$(CC) $(SAN) -o $@ $^ -lcmocka $(BPF_LIBS) $(LDLIBS)
 
 # Lab tools (tests/lab/): msl-cut strips the stream payload from lab captures
 # before they become fixtures, classifying frames with the analyzer's code.
-$(BUILD)/lab/msl-cut: tests/lab/cut.c $(BUILD)/libmigscope.a $(HDRS)
+$(BUILD)/lab/msl-cut: $(BUILD)/obj/tests/lab/cut.o $(BUILD)/libmigscope.a
+	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(BUILD)/libmigscope.a $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-# The lab's fault injector: bpf/fault.bpf.c as a skeleton in msl-fault (the
-# lab and tests/e2e/fault.sh run it) and in tests/unit/test_fault.c.
-FAULT_SRC := tests/lab/fault.c tests/lab/fault_tc.c
-$(BUILD)/msl-fault: $(FAULT_SRC) tests/lab/fault_tc.h bpf/fault.h $(BUILD)/skel/fault.skel.h $(BUILD)/libmigscope.a
-	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -I$(BUILD)/skel $(WARN) $(CFLAGS) -o $@ $(FAULT_SRC) $(BUILD)/libmigscope.a $(BPF_LIBS) -lz -lm
-
-$(BUILD)/bpf/fault.bpf.o: bpf/fault.h
-$(BUILD)/tests/test_fault $(BUILD)/tests-asan/test_fault: $(BUILD)/skel/fault.skel.h
-
-# The shared classifier compiled for the kernel: the same parse.h as userspace.
-# pkt.bpf.c claims flow-table slots with compare-and-swap: BPF ISA v3 (5.12+).
-$(BUILD)/bpf/pkt.bpf.o: BPF_CPU := -mcpu=v3
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c bpf/parse.h bpf/parse_skb.h bpf/pkt.h
-	@mkdir -p $(dir $@)
-	$(CLANG) -g -O2 -target bpf $(BPF_CPU) $(ARCH_INC) -Wall -Werror -c $< -o $@
+# The lab's fault injector: tests/lab/fault.bpf.c as a skeleton in msl-fault
+# (the lab and tests/e2e/fault.sh run it) and in tests/unit/test_fault.c.
+$(BUILD)/msl-fault: $(FAULT_OBJ) $(BUILD)/libmigscope.a
+	$(call say,LD,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(BPF_LIBS) -lz -lm
 
 unit: $(UNIT_BIN) $(UNIT_ASAN) $(BPF_OBJ) $(BUILD)/migscope-asan $(BUILD)/tools/msc-inject \
       $(BUILD)/tools/png-check
@@ -153,3 +177,5 @@ fixtures: test-deps
 
 clean:
 	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,4 +1,14 @@
-#include "capture/capture.h"
+/*
+ * capture - `migscope capture`: the live agent's command line and main loop.
+ * Attaches bpf/pkt.bpf.c to the NICs (capture/pkt.h), writes every event's
+ * frame head to a pcapng file (capture/pcapng_writer.h) until SIGINT/SIGTERM
+ * or --duration, then detaches and writes the exact counters and ring-buffer
+ * drops into each interface's statistics block (format: COUNTERS_MAGIC
+ * below, read back by analysis/capture_counters.h).
+ *
+ * capture_main() returns the process exit status (migscope.h): 0 done, 2
+ * usage, input or setup error (one line on stderr).
+ */
 
 #include <errno.h>
 #include <getopt.h>
@@ -15,8 +25,7 @@
 #include "analysis/capture_counters.h"
 #include "capture/pcapng_writer.h"
 #include "capture/pkt.h"
-
-enum { EXIT_USAGE = 2 };
+#include "migscope.h"
 
 /* __u64 and uint64_t differ in type on 64-bit Linux: print both as this */
 #define U(x) ((unsigned long long)(x))
@@ -385,7 +394,7 @@ int capture_main(int argc, char **argv)
 
 	rc = parse_args(argc, argv, &cli);
 	if (rc)
-		return rc < 0 ? 0 : rc;
+		return rc < 0 ? EXIT_DONE : rc;
 	run.opts = &cli.opts;
 	/* handlers first: a signal during setup still ends in a clean detach */
 	sigaction(SIGINT, &sa, NULL);
@@ -438,7 +447,7 @@ int capture_main(int argc, char **argv)
 		fprintf(stderr, "migscope capture: %s: %s\n", cli.path, strerror(-rc));
 		goto cleanup;
 	}
-	exit_code = 0;
+	exit_code = EXIT_DONE;
 cleanup:
 	rc = pcapng_writer__close(run.w);
 	if (rc && !exit_code) {

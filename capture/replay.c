@@ -16,9 +16,9 @@
 #include "analysis/portset.h"
 #include "bpf/parse.h"
 #include "capture/pkt.h"
+#include "migscope.h"
 
 enum {
-	EXIT_USAGE = 2,
 	ETH_HLEN = 14,
 	SLL_HDR_LEN = 16,    /* pkttype(2) arphrd(2) addrlen(2) addr(8) proto(2) */
 	SLL2_HDR_LEN = 20,   /* proto(2) rsvd(2) ifindex(4) arphrd(2) pkttype(1) addrlen(1) addr(8) */
@@ -360,7 +360,7 @@ int replay_main(int argc, char **argv)
 
 	rc = parse_args(argc, argv, &cli);
 	if (rc)
-		return rc < 0 ? 0 : rc;
+		return rc < 0 ? EXIT_DONE : rc;
 	run.res.path = cli.path;
 	run.limit = (uint32_t)(page > 2 * TEST_RUN_OVERHEAD ? page : 4096) - TEST_RUN_OVERHEAD;
 	run.frame = malloc(run.limit);
@@ -389,7 +389,7 @@ int replay_main(int argc, char **argv)
 		fprintf(stderr, "migscope replay: writing the report failed\n");
 		goto cleanup;
 	}
-	exit_code = 0;
+	exit_code = EXIT_DONE;
 cleanup:
 	pkt_capture__close(run.cap);
 	free(run.res.flows);

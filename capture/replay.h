@@ -21,9 +21,9 @@
  * lengths over 64 KiB (clamped), and the time-driven sampling rules (TICK,
  * GAP_EDGE: they follow the replay's pace, not the capture's).
  *
- * Ownership: replay_main() owns the result and its flows; the renderers only
- * read it. Errors: replay_main() returns the exit status (0 done, 2 usage,
- * input or setup error, one line on stderr).
+ * Ownership: replay_main() (migscope.h) owns the result and its flows; the
+ * renderers only read it. Errors: replay_main() returns the exit status (0
+ * done, 2 usage, input or setup error, one line on stderr).
  */
 #ifndef MIGSCOPE_CAPTURE_REPLAY_H
 #define MIGSCOPE_CAPTURE_REPLAY_H
@@ -58,8 +58,6 @@ struct replay_result {
 	/* guest control frames among the events */
 	uint64_t echo_request, echo_reply, arp, garp, rarp, na, unsolicited_na;
 };
-
-int replay_main(int argc, char **argv);
 
 /* capture/replay_render.c */
 int replay_render_text(const struct replay_result *r, FILE *out);

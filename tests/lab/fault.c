@@ -6,7 +6,7 @@
  *             --match all|stream|guest|announce|echo-reply [--rate PERCENT]
  *             [--guest MAC] [--ports LO-HI] [--hold SECONDS] [-v]
  *
- * Loads bpf/fault.bpf.c (embedded as a skeleton), configures it, attaches it
+ * Loads tests/lab/fault.bpf.c (embedded as a skeleton), configures it, attaches it
  * to one direction of IFACE as a clsact filter, says "msl-fault: attached
  * ..." on stderr, and waits for SIGINT, SIGTERM or SIGHUP. Then it detaches,
  * removes the clsact qdisc if it created it and nothing else uses it, and
@@ -32,7 +32,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "bpf/fault.h"
+#include "tests/lab/fault.h"
 #include "fault.skel.h"
 #include "tests/lab/fault_tc.h"
 #include "analysis/addr.h"

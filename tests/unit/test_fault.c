@@ -1,5 +1,5 @@
 /*
- * The fault injector's tc program (bpf/fault.bpf.c) on hand-built frames,
+ * The fault injector's tc program (tests/lab/fault.bpf.c) on hand-built frames,
  * through BPF_PROG_TEST_RUN: which frames each --match takes (VLAN-tagged and
  * VXLAN/Geneve-encapsulated ones by their inner frame), what each --kind does
  * to them, and that nothing else is touched. Verdicts are TC_ACT_SHOT for a
@@ -33,7 +33,7 @@
 #include <bpf/libbpf.h>
 #include <linux/pkt_cls.h>
 
-#include "bpf/fault.h"
+#include "tests/lab/fault.h"
 #include "bpf/parse.h"
 #include "fault.skel.h"
 #include "tests/unit/frames.h"

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "analysis/json_reader.h"
+#include "series/json_reader.h"
 
 static struct json_doc *parse(const char *text)
 {

@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "analysis/series.h"
+#include "series/series.h"
 #include "analysis/stats.h"
 
 static void test_nearest_rank(void **state)

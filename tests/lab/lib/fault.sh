@@ -1,5 +1,5 @@
 # Sourced by tests/lab/run.sh: the project's eBPF fault injector (msl-fault,
-# bpf/fault.bpf.c) on the switch's ports. Never on the compute NICs: each NIC
+# tests/lab/fault.bpf.c) on the switch's ports. Never on the compute NICs: each NIC
 # capture shows what its host really sent and received.
 # shellcheck shell=bash
 

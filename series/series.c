@@ -1,4 +1,4 @@
-#include "analysis/series.h"
+#include "series/series.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "analysis/analyzer.h"
-#include "analysis/json_reader.h"
 #include "analysis/stats.h"
+#include "series/json_reader.h"
 
 #define REPORT_SCHEMA_PREFIX "migscope.report.v1"
 /* a directory is scanned for its report among this many JSON files */

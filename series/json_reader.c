@@ -1,4 +1,4 @@
-#include "analysis/json_reader.h"
+#include "series/json_reader.h"
 
 #include <errno.h>
 #include <stdio.h>

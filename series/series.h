@@ -84,9 +84,6 @@ int series_table__summarize(struct series_table *t);
 int series_table__ngroups(const struct series_table *t);
 const struct series_group *series_table__group(const struct series_table *t, int i);
 
-/* The `migscope series` command (analysis/series_main.c): its exit status. */
-int series_main(int argc, char **argv);
-
 /* "loss-2-r3" -> "loss-2", "dirty-7" -> "dirty"; other names unchanged. */
 void series_setting_of(const char *name, char *out, size_t len);
 /* Column names for people and for CSV, and whether a column holds ns. */

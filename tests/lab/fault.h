@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * fault.h - the ABI between bpf/fault.bpf.c (the lab's fault injector, a tc
+ * fault.h - the ABI between tests/lab/fault.bpf.c (the lab's fault injector, a tc
  * program on a bridge port) and its userspace: tests/lab/fault.c (msl-fault)
  * and tests/unit/test_fault.c.
  *

@@ -1,5 +1,5 @@
 /*
- * `migscope series`: the command line of analysis/series.h. Exit status 0
+ * `migscope series`: the command line of series/series.h. Exit status 0
  * done, 2 usage or input error (a run that cannot be read stops the table:
  * a silently shorter series would skew its statistics).
  */
@@ -9,10 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analysis/series.h"
-#include "reports/render_series.h"
-
-enum { SERIES_EXIT_USAGE = 2 };
+#include "migscope.h"
+#include "series/render_series.h"
+#include "series/series.h"
 
 static void series_usage(FILE *out)
 {
@@ -55,7 +54,7 @@ int series_main(int argc, char **argv)
 	const char **settings = calloc((size_t)argc + 1, sizeof(*settings));
 	const char *format = "text", *output = NULL, *setting = NULL;
 	struct series_table *t = NULL;
-	int opt, n = 0, rc = SERIES_EXIT_USAGE;
+	int opt, n = 0, rc = EXIT_USAGE;
 	char err[1024];
 	FILE *out = stdout;
 
@@ -86,7 +85,7 @@ int series_main(int argc, char **argv)
 			break;
 		case 'h':
 			series_usage(stdout);
-			rc = 0;
+			rc = EXIT_DONE;
 			goto cleanup;
 		default:
 			fprintf(stderr, "migscope series: try 'migscope series --help'\n");
@@ -115,7 +114,7 @@ int series_main(int argc, char **argv)
 	rc = !strcmp(format, "csv") ? render_series_csv(t, out) : render_series_text(t, out);
 	if ((out != stdout && fclose(out)) || (out == stdout && fflush(out)) || rc) {
 		fprintf(stderr, "migscope: writing the table failed\n");
-		rc = SERIES_EXIT_USAGE;
+		rc = EXIT_USAGE;
 	}
 	out = stdout;
 cleanup:

@@ -12,7 +12,7 @@
 
 #include <stdio.h>
 
-#include "analysis/series.h"
+#include "series/series.h"
 
 int render_series_text(const struct series_table *t, FILE *out);
 int render_series_csv(const struct series_table *t, FILE *out);

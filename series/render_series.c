@@ -1,4 +1,4 @@
-#include "reports/render_series.h"
+#include "series/render_series.h"
 
 #include <errno.h>
 #include <inttypes.h>

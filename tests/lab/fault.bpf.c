@@ -2,7 +2,7 @@
 /*
  * fault.bpf.c - the lab's fault injector: a tc program on one direction of a
  * bridge port (the lab's "switch"), because the host has no netem. Loaded and
- * attached by msl-fault (tests/lab/fault.c); the ABI is bpf/fault.h.
+ * attached by msl-fault (tests/lab/fault.c); the ABI is tests/lab/fault.h.
  *
  * Frames are classified by the project's one classifier (parse.h): behind
  * 802.1Q/QinQ tags, and by their inner frame inside VXLAN/Geneve, so "the

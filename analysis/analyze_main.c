@@ -1,6 +1,8 @@
 /*
- * migscope - command line. Exit codes: 0 done, 1 findings (a switchover
- * diagnosed with a fault, or a guest left unreachable), 2 usage or input error.
+ * `migscope analyze`: the command line of analysis/analyzer.h, rendering the
+ * report with reports/render.h. Exit status (migscope.h): 0 done, 1 findings
+ * (a switchover diagnosed with a fault, or a guest left unreachable), 2 usage
+ * or input error.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -11,12 +13,8 @@
 
 #include "analysis/analyzer.h"
 #include "analysis/announce_sched.h"
-#include "analysis/series.h"
-#include "capture/capture.h" /* migscope capture: the live agent (capture/) */
-#include "capture/replay.h"  /* migscope replay: its programs over a stored capture */
+#include "migscope.h"
 #include "reports/render.h"
-
-enum { EXIT_FINDINGS = 1, EXIT_USAGE = 2 };
 
 static void analyze_usage(FILE *out)
 {
@@ -48,17 +46,6 @@ static void analyze_usage(FILE *out)
 		"exit status: 0 done, 1 findings (a verdict other than ok and insufficient_data,\n"
 		"even one that recovered, or a guest that never answered again), 2 usage or\n"
 		"input error\n");
-}
-
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"usage: migscope COMMAND [options]\n"
-		"\n"
-		"  analyze   report the live migrations in captures (migscope analyze --help)\n"
-		"  series    one table across repeated runs, with mean, median, p95 (--help)\n"
-		"  capture   watch a compute node's NICs with eBPF (migscope capture --help)\n"
-		"  replay    run the capture agent's eBPF programs over a capture (migscope replay --help)\n");
 }
 
 static int add_input(const char *arg, struct analyze_config *cfg)
@@ -97,7 +84,7 @@ static int render(const struct report *r, const char *format, FILE *out)
 	return render_text(r, out);
 }
 
-static int cmd_analyze(int argc, char **argv)
+int analyze_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "format", required_argument, NULL, 'f' },
@@ -115,6 +102,8 @@ static int cmd_analyze(int argc, char **argv)
 	char err[512] = "";
 	FILE *out = stdout;
 	int opt, rc;
+
+	optind = 1;
 
 	memset(&cfg, 0, sizeof(cfg));
 	while ((opt = getopt_long(argc, argv, "f:g:p:o:h", opts, NULL)) != -1) {
@@ -154,7 +143,7 @@ static int cmd_analyze(int argc, char **argv)
 			break;
 		case 'h':
 			analyze_usage(stdout);
-			return 0;
+			return EXIT_DONE;
 		default:
 			fprintf(stderr, "migscope analyze: try 'migscope analyze --help'\n");
 			return EXIT_USAGE;
@@ -197,29 +186,7 @@ static int cmd_analyze(int argc, char **argv)
 		report_free(&report);
 		return EXIT_USAGE;
 	}
-	rc = report_has_findings(&report) ? EXIT_FINDINGS : 0;
+	rc = report_has_findings(&report) ? EXIT_FINDINGS : EXIT_DONE;
 	report_free(&report);
 	return rc;
-}
-
-int main(int argc, char **argv)
-{
-	if (argc < 2) {
-		fprintf(stderr, "migscope: no command given (try 'migscope --help')\n");
-		return EXIT_USAGE;
-	}
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
-		usage(stdout);
-		return 0;
-	}
-	if (!strcmp(argv[1], "analyze"))
-		return cmd_analyze(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "capture"))
-		return capture_main(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "series"))
-		return series_main(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "replay"))
-		return replay_main(argc - 1, argv + 1);
-	fprintf(stderr, "migscope: unknown command '%s' (try 'migscope --help')\n", argv[1]);
-	return EXIT_USAGE;
 }
