@@ -169,7 +169,7 @@ static bool apply_counters(struct flow_table *ft, int input, const struct captur
 }
 
 static void counters_notes(const struct analyze_config *cfg, struct capture_counters **cc,
-			   const bool *exact, struct report *out)
+			   struct report *out)
 {
 	for (int i = 0; i < cfg->ninputs; i++) {
 		if (!cc[i] || !cc[i]->ours)
@@ -186,20 +186,11 @@ static void counters_notes(const struct analyze_config *cfg, struct capture_coun
 				    "were not counted", cfg->paths[i],
 				    (unsigned long long)cc[i]->flows_full);
 	}
-	for (int m = 0; m < out->nmigrations; m++) {
-		struct report_migration *rm = &out->migrations[m];
-
-		if (rm->src_input >= 0 && exact[rm->src_input])
-			rm->at_src.exact = true;
-		if (rm->dst_input >= 0 && exact[rm->dst_input])
-			rm->at_dst.exact = true;
-	}
 }
 
 int analyze(const struct analyze_config *cfg, struct report *out, char *err, size_t errlen)
 {
 	struct capture_counters *counters[MAX_INPUTS] = { 0 };
-	bool exact[MAX_INPUTS] = { 0 };
 	struct input_cursor cur[MAX_INPUTS];
 	struct build_input in[MAX_INPUTS];
 	int64_t switch_ns[MAX_GROUPS] = { 0 };
@@ -259,8 +250,8 @@ int analyze(const struct analyze_config *cfg, struct report *out, char *err, siz
 	}
 
 	for (i = 0; i < cfg->ninputs; i++) {
-		exact[i] = counters[i]->present &&
-			   apply_counters(ft, i, counters[i], cur[i].clock_offset_ns);
+		in[i].exact = counters[i]->present &&
+			      apply_counters(ft, i, counters[i], cur[i].clock_offset_ns);
 		in[i].retrans_tracer = counters[i]->retrans_tracer && !counters[i]->retrans_truncated;
 		in[i].tick_ns = capture_reader__tick_ns(cur[i].reader);
 	}
@@ -269,7 +260,7 @@ int analyze(const struct analyze_config *cfg, struct report *out, char *err, siz
 		snprintf(err, errlen, "out of memory building the report");
 		goto cleanup;
 	}
-	counters_notes(cfg, counters, exact, out);
+	counters_notes(cfg, counters, out);
 	for (i = 0; i < cfg->ninputs; i++) {
 		stopped = capture_reader__stopped_early(cur[i].reader);
 		if (stopped)

@@ -19,7 +19,7 @@
 #include "analysis/addr.h"
 #include "analysis/limits.h"
 #include "analysis/portset.h"
-#include "analysis/report.h"
+#include "reports/report.h"
 
 struct analyze_config {
 	const char *paths[MAX_INPUTS];

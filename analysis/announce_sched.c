@@ -216,6 +216,35 @@ static void guest_announce(const struct switchover *sw, int64_t resume_ns,
 	}
 }
 
+/* What each capture saw of each burst, and the rounds that left the anchor
+ * but reached no prober capture (lost on the way to the prober). */
+static void burst_summary(const struct switchover *sw, struct report_announce_sched *s)
+{
+	for (int b = 0; b < s->nbursts; b++) {
+		struct report_announce_burst *bu = &s->burst[b];
+
+		bu->start_ns = bu->round[0].seen_ns[s->anchor];
+		bu->t_ns = bu->start_ns - sw->end_ns;
+		for (int k = 0; k < bu->nrounds; k++) {
+			bool at_prober = false, any_prober = false;
+
+			for (int i = 0; i < sw->ninputs; i++) {
+				bool seen = bu->round[k].seen_ns[i] != 0;
+
+				bu->seen[i] += seen;
+				if (!seen)
+					bu->missing[i] |= 1u << k;
+				if (!sw->vantage[i] || strcmp(sw->vantage[i], "ctl"))
+					continue;
+				any_prober = true;
+				at_prober |= seen;
+			}
+			if (bu->round[k].seen_ns[s->anchor] && any_prober && !at_prober)
+				bu->not_at_prober |= 1u << k;
+		}
+	}
+}
+
 void announce_sched_check(const struct switchover *sw, const struct announce_params *p,
 			  int64_t resume_ns, struct report_switchover *out)
 {
@@ -233,6 +262,8 @@ void announce_sched_check(const struct switchover *sw, const struct announce_par
 	if (s->params.rounds > REPORT_MAX_ROUNDS)
 		s->params.rounds = REPORT_MAX_ROUNDS;
 	s->tolerance_ns = tolerance_ns(&s->params);
+	for (int k = 0; k < s->params.rounds; k++)
+		s->round_offset_ns[k] = announce_round_offset_ns(&s->params, k);
 	s->anchor = pick_anchor(sw);
 	for (uint32_t k = 0; k < sw->nannounces && s->anchor >= 0; k++) {
 		if (!is_rarp_of(sw, &sw->announces[k], s->anchor))
@@ -260,5 +291,6 @@ void announce_sched_check(const struct switchover *sw, const struct announce_par
 			continue;
 		other_rarp(s, ref, a->input, a->ts_ns);
 	}
+	burst_summary(sw, s);
 	guest_announce(sw, resume_ns, s);
 }

@@ -25,8 +25,8 @@
 #ifndef MIGSCOPE_ANNOUNCE_SCHED_H
 #define MIGSCOPE_ANNOUNCE_SCHED_H
 
-#include "analysis/report.h"
 #include "analysis/switchover.h"
+#include "reports/report.h"
 
 #define ANNOUNCE_TOLERANCE_NS (20LL * 1000000)
 

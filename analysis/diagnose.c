@@ -24,7 +24,7 @@ static void evidence(struct report_migration *rm, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	text_list_add(rm->evidence, &rm->nevidence, REPORT_MAX_EVIDENCE, fmt, ap);
+	text_list_add(rm->verdict.evidence, &rm->verdict.nevidence, REPORT_MAX_EVIDENCE, fmt, ap);
 	va_end(ap);
 }
 
@@ -35,9 +35,9 @@ static void summary(struct report_migration *rm, const char *code, const char *f
 {
 	va_list ap;
 
-	rm->verdict = code;
+	rm->verdict.code = code;
 	va_start(ap, fmt);
-	vsnprintf(rm->summary, sizeof(rm->summary), fmt, ap);
+	vsnprintf(rm->verdict.summary, sizeof(rm->verdict.summary), fmt, ap);
 	va_end(ap);
 }
 
@@ -60,20 +60,20 @@ static void resume_reference(const struct switchover *sw, struct report_migratio
 {
 	int64_t t = timeline_time(&rm->sw, TL_RESUME);
 
-	rm->sw.resume_basis = "rarp_at_dst";
+	rm->verdict.resume_basis = "rarp_at_dst";
 	if (!t) {
 		/* QEMU's RARP seen elsewhere left the destination a link delay earlier */
 		for (uint32_t k = 0; k < sw->nannounces && !t; k++)
 			if (sw->announces[k].kind == ANNOUNCE_RARP &&
 			    sw->announces[k].ts_ns >= sw->start_ns && sw->announces[k].ts_ns < sw->window_hi)
 				t = sw->announces[k].ts_ns;
-		rm->sw.resume_basis = "rarp_elsewhere";
+		rm->verdict.resume_basis = "rarp_elsewhere";
 	}
 	if (!t) {
 		t = sw->end_ns;
-		rm->sw.resume_basis = "stream_end";
+		rm->verdict.resume_basis = "stream_end";
 	}
-	rm->sw.resume_ns = opt_some(t);
+	rm->verdict.resume_ns = opt_some(t);
 }
 
 static void gather(const struct switchover *sw, const struct report_migration *rm,
@@ -85,8 +85,8 @@ static void gather(const struct switchover *sw, const struct report_migration *r
 		all |= input_bit(i);
 	memset(f, 0, sizeof(*f));
 	f->end = sw->end_ns;
-	f->resume = rm->sw.resume_ns.v;
-	f->interval = rm->probe_interval_ns.set ? rm->probe_interval_ns.v : sw->probe_interval_ns;
+	f->resume = rm->verdict.resume_ns.v;
+	f->interval = rm->downtime.probe_interval_ns.set ? rm->downtime.probe_interval_ns.v : sw->probe_interval_ns;
 	f->has_src = sw->src >= 0;
 	f->has_dst = sw->dst >= 0;
 	f->has_ctl = sw->prober != 0;
@@ -153,9 +153,9 @@ static void recovery_line(const struct facts *f, struct report_migration *rm)
 {
 	char a[32];
 
-	if (rm->sw.reconvergence_ns.set)
+	if (rm->verdict.reconvergence_ns.set)
 		evidence(rm, "the guest answered at the prober again %s after resume",
-			 dur(rm->sw.reconvergence_ns.v, a, sizeof(a)));
+			 dur(rm->verdict.reconvergence_ns.v, a, sizeof(a)));
 	else if (f->any.requests)
 		evidence(rm, "no reply after resume: %u requests unanswered over %s", f->any.requests,
 			 dur(f->any.last_req_ns - f->resume, a, sizeof(a)));
@@ -167,9 +167,9 @@ static void recovery_line(const struct facts *f, struct report_migration *rm)
 static void astray_duration(const struct facts *f, bool never, struct report_migration *rm)
 {
 	if (f->has_dst && f->dst.requests)
-		rm->sw.duration_ns = opt_some(f->dst.first_req_ns - f->resume);
+		rm->verdict.duration_ns = opt_some(f->dst.first_req_ns - f->resume);
 	else if (f->has_src && f->src.requests && !never)
-		rm->sw.duration_ns = opt_some(f->src.last_req_ns - f->resume);
+		rm->verdict.duration_ns = opt_some(f->src.last_req_ns - f->resume);
 }
 
 /* Requests went on to the source until the end of the probes. */
@@ -221,7 +221,7 @@ static void no_announce(const struct facts *f, struct report_migration *rm)
 	else
 		summary(rm, "no_announce", "no announcement left the destination; requests reached "
 			"it %s after resume, once the network learned the guest from its own traffic",
-			rm->sw.duration_ns.set ? dur(rm->sw.duration_ns.v, a, sizeof(a)) : "n/a");
+			rm->verdict.duration_ns.set ? dur(rm->verdict.duration_ns.v, a, sizeof(a)) : "n/a");
 	evidence(rm, "0 RARP, 0 GARP, 0 NA left the destination NIC after the stream's last data "
 		 "(announce-rounds 0, a filter on the destination, a port not bound)");
 	if (f->has_src && f->src.requests)
@@ -230,7 +230,7 @@ static void no_announce(const struct facts *f, struct report_migration *rm)
 	if (f->dst.first_rep_ns)
 		evidence(rm, "the guest's first reply left the destination NIC %s after resume",
 			 dur(f->dst.first_rep_ns - f->resume, a, sizeof(a)));
-	if (!strcmp(rm->sw.resume_basis, "stream_end"))
+	if (!strcmp(rm->verdict.resume_basis, "stream_end"))
 		evidence(rm, "no RARP marks the resume: times are from the stream's last data");
 	recovery_line(f, rm);
 }
@@ -251,7 +251,7 @@ static void stale_forwarding(const struct switchover *sw, const struct facts *f,
 			dur(f->src.last_req_ns - f->resume, a, sizeof(a)));
 	else
 		summary(rm, "stale_forwarding", "stale forwarding: the network kept the old location "
-			"for %s after resume", dur(rm->sw.duration_ns.v, a, sizeof(a)));
+			"for %s after resume", dur(rm->verdict.duration_ns.v, a, sizeof(a)));
 	stale_line(f, never, rm);
 	announce_line(f, rm);
 	if (!f->has_dst && !f->ann_any_total)
@@ -282,7 +282,7 @@ static void not_at_destination(const struct facts *f, struct report_migration *r
 	astray_duration(f, never_moved(f), rm);
 	summary(rm, "insufficient_data", "requests did not reach the destination NIC %s after "
 		"resume; where they went needs the source NIC's capture",
-		rm->sw.duration_ns.set ? dur(rm->sw.duration_ns.v, a, sizeof(a)) : "until the captures end");
+		rm->verdict.duration_ns.set ? dur(rm->verdict.duration_ns.v, a, sizeof(a)) : "until the captures end");
 	announce_line(f, rm);
 	moved_line(f, rm);
 	evidence(rm, "a capture at the source NIC would show whether requests still went to the "
@@ -302,7 +302,7 @@ static void fault_summary(struct report_migration *rm, const char *code, const c
 		summary(rm, code, "%s: %s", what, never);
 		return;
 	}
-	rm->sw.duration_ns = opt_some(until - from);
+	rm->verdict.duration_ns = opt_some(until - from);
 	summary(rm, code, "%s for %s", what, dur(until - from, a, sizeof(a)));
 }
 
@@ -352,10 +352,10 @@ static void reachable(const struct facts *f, struct report_migration *rm)
 		summary(rm, "ok", "requests reached the destination %s after resume; the guest "
 			"answered at the prober %s after resume",
 			dur(f->dst.first_req_ns - f->resume, a, sizeof(a)),
-			rm->sw.reconvergence_ns.set ? dur(rm->sw.reconvergence_ns.v, b, sizeof(b)) : "n/a");
+			rm->verdict.reconvergence_ns.set ? dur(rm->verdict.reconvergence_ns.v, b, sizeof(b)) : "n/a");
 	else
 		summary(rm, "ok", "the guest answered at the prober %s after resume",
-			rm->sw.reconvergence_ns.set ? dur(rm->sw.reconvergence_ns.v, b, sizeof(b)) : "n/a");
+			rm->verdict.reconvergence_ns.set ? dur(rm->verdict.reconvergence_ns.v, b, sizeof(b)) : "n/a");
 	/* in time, but not thanks to the announcements: they got nowhere */
 	if (f->has_dst && f->ann_dst_total && (f->has_ctl || f->has_src) &&
 	    !total(&f->ann_ctl) && !total(&f->ann_src))
@@ -393,7 +393,7 @@ static void no_reply(const struct facts *f, struct report_migration *rm)
 
 	summary(rm, "insufficient_data", "no reply reached the prober %s after resume; the "
 		"destination's capture would say why",
-		rm->sw.reconvergence_ns.set ? dur(rm->sw.reconvergence_ns.v, a, sizeof(a))
+		rm->verdict.reconvergence_ns.set ? dur(rm->verdict.reconvergence_ns.v, a, sizeof(a))
 					    : "until the captures end");
 	if (f->has_src)
 		evidence(rm, "requests stopped reaching the source NIC within one probe interval of "
@@ -423,8 +423,8 @@ static void unknown_completion(const struct facts *f, struct report_migration *r
  * next request (one interval), then the resumed guest's answer. */
 static bool prober_late(const struct facts *f, const struct report_migration *rm)
 {
-	return !rm->reachable_after.v || !rm->sw.reconvergence_ns.set ||
-	       rm->sw.reconvergence_ns.v > f->interval + GUEST_ANSWER_GRACE_NS;
+	return !rm->reachable_after.v || !rm->verdict.reconvergence_ns.set ||
+	       rm->verdict.reconvergence_ns.v > f->interval + GUEST_ANSWER_GRACE_NS;
 }
 
 void diagnose(const struct switchover *sw, struct report_migration *rm)
@@ -432,7 +432,7 @@ void diagnose(const struct switchover *sw, struct report_migration *rm)
 	struct facts f;
 	bool stale, dst_late;
 
-	rm->nevidence = 0;
+	rm->verdict.nevidence = 0;
 	if (!sw->end_ns) {
 		summary(rm, "insufficient_data", "no migration stream data to time the switchover");
 		return;
@@ -444,8 +444,8 @@ void diagnose(const struct switchover *sw, struct report_migration *rm)
 		not_completed(&f, rm);
 		return;
 	}
-	if (rm->gap_end_ns.set && rm->gap_end_ns.v >= f.resume)
-		rm->sw.reconvergence_ns = opt_some(rm->gap_end_ns.v - f.resume);
+	if (rm->downtime.gap_end_ns.set && rm->downtime.gap_end_ns.v >= f.resume)
+		rm->verdict.reconvergence_ns = opt_some(rm->downtime.gap_end_ns.v - f.resume);
 	if (f.has_dst && !f.ann_dst_total) {
 		if (rm->sw.completed.set)
 			no_announce(&f, rm);

@@ -38,8 +38,8 @@
 #ifndef MIGSCOPE_DIAGNOSE_H
 #define MIGSCOPE_DIAGNOSE_H
 
-#include "analysis/report.h"
 #include "analysis/switchover.h"
+#include "reports/report.h"
 
 /* How long a guest just resumed may take to answer before it counts as
  * silent. In the lab (QEMU TCG) the first answer left the destination NIC

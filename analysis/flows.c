@@ -594,3 +594,19 @@ int mig_group_source_host(const struct mig_group *g)
 		return 0;
 	return g->payload_seen[1] > g->payload_seen[0] ? 1 : 0;
 }
+
+const char *flow_detect_names(uint32_t detect, char *buf, size_t len)
+{
+	static const struct { uint32_t bit; const char *name; } kinds[] = {
+		{ DETECT_PORT, "port" }, { DETECT_QEVM, "qevm" },
+		{ DETECT_MULTIFD, "multifd" }, { DETECT_NBD, "nbd" },
+	};
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+		if (detect & kinds[k].bit)
+			used += (size_t)snprintf(buf + used, used < len ? len - used : 0, "%s%s",
+						 used ? "," : "", kinds[k].name);
+	return buf;
+}

@@ -18,6 +18,7 @@
 #define MIGSCOPE_FLOWS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "analysis/addr.h"
@@ -144,6 +145,9 @@ int flow_table__ngroups(const struct flow_table *t);
 const struct mig_group *flow_table__group(const struct flow_table *t, int i);
 /* Warnings the table raised (a cap reached), NULL if none. */
 const char *flow_table__warning(const struct flow_table *t);
+
+/* The evidence bits as the report names them: "port,qevm". */
+const char *flow_detect_names(uint32_t detect, char *buf, size_t len);
 
 /* The host of group g that sends the migration data: the SYN sender if
  * known, else the host that sent more payload. */

@@ -51,7 +51,8 @@ struct build_ctx {
 	bool is_ctl[MAX_INPUTS];
 };
 
-static void summarize_views(const struct flow_table *ft, struct mig_work *w, int ninputs)
+static void summarize_views(const struct flow_table *ft, struct mig_work *w,
+			    const struct build_input *in, int ninputs)
 {
 	const struct mig_group *g = flow_table__group(ft, w->group);
 
@@ -71,6 +72,7 @@ static void summarize_views(const struct flow_table *ft, struct mig_work *w, int
 			if (!v->seen)
 				continue;
 			rv->present = true;
+			rv->exact = in[i].exact;
 			rv->packets += d->packets;
 			rv->payload_bytes += d->payload_bytes;
 			rv->wire_bytes += d->wire_bytes;
@@ -309,7 +311,6 @@ static void fill_inputs(struct build_ctx *c)
 		}
 		fill_clock(c, i, ri);
 		ri->vantage = c->in[i].label ? c->in[i].label : "ctl";
-		snprintf(ri->host, sizeof(ri->host), "-");
 		for (int m = 0; m < c->nwork; m++) {
 			enum role role = c->work[m].role[i];
 
@@ -352,9 +353,20 @@ static void use_stack_retx(struct build_ctx *c, const struct mig_work *w,
 			    (unsigned long long)w->view[rm->src_input].retx_segments);
 		return;
 	}
-	rm->retx_segments = opt_some((int64_t)segments);
-	rm->retx_bytes = opt_some((int64_t)bytes);
-	rm->retx_vantage = "tracer";
+	rm->stream.retx_segments = opt_some((int64_t)segments);
+	rm->stream.retx_bytes = opt_some((int64_t)bytes);
+	rm->stream.retx_vantage = "tracer";
+}
+
+/* "counters" when every captured view has exact in-kernel counters */
+static const char *bytes_source(const struct report_stream *s)
+{
+	int views = s->at_src.present + s->at_dst.present;
+	int exact = (s->at_src.present && s->at_src.exact) + (s->at_dst.present && s->at_dst.exact);
+
+	if (!views)
+		return NULL;
+	return exact == views ? "counters" : exact ? "mixed" : "packets";
 }
 
 static void fill_stream(struct build_ctx *c, const struct mig_work *w, struct report_migration *rm)
@@ -367,34 +379,35 @@ static void fill_stream(struct build_ctx *c, const struct mig_work *w, struct re
 	ip_format(&g->host[!w->src_host], rm->destination, sizeof(rm->destination));
 	rm->src_input = find_role(w, c->cfg->ninputs, ROLE_SRC);
 	rm->dst_input = find_role(w, c->cfg->ninputs, ROLE_DST);
-	rm->nflows = g->nflows;
-	rm->detect = g->detect;
+	rm->stream.nflows = g->nflows;
+	flow_detect_names(g->detect, rm->stream.detected_by, sizeof(rm->stream.detected_by));
 	if (rm->src_input >= 0)
-		rm->at_src = w->view[rm->src_input];
+		rm->stream.at_src = w->view[rm->src_input];
 	if (rm->dst_input >= 0)
-		rm->at_dst = w->view[rm->dst_input];
+		rm->stream.at_dst = w->view[rm->dst_input];
+	rm->stream.bytes_source = bytes_source(&rm->stream);
 	ref = rm->src_input >= 0 ? rm->src_input : rm->dst_input;
 	if (ref < 0)
 		return;
-	rm->start_ns = opt_some(w->start_ns[ref]);
+	rm->stream.start_ns = opt_some(w->start_ns[ref]);
 	if (w->end_ns[ref]) {
-		rm->end_ns = opt_some(w->end_ns[ref]);
-		rm->migration_time_ns = opt_some(w->end_ns[ref] - w->start_ns[ref]);
+		rm->stream.end_ns = opt_some(w->end_ns[ref]);
+		rm->stream.migration_time_ns = opt_some(w->end_ns[ref] - w->start_ns[ref]);
 	}
 	sender = rm->src_input >= 0 ? rm->src_input : rm->dst_input;
-	rm->retx_segments = opt_some((int64_t)w->view[sender].retx_segments);
-	rm->retx_bytes = opt_some((int64_t)w->view[sender].retx_bytes);
-	rm->retx_vantage = rm->src_input >= 0 ? "src" : "dst";
+	rm->stream.retx_segments = opt_some((int64_t)w->view[sender].retx_segments);
+	rm->stream.retx_bytes = opt_some((int64_t)w->view[sender].retx_bytes);
+	rm->stream.retx_vantage = rm->src_input >= 0 ? "src" : "dst";
 	if (rm->src_input >= 0 && c->in[rm->src_input].retrans_tracer)
 		use_stack_retx(c, w, rm);
-	if (rm->migration_time_ns.set && rm->migration_time_ns.v > 0)
-		rm->avg_bps = opt_some((int64_t)((double)w->view[ref].payload_bytes * 8e9 /
-						 (double)rm->migration_time_ns.v));
+	if (rm->stream.migration_time_ns.set && rm->stream.migration_time_ns.v > 0)
+		rm->stream.avg_bps = opt_some((int64_t)((double)w->view[ref].payload_bytes * 8e9 /
+						 (double)rm->stream.migration_time_ns.v));
 	/* A stream shorter than one full bin has no better peak than its average. */
 	peak = (int64_t)(g->rate[ref][w->src_host].peak_bin_bytes * 8 * (1000000000LL / RATE_BIN_NS));
-	if (rm->avg_bps.set && rm->avg_bps.v > peak)
-		peak = rm->avg_bps.v;
-	rm->peak_bps = opt_some(peak);
+	if (rm->stream.avg_bps.set && rm->stream.avg_bps.v > peak)
+		peak = rm->stream.avg_bps.v;
+	rm->stream.peak_bps = opt_some(peak);
 }
 
 /* The controller captures that hold probes to the guest. */
@@ -429,13 +442,13 @@ static uint32_t probe_vantages(const struct build_ctx *c)
 static enum phase phase_of(int64_t t, const struct report_migration *rm)
 {
 	/* without a reply before the switchover, the blackout starts at it */
-	int64_t blackout_from = rm->gap_start_ns.set ? rm->gap_start_ns.v : rm->end_ns.v;
+	int64_t blackout_from = rm->downtime.gap_start_ns.set ? rm->downtime.gap_start_ns.v : rm->stream.end_ns.v;
 
-	if (t < rm->start_ns.v)
+	if (t < rm->stream.start_ns.v)
 		return PHASE_BEFORE;
 	if (t <= blackout_from)
 		return PHASE_PRECOPY;
-	if (!rm->gap_end_ns.set || t < rm->gap_end_ns.v)
+	if (!rm->downtime.gap_end_ns.set || t < rm->downtime.gap_end_ns.v)
 		return PHASE_BLACKOUT;
 	return PHASE_AFTER;
 }
@@ -493,7 +506,7 @@ static int64_t collect_probes(const struct build_ctx *c, const struct mig_work *
  * after it; and whether the guest answered again at all. */
 static int find_gap(const struct probe_view *v, uint32_t n, struct report_migration *rm)
 {
-	int64_t sw = rm->end_ns.v, before = 0, after = 0, *rep = malloc((n + 1) * sizeof(*rep));
+	int64_t sw = rm->stream.end_ns.v, before = 0, after = 0, *rep = malloc((n + 1) * sizeof(*rep));
 	uint32_t nrep = 0;
 	bool requests_after = false;
 
@@ -513,18 +526,18 @@ static int find_gap(const struct probe_view *v, uint32_t n, struct report_migrat
 	}
 	free(rep);
 	if (before)
-		rm->gap_start_ns = opt_some(before);
+		rm->downtime.gap_start_ns = opt_some(before);
 	if (after)
-		rm->gap_end_ns = opt_some(after);
+		rm->downtime.gap_end_ns = opt_some(after);
 	if (before && after)
-		rm->probe_gap_ns = opt_some(after - before);
+		rm->downtime.probe_gap_ns = opt_some(after - before);
 	if (after)
 		rm->reachable_after = opt_some(1);
 	else if (requests_after)
 		rm->reachable_after = opt_some(0);
-	rm->probes_sent = opt_some(n);
-	rm->probes_answered = opt_some(nrep);
-	rm->lost_probes = opt_some((int64_t)n - nrep);
+	rm->loss.probes_sent = opt_some(n);
+	rm->loss.probes_answered = opt_some(nrep);
+	rm->loss.lost_probes = opt_some((int64_t)n - nrep);
 	return 0;
 }
 
@@ -540,7 +553,7 @@ static int tally_phases(const struct probe_view *v, uint32_t n, struct report_mi
 	for (m = 0; m + 1 < n; m++)
 		scratch[m] = v[m + 1].req_ns - v[m].req_ns;
 	if (m)
-		rm->probe_interval_ns = opt_some(stats_percentile(scratch, m, 50));
+		rm->downtime.probe_interval_ns = opt_some(stats_percentile(scratch, m, 50));
 	for (int ph = 0; ph < PHASE_COUNT; ph++) {
 		int64_t sent = 0, lost = 0;
 
@@ -553,12 +566,12 @@ static int tally_phases(const struct probe_view *v, uint32_t n, struct report_mi
 			if (v[k].rtt_ns)
 				scratch[m++] = v[k].rtt_ns;
 		}
-		rm->phase_sent[ph] = opt_some(sent);
-		rm->phase_lost[ph] = opt_some(lost);
+		rm->loss.phase[ph].sent = opt_some(sent);
+		rm->loss.phase[ph].lost = opt_some(lost);
 		if (!m)
 			continue;
-		rm->rtt_p50_ns[ph] = opt_some(stats_percentile(scratch, m, 50));
-		rm->rtt_p99_ns[ph] = opt_some(stats_percentile(scratch, m, 99));
+		rm->loss.phase[ph].rtt_p50_ns = opt_some(stats_percentile(scratch, m, 50));
+		rm->loss.phase[ph].rtt_p99_ns = opt_some(stats_percentile(scratch, m, 99));
 	}
 	free(scratch);
 	return 0;
@@ -588,6 +601,7 @@ static int plot_rate(const struct build_ctx *c, const struct mig_work *w,
 	const struct mig_group *g = flow_table__group(c->ft, w->group);
 	int ref = rm->src_input >= 0 ? rm->src_input : rm->dst_input;
 
+	rm->plot.rate_bin_ns = RATE_BIN_NS; /* the peak's bins, also with no series to plot */
 	if (ref < 0)
 		return 0;
 	return report_plot_rate(rm, &g->series[ref][w->src_host], rm->src_input >= 0 ? "src" : "dst");
@@ -600,11 +614,11 @@ static int fill_probes(struct build_ctx *c, const struct mig_work *w, struct rep
 	int64_t n;
 	int rc;
 
-	if (c->guest.target < 0 || !rm->end_ns.set)
+	if (c->guest.target < 0 || !rm->stream.end_ns.set)
 		return 0;
 	for (int i = 0; i < MAX_INPUTS; i++)
 		if (mask >> i & 1) {
-			rm->probe_vantage = c->is_ctl[i] ? "ctl" : "nic";
+			rm->downtime.probe_vantage = c->is_ctl[i] ? "ctl" : "nic";
 			break;
 		}
 	n = collect_probes(c, w, mask, &v);
@@ -637,16 +651,25 @@ static void fill_silence(const struct build_ctx *c, const struct mig_work *w,
 	}
 	if (!before || !after || after < before)
 		return;
-	rm->silence_start_ns = opt_some(before);
-	rm->silence_end_ns = opt_some(after);
-	rm->guest_silence_ns = opt_some(after - before);
+	rm->downtime.silence_start_ns = opt_some(before);
+	rm->downtime.silence_end_ns = opt_some(after);
+	rm->downtime.guest_silence_ns = opt_some(after - before);
 }
 
+static uint8_t report_kind(uint8_t kind)
+{
+	return kind == ANNOUNCE_RARP ? REPORT_RARP : kind == ANNOUNCE_GARP ? REPORT_GARP : REPORT_NA;
+}
+
+/* The guest's silence and every sighting of its announcements in this
+ * migration's window; how many of each kind were sent is the count at the
+ * capture that saw the most (each is seen once per capture on its way). */
 static int fill_guest_side(struct build_ctx *c, const struct mig_work *w,
 			   struct report_migration *rm)
 {
 	const struct guest_mac *g;
-	int64_t end = rm->end_ns.set ? rm->end_ns.v : 0;
+	int64_t end = rm->stream.end_ns.set ? rm->stream.end_ns.v : 0;
+	int sent[REPORT_ANNOUNCE_KINDS][MAX_INPUTS] = { { 0 } };
 
 	if (c->guest.mac < 0)
 		return 0;
@@ -654,24 +677,26 @@ static int fill_guest_side(struct build_ctx *c, const struct mig_work *w,
 	fill_silence(c, w, g, rm);
 	if (!g->nannounces)
 		return 0;
-	rm->announces = calloc(g->nannounces, sizeof(*rm->announces));
-	if (!rm->announces)
+	rm->announce.seen = calloc(g->nannounces, sizeof(*rm->announce.seen));
+	if (!rm->announce.seen)
 		return -ENOMEM;
 	for (uint32_t k = 0; k < g->nannounces; k++) {
 		const struct announce *a = &g->announces[k];
 		struct report_announce *ra;
 
-		if (!rm->start_ns.set || a->ts_ns < rm->start_ns.v || a->ts_ns >= w->window_hi)
+		if (!rm->stream.start_ns.set || a->ts_ns < rm->stream.start_ns.v || a->ts_ns >= w->window_hi)
 			continue;
-		ra = &rm->announces[rm->nannounces++];
+		ra = &rm->announce.seen[rm->announce.nseen++];
 		ra->ts_ns = a->ts_ns;
-		ra->kind = a->kind;
+		ra->kind = report_kind(a->kind);
 		ra->vantage = role_name(w->role[a->input]);
 		ra->input = c->in[a->input].path;
 		if (end && a->ts_ns >= end &&
-		    (!rm->first_announce_after_end_ns.set ||
-		     a->ts_ns - end < rm->first_announce_after_end_ns.v))
-			rm->first_announce_after_end_ns = opt_some(a->ts_ns - end);
+		    (!rm->announce.first_after_end_ns.set ||
+		     a->ts_ns - end < rm->announce.first_after_end_ns.v))
+			rm->announce.first_after_end_ns = opt_some(a->ts_ns - end);
+		if (++sent[ra->kind][a->input] > rm->announce.count[ra->kind])
+			rm->announce.count[ra->kind] = sent[ra->kind][a->input];
 	}
 	return 0;
 }
@@ -693,12 +718,12 @@ static void fill_switchover(const struct build_ctx *c, const struct mig_work *w,
 	for (int i = 0; i < sw.ninputs; i++)
 		sw.vantage[i] = rm->sw.vantage[i] = c->is_ctl[i] ? "ctl" : role_name(w->role[i]);
 	sw.probes = guest_set__probes(c->gs, &sw.nprobes);
-	if (rm->start_ns.set)
-		sw.start_ns = rm->start_ns.v;
-	if (rm->end_ns.set)
-		sw.end_ns = rm->end_ns.v;
-	if (rm->probe_interval_ns.set)
-		sw.probe_interval_ns = rm->probe_interval_ns.v;
+	if (rm->stream.start_ns.set)
+		sw.start_ns = rm->stream.start_ns.v;
+	if (rm->stream.end_ns.set)
+		sw.end_ns = rm->stream.end_ns.v;
+	if (rm->downtime.probe_interval_ns.set)
+		sw.probe_interval_ns = rm->downtime.probe_interval_ns.v;
 	if (g) {
 		sw.announces = g->announces;
 		sw.nannounces = g->nannounces;
@@ -746,18 +771,15 @@ static void fill_guest(struct build_ctx *c)
 	const struct guest_mac *g;
 
 	guest_set__choose(c->gs, c->cfg->guest_ip.family ? &c->cfg->guest_ip : NULL, &c->guest);
-	snprintf(c->r->guest_ip4, sizeof(c->r->guest_ip4), "-");
-	snprintf(c->r->guest_ip6, sizeof(c->r->guest_ip6), "-");
-	snprintf(c->r->guest_mac, sizeof(c->r->guest_mac), "-");
 	if (c->guest.mac >= 0) {
 		g = guest_set__mac(c->gs, c->guest.mac);
-		mac_format(g->mac, c->r->guest_mac, sizeof(c->r->guest_mac));
-		c->r->guest_known = true;
+		mac_format(g->mac, c->r->guest.mac, sizeof(c->r->guest.mac));
+		c->r->guest.known = true;
 	}
 	if (c->guest.ip4.family)
-		ip_format(&c->guest.ip4, c->r->guest_ip4, sizeof(c->r->guest_ip4));
+		ip_format(&c->guest.ip4, c->r->guest.ipv4, sizeof(c->r->guest.ipv4));
 	if (c->guest.ip6.family)
-		ip_format(&c->guest.ip6, c->r->guest_ip6, sizeof(c->r->guest_ip6));
+		ip_format(&c->guest.ip6, c->r->guest.ipv6, sizeof(c->r->guest.ipv6));
 }
 
 int report_build(const struct flow_table *ft, const struct guest_set *gs,
@@ -777,7 +799,7 @@ int report_build(const struct flow_table *ft, const struct guest_set *gs,
 			continue;
 		c.work[c.nwork].group = g;
 		c.work[c.nwork].first_ns = flow_table__group(ft, g)->first_ns;
-		summarize_views(ft, &c.work[c.nwork], cfg->ninputs);
+		summarize_views(ft, &c.work[c.nwork], in, cfg->ninputs);
 		c.nwork++;
 	}
 	/* groups are numbered as their streams were recognised, which is not

@@ -15,7 +15,7 @@
 #include "analysis/clock.h"
 #include "analysis/flows.h"
 #include "analysis/guest.h"
-#include "analysis/report.h"
+#include "reports/report.h"
 
 struct build_input {
 	const char *path;
@@ -27,6 +27,7 @@ struct build_input {
 	struct clock_estimate clock; /* this capture's clock minus the reference's */
 	bool clock_ref;              /* the reference itself */
 	bool retrans_tracer;         /* a migscope capture whose node counted its own retransmits */
+	bool exact;                  /* its stream counts are a migscope capture's counters */
 };
 
 int report_build(const struct flow_table *ft, const struct guest_set *gs,

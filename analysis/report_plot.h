@@ -16,7 +16,7 @@
 #define MIGSCOPE_REPORT_PLOT_H
 
 #include "analysis/rate_series.h"
-#include "analysis/report.h"
+#include "reports/report.h"
 
 /* Decimates p[0..n) in place to at most cap points (cap >= 4); returns how
  * many are left. */

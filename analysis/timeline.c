@@ -33,6 +33,7 @@ static void add(struct report_switchover *out, const char *event, const char *va
 	e->input = input;
 	e->ts_ns = ts_ns;
 	e->state = input < 0 ? TL_NO_CAPTURE : ts_ns ? TL_SEEN : TL_NOT_SEEN;
+	e->t_ns = e->since_prev_ns = opt_none();
 }
 
 /* Seen events first in time order, the order of adding on ties (insertion
@@ -51,6 +52,23 @@ static void sort_events(struct report_switchover *out)
 			out->timeline[j] = out->timeline[j - 1];
 		}
 		out->timeline[j] = e;
+	}
+}
+
+/* Each seen event from the last stream data, and from the seen one before it. */
+static void relative_times(struct report_switchover *out, int64_t end_ns)
+{
+	const struct report_timeline_event *prev = NULL;
+
+	for (int i = 0; i < out->ntimeline; i++) {
+		struct report_timeline_event *e = &out->timeline[i];
+
+		if (e->state != TL_SEEN)
+			continue;
+		e->t_ns = opt_some(e->ts_ns - end_ns);
+		if (prev)
+			e->since_prev_ns = opt_some(e->ts_ns - prev->ts_ns);
+		prev = e;
 	}
 }
 
@@ -77,6 +95,7 @@ void timeline_build(const struct switchover *sw, struct report_switchover *out)
 	add(out, TL_FIRST_REPLY_DST, "dst", sw->dst, at_dst.first_rep_ns);
 	add(out, TL_FIRST_REPLY_PROBER, "ctl", ctl, at_ctl.first_rep_ns);
 	sort_events(out);
+	relative_times(out, sw->end_ns);
 }
 
 int64_t timeline_time(const struct report_switchover *out, const char *event)

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "analysis/report.h"
+#include "reports/report.h"
 
 /* s with & < > " ' as entities and control bytes as U+FFFD, so any file
  * name or label is inert in text and in attribute values. NULL: nothing. */

@@ -10,8 +10,6 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "analysis/announce_sched.h"
-#include "analysis/timeline.h"
 #include "reports/html.h"
 #include "reports/render.h"
 #include "reports/units.h"
@@ -56,8 +54,6 @@ static void missing_why(FILE *out, const struct report_timeline_event *e)
 static void timeline_table(FILE *out, const struct report_migration *m)
 {
 	const struct report_switchover *s = &m->sw;
-	int64_t prev = 0;
-	bool have_prev = false;
 	char a[48], b[48];
 
 	fputs("<div class=\"swpart\"><h4>Timeline</h4>"
@@ -86,10 +82,9 @@ static void timeline_table(FILE *out, const struct report_migration *m)
 			continue;
 		}
 		fprintf(out, "<td class=\"num t\">%s</td><td class=\"num\">%s</td></tr>\n",
-			signed_ms(e->ts_ns - m->end_ns.v, a, sizeof(a)),
-			have_prev ? signed_ms(e->ts_ns - prev, b, sizeof(b)) : "\xe2\x80\x94");
-		prev = e->ts_ns;
-		have_prev = true;
+			signed_ms(e->t_ns.v, a, sizeof(a)),
+			e->since_prev_ns.set ? signed_ms(e->since_prev_ns.v, b, sizeof(b))
+					     : "\xe2\x80\x94");
 	}
 	if (!s->ntimeline)
 		fputs("<tr><td colspan=\"5\">no stream end, so no switchover to put in order</td>"
@@ -99,21 +94,13 @@ static void timeline_table(FILE *out, const struct report_migration *m)
 
 /* ---- announce schedule ----------------------------------------------- */
 
-static bool in_list(const int *list, int n, int v)
-{
-	for (int i = 0; i < n; i++)
-		if (list[i] == v)
-			return true;
-	return false;
-}
-
 /* Each round's time in the schedule: QEMU's parameters are whole ms. */
-static void round_headers(FILE *out, const struct announce_params *p, int nrounds)
+static void round_headers(FILE *out, const struct report_announce_sched *s, int nrounds)
 {
 	fputs("<tr><th>capture</th>", out);
 	for (int k = 0; k < nrounds; k++)
 		fprintf(out, "<th class=\"rd\">round %d<br><span class=\"sub\">+%" PRId64
-			" ms</span></th>", k, announce_round_offset_ns(p, k) / 1000000);
+			" ms</span></th>", k, s->round_offset_ns[k] / 1000000);
 	fputs("<th class=\"num\">seen</th></tr>\n", out);
 }
 
@@ -135,15 +122,15 @@ static void burst_grid(FILE *out, const struct report *r, const struct report_mi
 {
 	const struct report_announce_sched *s = &m->sw.sched;
 	const struct report_announce_burst *bu = &s->burst[bi];
-	int lost[REPORT_MAX_ROUNDS], nlost = switchover_not_at_prober(&m->sw, bu, lost);
+	int nlost = __builtin_popcount(bu->not_at_prober);
 	char a[48];
 
 	fprintf(out, "<div class=\"burst\"><div class=\"bhead\">Burst %d at %s%s</div>"
 		"<div class=\"scroll\"><table class=\"compact sched\" data-burst=\"%d\">\n", bi + 1,
-		signed_ms(bu->round[0].seen_ns[s->anchor] - m->end_ns.v, a, sizeof(a)),
+		signed_ms(bu->t_ns, a, sizeof(a)),
 		bi ? " <span class=\"sub\">\xc2\xb7 a later announce, e.g. QMP announce-self</span>"
 		   : "", bi + 1);
-	round_headers(out, &s->params, bu->nrounds);
+	round_headers(out, s, bu->nrounds);
 	for (int i = 0; i < r->ninputs; i++) {
 		bool prober = m->sw.vantage[i] && !strcmp(m->sw.vantage[i], "ctl");
 
@@ -156,7 +143,7 @@ static void burst_grid(FILE *out, const struct report *r, const struct report_mi
 				fprintf(out, "<td class=\"rd seen\" title=\"round %d seen, %s ms "
 					"against the schedule\">\xe2\x9c\x93 <span class=\"late\">%s"
 					"</span></td>", k, a, a);
-			} else if (prober && in_list(lost, nlost, k)) {
+			} else if (prober && (bu->not_at_prober >> k & 1)) {
 				fputs("<td class=\"rd lost\" title=\"left the destination NIC, not at "
 				      "the prober\">\xe2\x9c\x95 lost</td>", out);
 			} else {
@@ -164,7 +151,7 @@ static void burst_grid(FILE *out, const struct report *r, const struct report_mi
 			}
 		}
 		fprintf(out, "<td class=\"num count\" data-seen=\"%d\">%d/%d</td></tr>\n",
-			switchover_seen_count(bu, i), switchover_seen_count(bu, i), bu->nrounds);
+			bu->seen[i], bu->seen[i], bu->nrounds);
 	}
 	fputs("</table></div>", out);
 	if (nlost) {
@@ -183,7 +170,7 @@ static void empty_grid(FILE *out, const struct report *r, const struct report_mi
 	fprintf(out, "<div class=\"burst\"><div class=\"bhead alert\">No RARP in any capture: all %d "
 		"rounds missing</div><div class=\"scroll\"><table class=\"compact sched none\">\n",
 		s->params.rounds);
-	round_headers(out, &s->params, s->params.rounds);
+	round_headers(out, s, s->params.rounds);
 	for (int i = 0; i < r->ninputs; i++) {
 		vantage_head(out, m, i);
 		for (int k = 0; k < s->params.rounds; k++)

@@ -17,9 +17,6 @@
 #include <math.h>
 #include <string.h>
 
-#include "analysis/guest.h"
-#include "analysis/limits.h"
-#include "analysis/timeline.h"
 #include "reports/html.h"
 #include "reports/render.h"
 #include "reports/units.h"
@@ -195,30 +192,30 @@ static void blackout(FILE *out, const struct view *v, const struct report_migrat
 	double left, right = 0, x;
 	const char *anchor;
 
-	if (m->gap_start_ns.set && m->gap_end_ns.set) {
-		band(out, v, "blackout", m->gap_start_ns.v, m->gap_end_ns.v, y0, y1, "probe gap");
-		right = px(v, m->gap_end_ns.v);
-	} else if (m->gap_start_ns.set) {
+	if (m->downtime.gap_start_ns.set && m->downtime.gap_end_ns.set) {
+		band(out, v, "blackout", m->downtime.gap_start_ns.v, m->downtime.gap_end_ns.v, y0, y1, "probe gap");
+		right = px(v, m->downtime.gap_end_ns.v);
+	} else if (m->downtime.gap_start_ns.set) {
 		/* never answered again: the gap runs to the end of the view */
-		band(out, v, "blackout", m->gap_start_ns.v, v->t0 + v->x1, y0, y1,
+		band(out, v, "blackout", m->downtime.gap_start_ns.v, v->t0 + v->x1, y0, y1,
 		     "no reply since, at least");
 		right = SVG_W - MARGIN_R;
 	}
-	if (m->silence_start_ns.set)
-		band(out, v, "silence", m->silence_start_ns.v, m->silence_end_ns.v, y0, y1,
+	if (m->downtime.silence_start_ns.set)
+		band(out, v, "silence", m->downtime.silence_start_ns.v, m->downtime.silence_end_ns.v, y0, y1,
 		     "guest silence");
-	if (!m->gap_start_ns.set)
+	if (!m->downtime.gap_start_ns.set)
 		return;
-	left = px(v, m->gap_start_ns.v);
-	if (m->silence_start_ns.set && px(v, m->silence_start_ns.v) < left)
-		left = px(v, m->silence_start_ns.v);
-	if (m->silence_end_ns.set && px(v, m->silence_end_ns.v) > right)
-		right = px(v, m->silence_end_ns.v);
+	left = px(v, m->downtime.gap_start_ns.v);
+	if (m->downtime.silence_start_ns.set && px(v, m->downtime.silence_start_ns.v) < left)
+		left = px(v, m->downtime.silence_start_ns.v);
+	if (m->downtime.silence_end_ns.set && px(v, m->downtime.silence_end_ns.v) > right)
+		right = px(v, m->downtime.silence_end_ns.v);
 	snprintf(label, sizeof(label), "blackout: probe gap %s",
-		 m->probe_gap_ns.set ? html_ms(m->probe_gap_ns, a, sizeof(a)) : "open (no reply after)");
-	if (m->guest_silence_ns.set)
+		 m->downtime.probe_gap_ns.set ? html_ms(m->downtime.probe_gap_ns, a, sizeof(a)) : "open (no reply after)");
+	if (m->downtime.guest_silence_ns.set)
 		snprintf(label + strlen(label), sizeof(label) - strlen(label), ", guest silence %s",
-			 html_ms(m->guest_silence_ns, b, sizeof(b)));
+			 html_ms(m->downtime.guest_silence_ns, b, sizeof(b)));
 	/* 12 px, semi-bold: 15 % wider than the regular weight */
 	x = band_label_x(clamp_px(left), clamp_px(right), html_text_w(label, 12) * 1.15, &anchor);
 	fprintf(out, "<text class=\"bandlabel\" x=\"%.1f\" y=\"%d\" text-anchor=\"%s\">", x,
@@ -255,8 +252,8 @@ static void collect_marks(const struct report_migration *m, const struct view *v
 			  struct marks *mk)
 {
 	mk->n = 0;
-	if (m->start_ns.set)
-		add_mark(mk, v, "stream_start", "stream start", m->start_ns.v);
+	if (m->stream.start_ns.set)
+		add_mark(mk, v, "stream_start", "stream start", m->stream.start_ns.v);
 	for (int i = 0; i < m->sw.ntimeline; i++) {
 		const struct report_timeline_event *e = &m->sw.timeline[i];
 
@@ -281,10 +278,10 @@ static void draw_marks(FILE *out, const struct report_migration *m, const struct
 		fprintf(out, "<g class=\"mark\" data-event=\"%s\"><title>", mk->event[i]);
 		html_esc(out, !strcmp(mk->event[i], "stream_start") ? "migration stream start"
 				   : switchover_event_text(mk->event[i]));
-		if (m->end_ns.set) {
-			format_ms(mk->ts[i] - m->end_ns.v, t, sizeof(t));
+		if (m->stream.end_ns.set) {
+			format_ms(mk->ts[i] - m->stream.end_ns.v, t, sizeof(t));
 			fprintf(out, ", %s%s ms after the last stream data",
-				mk->ts[i] >= m->end_ns.v ? "+" : "", t);
+				mk->ts[i] >= m->stream.end_ns.v ? "+" : "", t);
 		}
 		fprintf(out, "</title><line class=\"%s\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
 			"y2=\"%.1f\"/><text class=\"marklabel%s\" x=\"%.1f\" y=\"%.1f\" "
@@ -350,10 +347,10 @@ static void rtt_panel(FILE *out, const struct view *v, const struct report_migra
 	char note[160], t[48], r[48];
 
 	snprintf(note, sizeof(note), "at the %s \xc2\xb7 %" PRId64 " sent, %" PRId64 " lost%s",
-		 m->probe_vantage && !strcmp(m->probe_vantage, "ctl") ? "prober" : "compute NIC",
-		 m->probes_sent.v, m->lost_probes.v,
+		 m->downtime.probe_vantage && !strcmp(m->downtime.probe_vantage, "ctl") ? "prober" : "compute NIC",
+		 m->loss.probes_sent.v, m->loss.lost_probes.v,
 		 p->probes_decimated ? " \xc2\xb7 thinned: every lost probe, each bucket's extremes" : "");
-	panel_title(out, y, "Probe round trip (ms, log scale)", m->probes_sent.set ? note : NULL);
+	panel_title(out, y, "Probe round trip (ms, log scale)", m->loss.probes_sent.set ? note : NULL);
 	fprintf(out, "<rect class=\"loststrip\" x=\"%d\" y=\"%.1f\" width=\"%d\" height=\"%d\"/>"
 		"<text class=\"lanelabel\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\">lost</text>\n",
 		MARGIN_L, y, SVG_W - MARGIN_L - MARGIN_R, LOST_H, MARGIN_L - 8, lost_y + 4);
@@ -455,11 +452,11 @@ static void retx_panel(FILE *out, const struct view *v, const struct report_migr
 	uint32_t max = 0;
 	char note[96], title[64], t[48];
 
-	snprintf(note, sizeof(note), "%" PRId64 " in all, %s view", m->retx_segments.v,
-		 m->retx_vantage ? m->retx_vantage : "?");
+	snprintf(note, sizeof(note), "%" PRId64 " in all, %s view", m->stream.retx_segments.v,
+		 m->stream.retx_vantage ? m->stream.retx_vantage : "?");
 	snprintf(title, sizeof(title), "Retransmitted segments per %.0f ms",
-		 (double)(p->rate_bin_ns ? p->rate_bin_ns : RATE_BIN_NS) / MS_NS);
-	panel_title(out, y, title, m->retx_segments.set ? note : NULL);
+		 (double)p->rate_bin_ns / MS_NS);
+	panel_title(out, y, title, m->stream.retx_segments.set ? note : NULL);
 	panel_frame(out, y, RETX_H);
 	for (int k = 0; k < p->nrate; k++)
 		if (p->rate[k].retx_segments > max)
@@ -493,7 +490,7 @@ static void add_vantage(const char **list, int *n, const char *v)
 	for (int i = 0; i < *n; i++)
 		if (!strcmp(list[i], v))
 			return;
-	if (*n < MAX_INPUTS + 1)
+	if (*n < REPORT_MAX_INPUTS + 1)
 		list[(*n)++] = v;
 }
 
@@ -502,7 +499,7 @@ static void add_vantage(const char **list, int *n, const char *v)
 static int announce_lanes(const struct report *r, const struct report_migration *m,
 			  struct lane *lanes)
 {
-	const char *vantages[MAX_INPUTS + 1];
+	const char *vantages[REPORT_MAX_INPUTS + 1];
 	bool kind_seen[3] = { false, false, false }, any = false;
 	int nv = 0, n = 0;
 
@@ -513,14 +510,14 @@ static int announce_lanes(const struct report *r, const struct report_migration 
 	for (int i = 0; i < r->ninputs; i++)
 		if (i != m->src_input && i != m->dst_input)
 			add_vantage(vantages, &nv, "ctl");
-	for (int k = 0; k < m->nannounces; k++) {
-		add_vantage(vantages, &nv, m->announces[k].vantage);
-		if (m->announces[k].kind <= ANNOUNCE_NA)
-			kind_seen[m->announces[k].kind] = any = true;
+	for (int k = 0; k < m->announce.nseen; k++) {
+		add_vantage(vantages, &nv, m->announce.seen[k].vantage);
+		if (m->announce.seen[k].kind <= REPORT_NA)
+			kind_seen[m->announce.seen[k].kind] = any = true;
 	}
 	if (!any)
-		kind_seen[ANNOUNCE_RARP] = true;
-	for (int kind = ANNOUNCE_RARP; kind <= ANNOUNCE_NA; kind++)
+		kind_seen[REPORT_RARP] = true;
+	for (int kind = REPORT_RARP; kind <= REPORT_NA; kind++)
 		for (int i = 0; i < nv && n < MAX_LANES; i++)
 			if (kind_seen[kind])
 				lanes[n++] = (struct lane){ vantages[i], kind };
@@ -531,10 +528,10 @@ static void marker(FILE *out, int kind, double x, double y)
 {
 	static const char *const cls[] = { "rarp", "garp", "na" };
 
-	if (kind == ANNOUNCE_RARP)
+	if (kind == REPORT_RARP)
 		fprintf(out, "<path class=\"announce %s\" d=\"M%.1f %.1fl5 8h-10z\">", cls[kind], x,
 			y - 5);
-	else if (kind == ANNOUNCE_GARP)
+	else if (kind == REPORT_GARP)
 		fprintf(out, "<circle class=\"announce %s\" cx=\"%.1f\" cy=\"%.1f\" r=\"4.2\">",
 			cls[kind], x, y);
 	else
@@ -547,8 +544,8 @@ static void announce_panel(FILE *out, const struct view *v, const struct report_
 {
 	char a[40], t[48];
 
-	snprintf(a, sizeof(a), "%d sightings", m->nannounces);
-	panel_title(out, y, "Announcements per vantage", m->nannounces ? a : "none seen");
+	snprintf(a, sizeof(a), "%d sightings", m->announce.nseen);
+	panel_title(out, y, "Announcements per vantage", m->announce.nseen ? a : "none seen");
 	panel_frame(out, y, (double)nlanes * LANE_H);
 	for (int l = 0; l < nlanes; l++) {
 		double yy = y + l * LANE_H + LANE_H / 2.0;
@@ -562,8 +559,8 @@ static void announce_panel(FILE *out, const struct view *v, const struct report_
 			announce_kind_name(lanes[l].kind));
 		html_esc(out, html_vantage_name(lanes[l].vantage));
 		fputs("</text>\n", out);
-		for (int k = 0; k < m->nannounces; k++) {
-			const struct report_announce *an = &m->announces[k];
+		for (int k = 0; k < m->announce.nseen; k++) {
+			const struct report_announce *an = &m->announce.seen[k];
 
 			if (an->kind != lanes[l].kind || strcmp(an->vantage, lanes[l].vantage) ||
 			    !visible(v, an->ts_ns))
@@ -572,12 +569,12 @@ static void announce_panel(FILE *out, const struct view *v, const struct report_
 			fprintf(out, "<title>%s at the ", announce_kind_name(an->kind));
 			html_esc(out, html_vantage_name(an->vantage));
 			fprintf(out, ", %s", rel_ms(v, an->ts_ns, t, sizeof(t)));
-			if (m->end_ns.set) {
-				format_ms(an->ts_ns - m->end_ns.v, a, sizeof(a));
+			if (m->stream.end_ns.set) {
+				format_ms(an->ts_ns - m->stream.end_ns.v, a, sizeof(a));
 				fprintf(out, " (%s%s ms after the stream end)",
-					an->ts_ns >= m->end_ns.v ? "+" : "", a);
+					an->ts_ns >= m->stream.end_ns.v ? "+" : "", a);
 			}
-			fprintf(out, "</title></%s>\n", an->kind == ANNOUNCE_GARP ? "circle" : "path");
+			fprintf(out, "</title></%s>\n", an->kind == REPORT_GARP ? "circle" : "path");
 		}
 	}
 }
@@ -631,15 +628,15 @@ static void data_extent(const struct report_migration *m, int64_t t0, int64_t *l
 	const struct report_plot *p = &m->plot;
 
 	*lo = 0;
-	*hi = m->end_ns.set ? m->end_ns.v - t0 : 0;
+	*hi = m->stream.end_ns.set ? m->stream.end_ns.v - t0 : 0;
 	for (int k = 0; k < p->nprobes; k++)
 		widen(lo, hi, p->probes[k].req_ns - t0);
-	for (int k = 0; k < m->nannounces; k++)
-		widen(lo, hi, m->announces[k].ts_ns - t0);
+	for (int k = 0; k < m->announce.nseen; k++)
+		widen(lo, hi, m->announce.seen[k].ts_ns - t0);
 	if (p->nrate)
 		widen(lo, hi, p->rate[p->nrate - 1].start_ns + p->rate_bin_ns - t0);
-	if (m->gap_end_ns.set)
-		widen(lo, hi, m->gap_end_ns.v - t0);
+	if (m->downtime.gap_end_ns.set)
+		widen(lo, hi, m->downtime.gap_end_ns.v - t0);
 	for (int k = 0; k < m->sw.ntimeline; k++)
 		if (m->sw.timeline[k].state == TL_SEEN)
 			widen(lo, hi, m->sw.timeline[k].ts_ns - t0);
@@ -655,20 +652,20 @@ static bool switchover_extent(const struct report_migration *m, int64_t t0, int6
 {
 	int64_t from, to, end;
 
-	if (!m->end_ns.set)
+	if (!m->stream.end_ns.set)
 		return false;
-	end = m->end_ns.v;
+	end = m->stream.end_ns.v;
 	from = end;
-	if (m->gap_start_ns.set && m->gap_start_ns.v < from)
-		from = m->gap_start_ns.v;
-	if (m->silence_start_ns.set && m->silence_start_ns.v < from)
-		from = m->silence_start_ns.v;
-	to = m->gap_end_ns.set ? m->gap_end_ns.v : end + 1500 * 1000000LL;
-	if (m->silence_end_ns.set && m->silence_end_ns.v > to)
-		to = m->silence_end_ns.v;
-	for (int k = 0; k < m->nannounces; k++)
-		if (m->announces[k].ts_ns > to && m->announces[k].ts_ns < end + 3000 * 1000000LL)
-			to = m->announces[k].ts_ns;
+	if (m->downtime.gap_start_ns.set && m->downtime.gap_start_ns.v < from)
+		from = m->downtime.gap_start_ns.v;
+	if (m->downtime.silence_start_ns.set && m->downtime.silence_start_ns.v < from)
+		from = m->downtime.silence_start_ns.v;
+	to = m->downtime.gap_end_ns.set ? m->downtime.gap_end_ns.v : end + 1500 * 1000000LL;
+	if (m->downtime.silence_end_ns.set && m->downtime.silence_end_ns.v > to)
+		to = m->downtime.silence_end_ns.v;
+	for (int k = 0; k < m->announce.nseen; k++)
+		if (m->announce.seen[k].ts_ns > to && m->announce.seen[k].ts_ns < end + 3000 * 1000000LL)
+			to = m->announce.seen[k].ts_ns;
 	/* every round of the announce bursts detailed (a later announce-self's
 	 * too, when it came within 10 s), and every event of the timeline, so
 	 * the zoom marks them all */
@@ -676,7 +673,7 @@ static bool switchover_extent(const struct report_migration *m, int64_t t0, int6
 		const struct report_announce_burst *bu = &m->sw.sched.burst[b];
 
 		for (int k = 0; k < bu->nrounds; k++)
-			for (int i = 0; i < MAX_INPUTS; i++)
+			for (int i = 0; i < REPORT_MAX_INPUTS; i++)
 				if (bu->round[k].seen_ns[i] > to &&
 				    bu->round[k].seen_ns[i] < end + 10000 * 1000000LL)
 					to = bu->round[k].seen_ns[i];
@@ -701,7 +698,7 @@ void html_timelines(FILE *out, const struct report *r, const struct report_migra
 {
 	char id[2][32], caption[160];
 	struct view whole, zoom;
-	int64_t t0 = m->start_ns.set ? m->start_ns.v
+	int64_t t0 = m->stream.start_ns.set ? m->stream.start_ns.v
 		     : m->plot.nprobes ? m->plot.probes[0].req_ns : 0;
 	int64_t lo, hi, pad;
 	bool zoomed;

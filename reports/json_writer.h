@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "analysis/report.h"
+#include "reports/report.h"
 
 struct json_writer {
 	FILE *out;

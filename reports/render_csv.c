@@ -1,7 +1,6 @@
 #include <errno.h>
 #include <inttypes.h>
 
-#include "analysis/guest.h"
 #include "reports/render.h"
 #include "reports/units.h"
 
@@ -43,21 +42,21 @@ int render_csv(const struct report *r, FILE *out)
 	for (int i = 0; i < r->nmigrations; i++) {
 		const struct report_migration *m = &r->migrations[i];
 		fprintf(out, "%d,%s,%s", i + 1, m->source, m->destination);
-		cell_int(out, m->start_ns);
-		cell_us(out, m->migration_time_ns);
-		cell_us(out, m->probe_gap_ns);
-		cell_us(out, m->probe_interval_ns);
-		cell_us(out, m->guest_silence_ns);
-		cell_int(out, bytes_of(&m->at_src));
-		cell_int(out, bytes_of(&m->at_dst));
-		cell_int(out, m->retx_segments);
-		cell_int(out, m->retx_bytes);
-		cell_int(out, m->probes_sent);
-		cell_int(out, m->lost_probes);
-		cell_us(out, m->first_announce_after_end_ns);
-		fprintf(out, ",%d", announce_count(m, ANNOUNCE_RARP));
+		cell_int(out, m->stream.start_ns);
+		cell_us(out, m->stream.migration_time_ns);
+		cell_us(out, m->downtime.probe_gap_ns);
+		cell_us(out, m->downtime.probe_interval_ns);
+		cell_us(out, m->downtime.guest_silence_ns);
+		cell_int(out, bytes_of(&m->stream.at_src));
+		cell_int(out, bytes_of(&m->stream.at_dst));
+		cell_int(out, m->stream.retx_segments);
+		cell_int(out, m->stream.retx_bytes);
+		cell_int(out, m->loss.probes_sent);
+		cell_int(out, m->loss.lost_probes);
+		cell_us(out, m->announce.first_after_end_ns);
+		fprintf(out, ",%d", m->announce.count[REPORT_RARP]);
 		fprintf(out, ",%s", !m->reachable_after.set ? "" : m->reachable_after.v ? "true" : "false");
-		fprintf(out, ",%s\n", m->verdict);
+		fprintf(out, ",%s\n", m->verdict.code);
 	}
 	return ferror(out) ? -EIO : 0;
 }

@@ -13,7 +13,6 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "analysis/guest.h"
 #include "reports/html.h"
 #include "reports/render.h"
 #include "reports/units.h"
@@ -200,16 +199,16 @@ static void overview(FILE *out, const struct report *r)
 		fputs("<td class=\"nowrap\">", out);
 		html_escf(out, "%s \xe2\x86\x92 %s", m->source, m->destination);
 		fputs("</td>", out);
-		cell(out, NULL, time_ms(m->start_ns, a, sizeof(a)));
-		cell(out, "num", html_ms(m->migration_time_ns, b, sizeof(b)));
-		cell(out, "num", html_ms(m->probe_gap_ns, c, sizeof(c)));
-		cell(out, "num", html_ms(m->guest_silence_ns, d, sizeof(d)));
-		cell(out, "num", digits_or_na(&m->at_src, e, sizeof(e)));
-		cell(out, "num", digits_or_na(&m->at_dst, f, sizeof(f)));
-		cell(out, "num", count_or_na(m->retx_segments, a, sizeof(a)));
-		cell(out, "num", count_or_na(m->lost_probes, b, sizeof(b)));
+		cell(out, NULL, time_ms(m->stream.start_ns, a, sizeof(a)));
+		cell(out, "num", html_ms(m->stream.migration_time_ns, b, sizeof(b)));
+		cell(out, "num", html_ms(m->downtime.probe_gap_ns, c, sizeof(c)));
+		cell(out, "num", html_ms(m->downtime.guest_silence_ns, d, sizeof(d)));
+		cell(out, "num", digits_or_na(&m->stream.at_src, e, sizeof(e)));
+		cell(out, "num", digits_or_na(&m->stream.at_dst, f, sizeof(f)));
+		cell(out, "num", count_or_na(m->stream.retx_segments, a, sizeof(a)));
+		cell(out, "num", count_or_na(m->loss.lost_probes, b, sizeof(b)));
 		fputs("<td>", out);
-		badge(out, m->verdict);
+		badge(out, m->verdict.code);
 		fputs("</td></tr>\n", out);
 	}
 	if (!r->nmigrations)
@@ -230,7 +229,7 @@ static void inputs(FILE *out, const struct report *r)
 		fputs("<tr>", out);
 		cell(out, "nowrap", html_vantage_name(in->vantage));
 		cell(out, "file", in->path);
-		cell(out, NULL, in->host);
+		cell(out, NULL, or_dash(in->host));
 		cell(out, NULL, in->link);
 		snprintf(a, sizeof(a), "%" PRIu64, in->packets);
 		cell(out, "num", a);
@@ -290,12 +289,12 @@ static void fact(FILE *out, const char *cls, const char *key, const char *value)
  * .reconvergence_us), and what the resume, their reference, was. */
 static void verdict_facts(FILE *out, const struct report_migration *m)
 {
-	const struct report_switchover *s = &m->sw;
-	bool fault = !strcmp(badge_class(m->verdict), "bad");
+	const struct report_verdict *s = &m->verdict;
+	bool fault = !strcmp(badge_class(m->verdict.code), "bad");
 	char a[64], b[64], t[160];
 
 	fputs("<dl class=\"vfacts\">", out);
-	if (s->completed.set && !s->completed.v)
+	if (m->sw.completed.set && !m->sw.completed.v)
 		fact(out, "completed", "migration", "did not complete: the guest stayed on the source");
 	fact(out, "duration", "fault lasted",
 	     !fault ? "no fault" : s->duration_ns.set ? html_ms(s->duration_ns, a, sizeof(a))
@@ -311,15 +310,15 @@ static void verdict_facts(FILE *out, const struct report_migration *m)
 static void verdict(FILE *out, const struct report_migration *m)
 {
 	fprintf(out, "<div class=\"verdict %s\"><div class=\"vhead\"><span class=\"status\">%s"
-		"</span>", badge_class(m->verdict), status_text(m->verdict));
-	badge(out, m->verdict);
+		"</span>", badge_class(m->verdict.code), status_text(m->verdict.code));
+	badge(out, m->verdict.code);
 	fputs("</div>", out);
-	wrap(out, "<p>", m->summary, "</p>");
+	wrap(out, "<p>", m->verdict.summary, "</p>");
 	verdict_facts(out, m);
-	if (m->nevidence) {
+	if (m->verdict.nevidence) {
 		fputs("<ul>", out);
-		for (int e = 0; e < m->nevidence; e++)
-			wrap(out, "<li>", m->evidence[e], "</li>");
+		for (int e = 0; e < m->verdict.nevidence; e++)
+			wrap(out, "<li>", m->verdict.evidence[e], "</li>");
 		fputs("</ul>", out);
 	}
 	fputs("</div>\n", out);
@@ -337,32 +336,32 @@ static void metrics(FILE *out, const struct report_migration *m)
 	char v[96], d[128], x[64];
 
 	fputs("<div class=\"metrics\">\n", out);
-	metric(out, "migration time", html_ms(m->migration_time_ns, v, sizeof(v)),
+	metric(out, "migration time", html_ms(m->stream.migration_time_ns, v, sizeof(v)),
 	       "first to last stream byte");
-	snprintf(d, sizeof(d), "probe interval %s", html_ms(m->probe_interval_ns, x, sizeof(x)));
-	metric(out, "downtime (probe gap)", html_ms(m->probe_gap_ns, v, sizeof(v)), d);
-	metric(out, "guest silence", html_ms(m->guest_silence_ns, v, sizeof(v)),
+	snprintf(d, sizeof(d), "probe interval %s", html_ms(m->downtime.probe_interval_ns, x, sizeof(x)));
+	metric(out, "downtime (probe gap)", html_ms(m->downtime.probe_gap_ns, v, sizeof(v)), d);
+	metric(out, "guest silence", html_ms(m->downtime.guest_silence_ns, v, sizeof(v)),
 	       "last frame at src NIC to first at dst NIC");
-	snprintf(d, sizeof(d), "%s B payload at the source NIC", digits_or_na(&m->at_src, x, sizeof(x)));
-	metric(out, "out bytes", mib_or_na(&m->at_src, v, sizeof(v)), d);
+	snprintf(d, sizeof(d), "%s B payload at the source NIC", digits_or_na(&m->stream.at_src, x, sizeof(x)));
+	metric(out, "out bytes", mib_or_na(&m->stream.at_src, v, sizeof(v)), d);
 	snprintf(d, sizeof(d), "%s B payload at the destination NIC",
-		 digits_or_na(&m->at_dst, x, sizeof(x)));
-	metric(out, "in bytes", mib_or_na(&m->at_dst, v, sizeof(v)), d);
-	snprintf(d, sizeof(d), "%" PRId64 " B, %s view", m->retx_bytes.v,
-		 m->retx_vantage ? m->retx_vantage : "?");
-	metric(out, "retransmitted segments", count_or_na(m->retx_segments, v, sizeof(v)),
-	       m->retx_segments.set ? d : NULL);
-	if (m->avg_bps.set) {
-		snprintf(v, sizeof(v), "%.1f Mbit/s", (double)m->avg_bps.v / 1e6);
-		snprintf(d, sizeof(d), "peak %.1f Mbit/s (100 ms bins)", (double)m->peak_bps.v / 1e6);
+		 digits_or_na(&m->stream.at_dst, x, sizeof(x)));
+	metric(out, "in bytes", mib_or_na(&m->stream.at_dst, v, sizeof(v)), d);
+	snprintf(d, sizeof(d), "%" PRId64 " B, %s view", m->stream.retx_bytes.v,
+		 m->stream.retx_vantage ? m->stream.retx_vantage : "?");
+	metric(out, "retransmitted segments", count_or_na(m->stream.retx_segments, v, sizeof(v)),
+	       m->stream.retx_segments.set ? d : NULL);
+	if (m->stream.avg_bps.set) {
+		snprintf(v, sizeof(v), "%.1f Mbit/s", (double)m->stream.avg_bps.v / 1e6);
+		snprintf(d, sizeof(d), "peak %.1f Mbit/s (100 ms bins)", (double)m->stream.peak_bps.v / 1e6);
 	}
-	metric(out, "average throughput", m->avg_bps.set ? v : "n/a", m->avg_bps.set ? d : NULL);
-	snprintf(d, sizeof(d), "of %" PRId64 " sent", m->probes_sent.v);
-	metric(out, "lost probes", count_or_na(m->lost_probes, v, sizeof(v)),
-	       m->probes_sent.set ? d : NULL);
-	snprintf(d, sizeof(d), "%d RARP, %d GARP, %d NA", announce_count(m, ANNOUNCE_RARP),
-		 announce_count(m, ANNOUNCE_GARP), announce_count(m, ANNOUNCE_NA));
-	metric(out, "first announce", html_ms(m->first_announce_after_end_ns, v, sizeof(v)), d);
+	metric(out, "average throughput", m->stream.avg_bps.set ? v : "n/a", m->stream.avg_bps.set ? d : NULL);
+	snprintf(d, sizeof(d), "of %" PRId64 " sent", m->loss.probes_sent.v);
+	metric(out, "lost probes", count_or_na(m->loss.lost_probes, v, sizeof(v)),
+	       m->loss.probes_sent.set ? d : NULL);
+	snprintf(d, sizeof(d), "%d RARP, %d GARP, %d NA", m->announce.count[REPORT_RARP],
+		 m->announce.count[REPORT_GARP], m->announce.count[REPORT_NA]);
+	metric(out, "first announce", html_ms(m->announce.first_after_end_ns, v, sizeof(v)), d);
 	fputs("</div>\n", out);
 }
 
@@ -387,7 +386,7 @@ static void phases(FILE *out, const struct report_migration *m)
 {
 	char a[48], b[48], c[48], d[48];
 
-	if (!m->probes_sent.set)
+	if (!m->loss.probes_sent.set)
 		return;
 	fputs("<h3>Probes by phase</h3><table>\n<tr><th>phase</th><th class=\"num\">sent</th>"
 	      "<th class=\"num\">lost</th><th class=\"num\">RTT p50</th><th class=\"num\">RTT p99</th>"
@@ -395,10 +394,10 @@ static void phases(FILE *out, const struct report_migration *m)
 	for (int ph = 0; ph < PHASE_COUNT; ph++) {
 		fputs("<tr>", out);
 		cell(out, NULL, phase_name(ph));
-		cell(out, "num", count_or_na(m->phase_sent[ph], a, sizeof(a)));
-		cell(out, "num", count_or_na(m->phase_lost[ph], b, sizeof(b)));
-		cell(out, "num", html_ms(m->rtt_p50_ns[ph], c, sizeof(c)));
-		cell(out, "num", html_ms(m->rtt_p99_ns[ph], d, sizeof(d)));
+		cell(out, "num", count_or_na(m->loss.phase[ph].sent, a, sizeof(a)));
+		cell(out, "num", count_or_na(m->loss.phase[ph].lost, b, sizeof(b)));
+		cell(out, "num", html_ms(m->loss.phase[ph].rtt_p50_ns, c, sizeof(c)));
+		cell(out, "num", html_ms(m->loss.phase[ph].rtt_p99_ns, d, sizeof(d)));
 		fputs("</tr>\n", out);
 	}
 	fputs("</table>\n", out);
@@ -422,13 +421,13 @@ int render_html(const struct report *r, FILE *out)
 {
 	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>", out);
-	html_escf(out, "migscope report: guest %s", r->guest_known ? r->guest_mac : r->guest_ip4);
+	html_escf(out, "migscope report: guest %s", r->guest.known ? r->guest.mac : or_dash(r->guest.ipv4));
 	fprintf(out, "</title>\n<style>\n%s</style>\n</head>\n<body><main>\n", STYLE);
 	fputs("<header class=\"page\"><h1>migscope \xc2\xb7 live migration report</h1>"
 	      "<span class=\"sub\">", out);
 	html_escf(out, "guest %s %s%s%s \xc2\xb7 %d capture(s) \xc2\xb7 %d migration(s)",
-		  r->guest_mac, r->guest_ip4, strcmp(r->guest_ip6, "-") ? " " : "",
-		  strcmp(r->guest_ip6, "-") ? r->guest_ip6 : "", r->ninputs, r->nmigrations);
+		  or_dash(r->guest.mac), or_dash(r->guest.ipv4), r->guest.ipv6[0] ? " " : "",
+		  r->guest.ipv6, r->ninputs, r->nmigrations);
 	fputs("</span></header>\n", out);
 	overview(out, r);
 	inputs(out, r);

@@ -1,7 +1,6 @@
 #include <errno.h>
 #include <string.h>
 
-#include "analysis/guest.h"
 #include "reports/json_writer.h"
 #include "reports/render.h"
 
@@ -14,7 +13,7 @@ static void write_inputs(struct json_writer *w, const struct report *r)
 		json_begin(w, NULL, '{');
 		json_str(w, "file", in->path);
 		json_str(w, "vantage", in->vantage);
-		json_str(w, "host", strcmp(in->host, "-") ? in->host : NULL);
+		json_str(w, "host", in->host[0] ? in->host : NULL);
 		json_str(w, "link", in->link);
 		json_int(w, "packets", (int64_t)in->packets);
 		json_opt_int(w, "first_ns", in->first_ns);
@@ -45,17 +44,6 @@ static void write_view(struct json_writer *w, const char *key, const struct repo
 	json_end(w, '}');
 }
 
-/* "counters" when every captured view has exact in-kernel counters */
-static const char *bytes_source(const struct report_migration *m)
-{
-	int views = m->at_src.present + m->at_dst.present;
-	int exact = (m->at_src.present && m->at_src.exact) + (m->at_dst.present && m->at_dst.exact);
-
-	if (!views)
-		return NULL;
-	return exact == views ? "counters" : exact ? "mixed" : "packets";
-}
-
 static struct opt_i64 view_bytes(const struct report_stream_view *v, bool wire)
 {
 	if (!v->present)
@@ -65,27 +53,25 @@ static struct opt_i64 view_bytes(const struct report_stream_view *v, bool wire)
 
 static void write_stream(struct json_writer *w, const struct report_migration *m)
 {
-	char kinds[64];
-
 	json_begin(w, "stream", '{');
-	json_opt_int(w, "start_ns", m->start_ns);
-	json_opt_int(w, "end_ns", m->end_ns);
-	json_opt_us(w, "migration_time_us", m->migration_time_ns);
-	json_opt_int(w, "out_bytes", view_bytes(&m->at_src, false));
-	json_opt_int(w, "in_bytes", view_bytes(&m->at_dst, false));
-	json_opt_int(w, "out_wire_bytes", view_bytes(&m->at_src, true));
-	json_opt_int(w, "in_wire_bytes", view_bytes(&m->at_dst, true));
-	json_str(w, "bytes_source", bytes_source(m));
-	json_opt_int(w, "retransmitted_segments", m->retx_segments);
-	json_opt_int(w, "retransmitted_bytes", m->retx_bytes);
-	json_str(w, "retransmit_vantage", m->retx_vantage);
-	json_opt_int(w, "avg_throughput_bps", m->avg_bps);
-	json_opt_int(w, "peak_throughput_bps", m->peak_bps);
-	json_int(w, "flows", m->nflows);
-	json_str(w, "detected_by", detect_names(m->detect, kinds, sizeof(kinds)));
+	json_opt_int(w, "start_ns", m->stream.start_ns);
+	json_opt_int(w, "end_ns", m->stream.end_ns);
+	json_opt_us(w, "migration_time_us", m->stream.migration_time_ns);
+	json_opt_int(w, "out_bytes", view_bytes(&m->stream.at_src, false));
+	json_opt_int(w, "in_bytes", view_bytes(&m->stream.at_dst, false));
+	json_opt_int(w, "out_wire_bytes", view_bytes(&m->stream.at_src, true));
+	json_opt_int(w, "in_wire_bytes", view_bytes(&m->stream.at_dst, true));
+	json_str(w, "bytes_source", m->stream.bytes_source);
+	json_opt_int(w, "retransmitted_segments", m->stream.retx_segments);
+	json_opt_int(w, "retransmitted_bytes", m->stream.retx_bytes);
+	json_str(w, "retransmit_vantage", m->stream.retx_vantage);
+	json_opt_int(w, "avg_throughput_bps", m->stream.avg_bps);
+	json_opt_int(w, "peak_throughput_bps", m->stream.peak_bps);
+	json_int(w, "flows", m->stream.nflows);
+	json_str(w, "detected_by", m->stream.detected_by);
 	json_begin(w, "by_vantage", '{');
-	write_view(w, "src", &m->at_src);
-	write_view(w, "dst", &m->at_dst);
+	write_view(w, "src", &m->stream.at_src);
+	write_view(w, "dst", &m->stream.at_dst);
 	json_end(w, '}');
 	json_end(w, '}');
 }
@@ -93,14 +79,14 @@ static void write_stream(struct json_writer *w, const struct report_migration *m
 static void write_downtime(struct json_writer *w, const struct report_migration *m)
 {
 	json_begin(w, "downtime", '{');
-	json_opt_us(w, "probe_gap_us", m->probe_gap_ns);
-	json_opt_int(w, "gap_start_ns", m->gap_start_ns);
-	json_opt_int(w, "gap_end_ns", m->gap_end_ns);
-	json_opt_us(w, "probe_interval_us", m->probe_interval_ns);
-	json_str(w, "probe_vantage", m->probe_vantage);
-	json_opt_us(w, "guest_silence_us", m->guest_silence_ns);
-	json_opt_int(w, "silence_start_ns", m->silence_start_ns);
-	json_opt_int(w, "silence_end_ns", m->silence_end_ns);
+	json_opt_us(w, "probe_gap_us", m->downtime.probe_gap_ns);
+	json_opt_int(w, "gap_start_ns", m->downtime.gap_start_ns);
+	json_opt_int(w, "gap_end_ns", m->downtime.gap_end_ns);
+	json_opt_us(w, "probe_interval_us", m->downtime.probe_interval_ns);
+	json_str(w, "probe_vantage", m->downtime.probe_vantage);
+	json_opt_us(w, "guest_silence_us", m->downtime.guest_silence_ns);
+	json_opt_int(w, "silence_start_ns", m->downtime.silence_start_ns);
+	json_opt_int(w, "silence_end_ns", m->downtime.silence_end_ns);
 	json_end(w, '}');
 }
 
@@ -109,35 +95,35 @@ static void write_announce(struct json_writer *w, const struct report_migration 
 	static const char *const keys[] = { "rarp", "garp", "na" };
 
 	json_begin(w, "announce", '{');
-	for (int kind = ANNOUNCE_RARP; kind <= ANNOUNCE_NA; kind++) {
+	for (int kind = 0; kind < REPORT_ANNOUNCE_KINDS; kind++) {
 		json_begin(w, keys[kind], '[');
-		for (int k = 0; k < m->nannounces; k++) {
-			if (m->announces[k].kind != kind)
+		for (int k = 0; k < m->announce.nseen; k++) {
+			if (m->announce.seen[k].kind != kind)
 				continue;
 			json_begin(w, NULL, '{');
-			json_int(w, "ns", m->announces[k].ts_ns);
-			json_str(w, "vantage", m->announces[k].vantage);
+			json_int(w, "ns", m->announce.seen[k].ts_ns);
+			json_str(w, "vantage", m->announce.seen[k].vantage);
 			json_end(w, '}');
 		}
 		json_end(w, ']');
 	}
-	json_opt_us(w, "first_after_stream_end_us", m->first_announce_after_end_ns);
+	json_opt_us(w, "first_after_stream_end_us", m->announce.first_after_end_ns);
 	json_end(w, '}');
 }
 
 static void write_loss(struct json_writer *w, const struct report_migration *m)
 {
 	json_begin(w, "loss", '{');
-	json_opt_int(w, "probes_sent", m->probes_sent);
-	json_opt_int(w, "probes_answered", m->probes_answered);
-	json_opt_int(w, "lost_probes", m->lost_probes);
+	json_opt_int(w, "probes_sent", m->loss.probes_sent);
+	json_opt_int(w, "probes_answered", m->loss.probes_answered);
+	json_opt_int(w, "lost_probes", m->loss.lost_probes);
 	json_begin(w, "by_phase", '{');
 	for (int ph = 0; ph < PHASE_COUNT; ph++) {
 		json_begin(w, phase_name(ph), '{');
-		json_opt_int(w, "sent", m->phase_sent[ph]);
-		json_opt_int(w, "lost", m->phase_lost[ph]);
-		json_opt_us(w, "rtt_p50_us", m->rtt_p50_ns[ph]);
-		json_opt_us(w, "rtt_p99_us", m->rtt_p99_ns[ph]);
+		json_opt_int(w, "sent", m->loss.phase[ph].sent);
+		json_opt_int(w, "lost", m->loss.phase[ph].lost);
+		json_opt_us(w, "rtt_p50_us", m->loss.phase[ph].rtt_p50_ns);
+		json_opt_us(w, "rtt_p99_us", m->loss.phase[ph].rtt_p99_ns);
 		json_end(w, '}');
 	}
 	json_end(w, '}');
@@ -161,12 +147,15 @@ static void write_migration(struct json_writer *w, const struct report_migration
 	json_opt_bool(w, "reachable_after", m->reachable_after);
 	render_switchover_json(w, m, r);
 	json_begin(w, "verdict", '{');
-	json_str(w, "code", m->verdict);
-	json_str(w, "summary", m->summary);
-	render_verdict_json(w, m);
+	json_str(w, "code", m->verdict.code);
+	json_str(w, "summary", m->verdict.summary);
+	json_str(w, "resume_basis", m->verdict.resume_basis);
+	json_opt_int(w, "resume_ns", m->verdict.resume_ns);
+	json_opt_us(w, "duration_us", m->verdict.duration_ns);
+	json_opt_us(w, "reconvergence_us", m->verdict.reconvergence_ns);
 	json_begin(w, "evidence", '[');
-	for (int e = 0; e < m->nevidence; e++)
-		json_str(w, NULL, m->evidence[e]);
+	for (int e = 0; e < m->verdict.nevidence; e++)
+		json_str(w, NULL, m->verdict.evidence[e]);
 	json_end(w, ']');
 	json_end(w, '}');
 	json_end(w, '}');
@@ -180,9 +169,9 @@ int render_json(const struct report *r, FILE *out)
 	json_str(&w, "schema", REPORT_SCHEMA);
 	write_inputs(&w, r);
 	json_begin(&w, "guest", '{');
-	json_str(&w, "mac", r->guest_known ? r->guest_mac : NULL);
-	json_str(&w, "ipv4", strcmp(r->guest_ip4, "-") ? r->guest_ip4 : NULL);
-	json_str(&w, "ipv6", strcmp(r->guest_ip6, "-") ? r->guest_ip6 : NULL);
+	json_str(&w, "mac", r->guest.known ? r->guest.mac : NULL);
+	json_str(&w, "ipv4", r->guest.ipv4[0] ? r->guest.ipv4 : NULL);
+	json_str(&w, "ipv6", r->guest.ipv6[0] ? r->guest.ipv6 : NULL);
 	json_end(&w, '}');
 	json_begin(&w, "migrations", '[');
 	for (int m = 0; m < r->nmigrations; m++)

@@ -66,8 +66,6 @@ static const char *rel_ms(int64_t ns, char *buf, size_t len)
 static void text_timeline(FILE *out, const struct report_migration *m)
 {
 	const struct report_switchover *s = &m->sw;
-	int64_t prev = 0;
-	bool have_prev = false;
 	char a[48], b[48];
 
 	if (!s->ntimeline)
@@ -82,63 +80,31 @@ static void text_timeline(FILE *out, const struct report_migration *m)
 				e->state == TL_NO_CAPTURE ? "(no capture there)" : "(not seen)");
 			continue;
 		}
-		fprintf(out, "               %14s  %-48s ", rel_ms(e->ts_ns - m->end_ns.v, a, sizeof(a)),
+		fprintf(out, "               %14s  %-48s ", rel_ms(e->t_ns.v, a, sizeof(a)),
 			switchover_event_text(e->event));
-		if (have_prev)
-			fprintf(out, "%-4s (%s)\n", e->vantage, rel_ms(e->ts_ns - prev, b, sizeof(b)));
+		if (e->since_prev_ns.set)
+			fprintf(out, "%-4s (%s)\n", e->vantage, rel_ms(e->since_prev_ns.v, b, sizeof(b)));
 		else
 			fprintf(out, "%s\n", e->vantage);
-		prev = e->ts_ns;
-		have_prev = true;
 	}
 }
 
-int switchover_seen_count(const struct report_announce_burst *b, int input)
+/* The rounds in a mask: "0,2,3" */
+static void text_rounds(FILE *out, uint32_t rounds)
 {
-	int n = 0;
+	bool first = true;
 
-	for (int k = 0; k < b->nrounds; k++)
-		n += b->round[k].seen_ns[input] != 0;
-	return n;
-}
-
-static bool is_prober(const struct report_switchover *s, int input)
-{
-	return !strcmp(s->vantage[input], "ctl");
-}
-
-int switchover_not_at_prober(const struct report_switchover *s,
-			     const struct report_announce_burst *b, int *rounds)
-{
-	int n = 0;
-
-	for (int k = 0; k < b->nrounds; k++) {
-		bool at_prober = false, any_prober = false;
-
-		if (!b->round[k].seen_ns[s->sched.anchor])
+	for (int k = 0; k < REPORT_MAX_ROUNDS; k++) {
+		if (!(rounds >> k & 1))
 			continue;
-		for (int i = 0; i < MAX_INPUTS && s->vantage[i]; i++) {
-			if (!is_prober(s, i))
-				continue;
-			any_prober = true;
-			at_prober |= b->round[k].seen_ns[i] != 0;
-		}
-		if (any_prober && !at_prober)
-			rounds[n++] = k;
+		fprintf(out, "%s%d", first ? "" : ",", k);
+		first = false;
 	}
-	return n;
-}
-
-static void text_rounds(FILE *out, const int *rounds, int n)
-{
-	for (int i = 0; i < n; i++)
-		fprintf(out, "%s%d", i ? "," : "", rounds[i]);
 }
 
 static void text_schedule(FILE *out, const struct report_migration *m, int ninputs)
 {
 	const struct report_announce_sched *s = &m->sw.sched;
-	int rounds[REPORT_MAX_ROUNDS], n;
 	char a[48], b[48];
 
 	/* no resume on the destination: nothing was to be announced */
@@ -155,27 +121,22 @@ static void text_schedule(FILE *out, const struct report_migration *m, int ninpu
 		const struct report_announce_burst *bu = &s->burst[bi];
 
 		fprintf(out, "               burst %d at %s, rounds seen:", bi + 1,
-			rel_ms(bu->round[0].seen_ns[s->anchor] - m->end_ns.v, a, sizeof(a)));
+			rel_ms(bu->t_ns, a, sizeof(a)));
 		for (int i = 0; i < ninputs; i++)
-			fprintf(out, "%s %s %d/%d", i ? "," : "", m->sw.vantage[i],
-				switchover_seen_count(bu, i), bu->nrounds);
+			fprintf(out, "%s %s %d/%d", i ? "," : "", m->sw.vantage[i], bu->seen[i],
+				bu->nrounds);
 		fprintf(out, "\n");
 		for (int i = 0; i < ninputs; i++) {
-			n = 0;
-			for (int k = 0; k < bu->nrounds; k++)
-				if (!bu->round[k].seen_ns[i])
-					rounds[n++] = k;
-			if (!n || n == bu->nrounds)
+			if (!bu->missing[i] || !bu->seen[i])
 				continue;
 			fprintf(out, "               missing at %s: round ", m->sw.vantage[i]);
-			text_rounds(out, rounds, n);
+			text_rounds(out, bu->missing[i]);
 			fprintf(out, "\n");
 		}
-		n = switchover_not_at_prober(&m->sw, bu, rounds);
-		if (n) {
+		if (bu->not_at_prober) {
 			fprintf(out, "               left the %s, not at the prober: round ",
 				m->sw.vantage[s->anchor]);
-			text_rounds(out, rounds, n);
+			text_rounds(out, bu->not_at_prober);
 			fprintf(out, "\n");
 		}
 	}
@@ -204,40 +165,38 @@ void render_switchover_text(FILE *out, const struct report_migration *m, const s
 static void json_timeline(struct json_writer *w, const struct report_migration *m)
 {
 	const struct report_switchover *s = &m->sw;
-	int64_t prev = 0;
-	bool have_prev = false;
 
 	json_begin(w, "timeline", '[');
 	for (int i = 0; i < s->ntimeline; i++) {
 		const struct report_timeline_event *e = &s->timeline[i];
-		bool seen = e->state == TL_SEEN;
 
 		json_begin(w, NULL, '{');
 		json_str(w, "event", e->event);
 		json_str(w, "vantage", e->vantage);
-		json_opt_int(w, "ns", seen ? opt_some(e->ts_ns) : (struct opt_i64){ 0 });
-		json_opt_int(w, "t_ns", seen ? opt_some(e->ts_ns - m->end_ns.v) : (struct opt_i64){ 0 });
-		json_opt_int(w, "since_prev_ns",
-			     seen && have_prev ? opt_some(e->ts_ns - prev) : (struct opt_i64){ 0 });
+		json_opt_int(w, "ns", e->state == TL_SEEN ? opt_some(e->ts_ns) : opt_none());
+		json_opt_int(w, "t_ns", e->t_ns);
+		json_opt_int(w, "since_prev_ns", e->since_prev_ns);
 		json_str(w, "missing", missing_name(e->state));
 		json_end(w, '}');
-		if (seen) {
-			prev = e->ts_ns;
-			have_prev = true;
-		}
 	}
+	json_end(w, ']');
+}
+
+static void json_rounds(struct json_writer *w, const char *key, uint32_t rounds)
+{
+	json_begin(w, key, '[');
+	for (int k = 0; k < REPORT_MAX_ROUNDS; k++)
+		if (rounds >> k & 1)
+			json_int(w, NULL, k);
 	json_end(w, ']');
 }
 
 static void json_burst(struct json_writer *w, const struct report_migration *m,
 		       const struct report_announce_burst *b, int ninputs)
 {
-	const struct report_announce_sched *s = &m->sw.sched;
-	int rounds[REPORT_MAX_ROUNDS], n;
-
 	json_begin(w, NULL, '{');
-	json_int(w, "start_ns", b->round[0].seen_ns[s->anchor]);
-	json_int(w, "t_ns", b->round[0].seen_ns[s->anchor] - m->end_ns.v);
+	json_int(w, "start_ns", b->start_ns);
+	json_int(w, "t_ns", b->t_ns);
 	json_begin(w, "rounds", '[');
 	for (int k = 0; k < b->nrounds; k++) {
 		json_begin(w, NULL, '{');
@@ -246,7 +205,7 @@ static void json_burst(struct json_writer *w, const struct report_migration *m,
 		json_begin(w, "seen_ns", '[');
 		for (int i = 0; i < ninputs; i++)
 			json_opt_int(w, NULL, b->round[k].seen_ns[i] ? opt_some(b->round[k].seen_ns[i])
-								     : (struct opt_i64){ 0 });
+								     : opt_none());
 		json_end(w, ']');
 		json_end(w, '}');
 	}
@@ -255,20 +214,12 @@ static void json_burst(struct json_writer *w, const struct report_migration *m,
 	for (int i = 0; i < ninputs; i++) {
 		json_begin(w, NULL, '{');
 		json_str(w, "vantage", m->sw.vantage[i]);
-		json_int(w, "seen", switchover_seen_count(b, i));
-		json_begin(w, "missing", '[');
-		for (int k = 0; k < b->nrounds; k++)
-			if (!b->round[k].seen_ns[i])
-				json_int(w, NULL, k);
-		json_end(w, ']');
+		json_int(w, "seen", b->seen[i]);
+		json_rounds(w, "missing", b->missing[i]);
 		json_end(w, '}');
 	}
 	json_end(w, ']');
-	n = switchover_not_at_prober(&m->sw, b, rounds);
-	json_begin(w, "not_at_prober", '[');
-	for (int i = 0; i < n; i++)
-		json_int(w, NULL, rounds[i]);
-	json_end(w, ']');
+	json_rounds(w, "not_at_prober", b->not_at_prober);
 	json_end(w, '}');
 }
 
@@ -315,12 +266,4 @@ void render_switchover_json(struct json_writer *w, const struct report_migration
 	json_opt_bool(w, "completed", m->sw.completed);
 	json_timeline(w, m);
 	json_schedule(w, m, r);
-}
-
-void render_verdict_json(struct json_writer *w, const struct report_migration *m)
-{
-	json_str(w, "resume_basis", m->sw.resume_basis);
-	json_opt_int(w, "resume_ns", m->sw.resume_ns);
-	json_opt_us(w, "duration_us", m->sw.duration_ns);
-	json_opt_us(w, "reconvergence_us", m->sw.reconvergence_ns);
 }

@@ -137,16 +137,16 @@ static void base_name(const char *path, char *out, size_t len)
 
 static void rows_from_report(struct series_row *r, const struct report_migration *m)
 {
-	r->v[SERIES_MIGRATION_TIME] = m->migration_time_ns;
-	r->v[SERIES_DOWNTIME] = m->probe_gap_ns;
-	r->v[SERIES_SILENCE] = m->guest_silence_ns;
-	if (m->at_src.present)
-		r->v[SERIES_OUT_BYTES] = opt_some((int64_t)m->at_src.payload_bytes);
-	if (m->at_dst.present)
-		r->v[SERIES_IN_BYTES] = opt_some((int64_t)m->at_dst.payload_bytes);
-	r->v[SERIES_RETX] = m->retx_segments;
-	r->v[SERIES_LOST] = m->lost_probes;
-	snprintf(r->verdict, sizeof(r->verdict), "%s", m->verdict ? m->verdict : "none");
+	r->v[SERIES_MIGRATION_TIME] = m->stream.migration_time_ns;
+	r->v[SERIES_DOWNTIME] = m->downtime.probe_gap_ns;
+	r->v[SERIES_SILENCE] = m->downtime.guest_silence_ns;
+	if (m->stream.at_src.present)
+		r->v[SERIES_OUT_BYTES] = opt_some((int64_t)m->stream.at_src.payload_bytes);
+	if (m->stream.at_dst.present)
+		r->v[SERIES_IN_BYTES] = opt_some((int64_t)m->stream.at_dst.payload_bytes);
+	r->v[SERIES_RETX] = m->stream.retx_segments;
+	r->v[SERIES_LOST] = m->loss.lost_probes;
+	snprintf(r->verdict, sizeof(r->verdict), "%s", m->verdict.code ? m->verdict.code : "none");
 }
 
 /* ---- a lab run directory ------------------------------------------------ */

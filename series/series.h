@@ -29,7 +29,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "analysis/report.h"
+#include "reports/report.h"
 
 enum series_col {
 	SERIES_MIGRATION_TIME, /* ns */

@@ -55,8 +55,8 @@
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
-#include "parse_skb.h"
 #include "fault.h"
+#include "parse_skb.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

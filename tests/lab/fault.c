@@ -32,10 +32,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "tests/lab/fault.h"
-#include "fault.skel.h"
-#include "tests/lab/fault_tc.h"
 #include "analysis/addr.h"
+#include "fault.skel.h"
+#include "tests/lab/fault.h"
+#include "tests/lab/fault_tc.h"
 
 #define PROG "msl-fault"
 

@@ -61,6 +61,7 @@ static void check(struct sightings *s, const struct announce_params *p, int dst,
 		.ninputs = 3, .src = SRC, .dst = dst, .prober = 1u << CTL,
 		.start_ns = END - 1000 * MS, .end_ns = END,
 		.window_lo = INT64_MIN, .window_hi = INT64_MAX, .target = -1,
+		.vantage = { "src", "dst", "ctl" },
 	};
 
 	qsort(s->a, s->n, sizeof(s->a[0]), cmp_announce);
@@ -191,6 +192,10 @@ static void test_missing_round_at_anchor(void **state)
 	assert_int_equal(out.sched.burst[0].round[2].seen_ns[CTL], RESUME + DEFAULT_AT[2] + 40 * US);
 	assert_int_equal(out.sched.burst[0].round[3].seen_ns[DST], RESUME + DEFAULT_AT[3]);
 	assert_int_equal(out.sched.unmatched[CTL], 0);
+	/* a round the anchor missed is no round lost on the way to the prober */
+	assert_int_equal(out.sched.burst[0].missing[DST], 1u << 2);
+	assert_int_equal(out.sched.burst[0].missing[CTL], 0);
+	assert_int_equal(out.sched.burst[0].not_at_prober, 0);
 }
 
 /* Rounds 2-4 left dst and never reached the prober. */
@@ -205,6 +210,18 @@ static void test_lost_on_the_way(void **state)
 	check(&s, &p, DST, &out);
 	for (int k = 0; k < 5; k++)
 		assert_true((out.sched.burst[0].round[k].seen_ns[CTL] != 0) == (k < 2));
+	/* the figures every report shows of it */
+	assert_int_equal(out.sched.burst[0].seen[DST], 5);
+	assert_int_equal(out.sched.burst[0].seen[CTL], 2);
+	assert_int_equal(out.sched.burst[0].seen[SRC], 0);
+	assert_int_equal(out.sched.burst[0].missing[CTL], 0x1c);
+	assert_int_equal(out.sched.burst[0].missing[SRC], 0x1f);
+	assert_int_equal(out.sched.burst[0].missing[DST], 0);
+	assert_int_equal(out.sched.burst[0].not_at_prober, 0x1c);
+	assert_int_equal(out.sched.burst[0].start_ns, RESUME);
+	assert_int_equal(out.sched.burst[0].t_ns, RESUME - END);
+	for (int k = 0; k < 5; k++)
+		assert_int_equal(out.sched.round_offset_ns[k], DEFAULT_AT[k]);
 }
 
 /* announce-self 5 s later: a second burst. */

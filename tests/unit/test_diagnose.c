@@ -290,8 +290,8 @@ static const struct report_migration *mig(const struct report *r)
 
 static void assert_verdict(const struct report *r, const char *code)
 {
-	if (strcmp(mig(r)->verdict, code))
-		fail_msg("verdict %s (%s), want %s", mig(r)->verdict, mig(r)->summary, code);
+	if (strcmp(mig(r)->verdict.code, code))
+		fail_msg("verdict %s (%s), want %s", mig(r)->verdict.code, mig(r)->verdict.summary, code);
 }
 
 /* Some evidence line holds `text`. */
@@ -299,18 +299,18 @@ static void assert_evidence(const struct report *r, const char *text)
 {
 	const struct report_migration *m = mig(r);
 
-	for (int i = 0; i < m->nevidence; i++)
-		if (strstr(m->evidence[i], text))
+	for (int i = 0; i < m->verdict.nevidence; i++)
+		if (strstr(m->verdict.evidence[i], text))
 			return;
-	for (int i = 0; i < m->nevidence; i++)
-		print_message("evidence: %s\n", m->evidence[i]);
+	for (int i = 0; i < m->verdict.nevidence; i++)
+		print_message("evidence: %s\n", m->verdict.evidence[i]);
 	fail_msg("no evidence line with \"%s\"", text);
 }
 
 static void assert_summary(const struct report *r, const char *text)
 {
-	if (!strstr(mig(r)->summary, text))
-		fail_msg("summary \"%s\" lacks \"%s\"", mig(r)->summary, text);
+	if (!strstr(mig(r)->verdict.summary, text))
+		fail_msg("summary \"%s\" lacks \"%s\"", mig(r)->verdict.summary, text);
 }
 
 static const struct report_timeline_event *event(const struct report *r, const char *name)
@@ -326,8 +326,8 @@ static const struct report_timeline_event *event(const struct report *r, const c
 
 static void assert_duration(const struct report *r, int64_t want_ns)
 {
-	assert_true(mig(r)->sw.duration_ns.set);
-	assert_int_equal(mig(r)->sw.duration_ns.v, want_ns);
+	assert_true(mig(r)->verdict.duration_ns.set);
+	assert_int_equal(mig(r)->verdict.duration_ns.v, want_ns);
 }
 
 /* ---- ok ---------------------------------------------------------------- */
@@ -343,14 +343,21 @@ static void test_ok_timeline(void **state)
 	s = &mig(&r)->sw;
 	assert_verdict(&r, "ok");
 	assert_true(s->completed.set && s->completed.v);
-	assert_string_equal(s->resume_basis, "rarp_at_dst");
-	assert_int_equal(s->resume_ns.v, RESUME);
+	assert_string_equal(mig(&r)->verdict.resume_basis, "rarp_at_dst");
+	assert_int_equal(mig(&r)->verdict.resume_ns.v, RESUME);
 	/* every event seen, in time order, at the instants the simulation put them */
 	assert_int_equal(s->ntimeline, REPORT_TIMELINE_EVENTS);
 	for (int i = 0; i < s->ntimeline; i++) {
 		assert_int_equal(s->timeline[i].state, TL_SEEN);
-		if (i)
+		/* the report's t (from the last stream data) and "since previous" */
+		assert_true(s->timeline[i].t_ns.set);
+		assert_int_equal(s->timeline[i].t_ns.v, s->timeline[i].ts_ns - END);
+		assert_int_equal(s->timeline[i].since_prev_ns.set, i > 0);
+		if (i) {
 			assert_true(s->timeline[i - 1].ts_ns <= s->timeline[i].ts_ns);
+			assert_int_equal(s->timeline[i].since_prev_ns.v,
+					 s->timeline[i].ts_ns - s->timeline[i - 1].ts_ns);
+		}
 	}
 	/* the last reply left the source for the request at PAUSE - 10 ms */
 	assert_int_equal(event(&r, TL_GUEST_LAST_SRC)->ts_ns, PAUSE - 10 * MS + LINK + TURN);
@@ -363,8 +370,8 @@ static void test_ok_timeline(void **state)
 	assert_int_equal(event(&r, TL_FIRST_REQUEST_DST)->ts_ns, END + PROBE + LINK);
 	assert_int_equal(event(&r, TL_FIRST_REPLY_DST)->ts_ns, END + PROBE + LINK + TURN);
 	assert_int_equal(event(&r, TL_FIRST_REPLY_PROBER)->ts_ns, END + PROBE + 2 * LINK + TURN);
-	assert_int_equal(s->reconvergence_ns.v, END + PROBE + 2 * LINK + TURN - RESUME);
-	assert_false(s->duration_ns.set);
+	assert_int_equal(mig(&r)->verdict.reconvergence_ns.v, END + PROBE + 2 * LINK + TURN - RESUME);
+	assert_false(mig(&r)->verdict.duration_ns.set);
 	assert_summary(&r, "requests reached the destination");
 	report_free(&r);
 }
@@ -439,8 +446,8 @@ static void test_no_announce_never(void **state)
 	sp.move_ms = NEVER;
 	run(&sp, &r);
 	assert_verdict(&r, "no_announce");
-	assert_string_equal(mig(&r)->sw.resume_basis, "stream_end");
-	assert_false(mig(&r)->sw.duration_ns.set);
+	assert_string_equal(mig(&r)->verdict.resume_basis, "stream_end");
+	assert_false(mig(&r)->verdict.duration_ns.set);
 	assert_summary(&r, "until the captures end");
 	assert_evidence(&r, "0 RARP, 0 GARP, 0 NA left the destination NIC");
 	/* no RARP: from the stream's end, so from the request sent at END
@@ -483,7 +490,7 @@ static void test_stale_forwarding_never(void **state)
 	sp.move_ms = NEVER;
 	run(&sp, &r);
 	assert_verdict(&r, "stale_forwarding");
-	assert_false(mig(&r)->sw.duration_ns.set);
+	assert_false(mig(&r)->verdict.duration_ns.set);
 	assert_evidence(&r, "10 announcements left the destination NIC (5 RARP, 5 GARP, 0 NA); 0 reached the prober, 0 the source NIC");
 	assert_evidence(&r, "requests 102..401 (300) still delivered to the source NIC until the capture ends");
 	assert_int_equal(event(&r, TL_FIRST_ANNOUNCE_PROBER)->state, TL_NOT_SEEN);
@@ -535,7 +542,7 @@ static void test_destination_silent_never(void **state)
 	sp.answer_ms = NEVER;
 	run(&sp, &r);
 	assert_verdict(&r, "destination_silent");
-	assert_false(mig(&r)->sw.duration_ns.set);
+	assert_false(mig(&r)->verdict.duration_ns.set);
 	assert_evidence(&r, "requests 102..401 (300) reached the destination NIC from 5.040 ms after resume; 0 of them were answered there");
 	assert_int_equal(event(&r, TL_FIRST_REPLY_DST)->state, TL_NOT_SEEN);
 	report_free(&r);
@@ -579,7 +586,7 @@ static void test_return_path_never(void **state)
 	sp.back_ms = NEVER;
 	run(&sp, &r);
 	assert_verdict(&r, "return_path");
-	assert_false(mig(&r)->sw.duration_ns.set);
+	assert_false(mig(&r)->verdict.duration_ns.set);
 	assert_evidence(&r, "300 replies left the destination NIC from 5.240 ms after resume; 300 of them never reached the prober");
 	assert_int_equal(event(&r, TL_FIRST_REPLY_PROBER)->state, TL_NOT_SEEN);
 	assert_true(report_has_findings(&r));
@@ -628,7 +635,7 @@ static void test_without_dst_stale(void **state)
 	sp.move_ms = NEVER;
 	run(&sp, &r);
 	assert_verdict(&r, "stale_forwarding");
-	assert_string_equal(mig(&r)->sw.resume_basis, "stream_end");
+	assert_string_equal(mig(&r)->verdict.resume_basis, "stream_end");
 	assert_evidence(&r, "could not decide whether any announcement left the destination");
 	assert_int_equal(event(&r, TL_RESUME)->state, TL_NO_CAPTURE);
 	report_free(&r);

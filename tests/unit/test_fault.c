@@ -33,9 +33,9 @@
 #include <bpf/libbpf.h>
 #include <linux/pkt_cls.h>
 
-#include "tests/lab/fault.h"
 #include "bpf/parse.h"
 #include "fault.skel.h"
+#include "tests/lab/fault.h"
 #include "tests/unit/frames.h"
 
 static const uint8_t guest[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };

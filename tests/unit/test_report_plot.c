@@ -16,8 +16,8 @@
 
 #include "analysis/limits.h"
 #include "analysis/rate_series.h"
-#include "analysis/report.h"
 #include "analysis/report_plot.h"
+#include "reports/report.h"
 
 #define T0 INT64_C(1700000000000000000)
 #define MS INT64_C(1000000)

@@ -18,8 +18,8 @@
 
 #include <cmocka.h>
 
-#include "series/series.h"
 #include "analysis/stats.h"
+#include "series/series.h"
 
 static void test_nearest_rank(void **state)
 {

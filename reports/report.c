@@ -1,4 +1,4 @@
-#include "analysis/report.h"
+#include "reports/report.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,7 +26,7 @@ void report_free(struct report *r)
 	if (!r)
 		return;
 	for (int m = 0; m < r->nmigrations; m++) {
-		free(r->migrations[m].announces);
+		free(r->migrations[m].announce.seen);
 		free(r->migrations[m].plot.probes);
 		free(r->migrations[m].plot.rate);
 	}
@@ -49,7 +49,8 @@ bool report_has_findings(const struct report *r)
 
 		if (rm->reachable_after.set && !rm->reachable_after.v)
 			return true;
-		if (rm->verdict && strcmp(rm->verdict, "ok") && strcmp(rm->verdict, "insufficient_data"))
+		if (rm->verdict.code && strcmp(rm->verdict.code, "ok") &&
+		    strcmp(rm->verdict.code, "insufficient_data"))
 			return true;
 	}
 	return false;

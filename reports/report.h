@@ -1,0 +1,281 @@
+/*
+ * report - the one model every output format renders (reports/render.h) and
+ * that the JSON contract publishes (docs/report.schema.json, REPORT_SCHEMA).
+ *
+ * It is self-contained: analysis/ fills it (analysis/report_build.h), and a
+ * renderer only formats what it holds, so every figure any output shows is
+ * computed once, in analysis, and text, JSON, CSV and HTML cannot disagree.
+ * Its shape follows the JSON document: a report holds inputs, the guest,
+ * migrations and warnings; a migration holds its stream, downtime,
+ * announcements, loss, switchover and verdict.
+ *
+ * Values the captures cannot give are `set == false` (JSON null, text
+ * "n/a"), never 0. Times and durations are nanoseconds; absolute times are on
+ * the reference clock (report_input.clock_offset_ns). Strings point into the
+ * report or at static storage.
+ *
+ * Ownership: report_free() releases what analysis filled in (the migrations
+ * and what each owns); the struct itself is the caller's.
+ */
+#ifndef MIGSCOPE_REPORT_H
+#define MIGSCOPE_REPORT_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define REPORT_SCHEMA "migscope.report.v1"
+
+enum {
+	REPORT_MAX_INPUTS = 4,   /* captures in one report (analysis/limits.h MAX_INPUTS) */
+	REPORT_ADDR_LEN = 48,    /* a MAC or IP address as text, with its NUL */
+	REPORT_MAX_EVIDENCE = 8,
+	REPORT_TEXT_LEN = 256,
+	REPORT_MAX_WARNINGS = 16,
+};
+
+struct opt_i64 {
+	int64_t v;
+	bool set;
+};
+
+static inline struct opt_i64 opt_some(int64_t v)
+{
+	return (struct opt_i64){ .v = v, .set = true };
+}
+
+static inline struct opt_i64 opt_none(void)
+{
+	return (struct opt_i64){ 0 };
+}
+
+/* A probe's phase, by its request time: before the stream, pre-copy (up to
+ * the probe gap's start), blackout (in the gap), after. */
+enum phase { PHASE_BEFORE, PHASE_PRECOPY, PHASE_BLACKOUT, PHASE_AFTER, PHASE_COUNT };
+
+enum report_announce_kind { REPORT_RARP, REPORT_GARP, REPORT_NA, REPORT_ANNOUNCE_KINDS };
+
+/* ---- inputs and guest ------------------------------------------------- */
+
+struct report_input {
+	const char *path;
+	const char *vantage;  /* src, dst, ctl, or the label given */
+	char host[REPORT_ADDR_LEN]; /* the compute node's address, "" when none */
+	uint64_t packets;
+	struct opt_i64 first_ns, last_ns;
+	/* how far this capture's clock runs ahead of the first migration's source
+	 * capture, and +- how much (null: no packet shared with another capture) */
+	struct opt_i64 clock_offset_ns, clock_uncertainty_ns;
+	const char *link;     /* the link type's name */
+};
+
+struct report_guest {
+	bool known;           /* a MAC was found or given */
+	char mac[REPORT_ADDR_LEN], ipv4[REPORT_ADDR_LEN], ipv6[REPORT_ADDR_LEN]; /* "": unknown */
+};
+
+/* ---- one migration ---------------------------------------------------- */
+
+/* The stream as one compute NIC's capture saw it, source -> destination. */
+struct report_stream_view {
+	bool present;
+	bool exact;   /* bytes from a migscope capture's in-kernel counters */
+	uint64_t packets, payload_bytes, wire_bytes, retx_segments, retx_bytes;
+	/* the other direction (destination -> source: ACKs, the return channel) */
+	uint64_t rev_packets, rev_payload_bytes, rev_wire_bytes;
+};
+
+struct report_stream {
+	int nflows;
+	char detected_by[32];    /* how the flows were recognised: "port,qevm" */
+	struct opt_i64 start_ns, end_ns, migration_time_ns; /* first packet, last data */
+	struct report_stream_view at_src, at_dst;
+	const char *bytes_source; /* "counters", "packets" or "mixed"; NULL: no view */
+	struct opt_i64 retx_segments, retx_bytes; /* the sender's view when captured */
+	const char *retx_vantage; /* "src", "dst" or "tracer" (the source's TCP stack) */
+	struct opt_i64 avg_bps, peak_bps;
+};
+
+struct report_downtime {
+	const char *probe_vantage; /* "ctl" (the prober's capture) or "nic" */
+	struct opt_i64 probe_gap_ns, gap_start_ns, gap_end_ns, probe_interval_ns;
+	struct opt_i64 guest_silence_ns, silence_start_ns, silence_end_ns;
+};
+
+struct report_announce {
+	int64_t ts_ns;
+	uint8_t kind;          /* enum report_announce_kind */
+	const char *vantage;
+	const char *input;
+};
+
+struct report_announces {
+	struct report_announce *seen; /* owned: every sighting at every capture, in time order */
+	int nseen;
+	/* how many of each kind were sent: the count at the capture that saw
+	 * the most (each is seen once per capture on its way) */
+	int count[REPORT_ANNOUNCE_KINDS];
+	struct opt_i64 first_after_end_ns;
+};
+
+struct report_phase_loss {
+	struct opt_i64 sent, lost, rtt_p50_ns, rtt_p99_ns;
+};
+
+struct report_loss {
+	struct opt_i64 probes_sent, probes_answered, lost_probes;
+	struct report_phase_loss phase[PHASE_COUNT];
+};
+
+/* --- switchover: timeline, announce schedule --------------------------------
+ * Filled by analysis/timeline.c and announce_sched.c. Times are on the
+ * reference clock; the relative ones count from the last stream data, the
+ * one event every migration has. */
+enum {
+	REPORT_TIMELINE_EVENTS = 8,
+	REPORT_MAX_BURSTS = 4,  /* announce bursts detailed: the migration's, announce-self... */
+	REPORT_MAX_ROUNDS = 16, /* QEMU's announce-rounds taken (--announce) */
+};
+
+/* Timeline event names (JSON `timeline[].event`), in their canonical order. */
+#define TL_GUEST_LAST_SRC "guest_last_at_src"
+#define TL_STREAM_END "stream_end"
+#define TL_RESUME "resume"
+#define TL_FIRST_ANNOUNCE_PROBER "first_announce_at_prober"
+#define TL_LAST_REQUEST_SRC "last_request_at_src"
+#define TL_FIRST_REQUEST_DST "first_request_at_dst"
+#define TL_FIRST_REPLY_DST "first_reply_at_dst"
+#define TL_FIRST_REPLY_PROBER "first_reply_at_prober"
+
+/* QEMU's announce parameters (migrate-set-parameters announce-*), in ms. */
+struct announce_params {
+	int initial_ms, max_ms, rounds, step_ms;
+};
+
+enum timeline_state { TL_SEEN, TL_NO_CAPTURE, TL_NOT_SEEN };
+
+struct report_timeline_event {
+	const char *event;   /* static: TL_STREAM_END, TL_RESUME, ... */
+	const char *vantage; /* the capture that gives it: src, dst, ctl */
+	int input;           /* that capture, -1 when there is none */
+	uint8_t state;       /* enum timeline_state */
+	int64_t ts_ns;       /* when TL_SEEN */
+	struct opt_i64 t_ns;          /* when TL_SEEN: since the last stream data */
+	struct opt_i64 since_prev_ns; /* since the seen event before it */
+};
+
+struct report_announce_round {
+	int64_t expected_ns;                 /* by the schedule, from the rounds seen at the anchor */
+	int64_t seen_ns[REPORT_MAX_INPUTS];  /* per capture, 0: not seen there */
+};
+
+struct report_announce_burst {
+	int nrounds;
+	int64_t start_ns, t_ns;              /* round 0 at the anchor; since the last stream data */
+	struct report_announce_round round[REPORT_MAX_ROUNDS];
+	int seen[REPORT_MAX_INPUTS];         /* rounds each capture saw */
+	uint32_t missing[REPORT_MAX_INPUTS]; /* bit k: round k not seen at that capture */
+	uint32_t not_at_prober;  /* bit k: round k left the anchor and reached no prober capture */
+};
+
+struct report_announce_sched {
+	bool checked;                  /* some RARP to check, or rounds expected */
+	struct announce_params params;
+	int64_t round_offset_ns[REPORT_MAX_ROUNDS]; /* round k's time after round 0 */
+	int64_t tolerance_ns;
+	int anchor;                    /* capture the bursts were found at, -1: none */
+	struct report_announce_burst burst[REPORT_MAX_BURSTS];
+	int nbursts;
+	uint32_t more_bursts;          /* beyond REPORT_MAX_BURSTS, counted only */
+	uint32_t unmatched[REPORT_MAX_INPUTS]; /* RARPs that fit no round */
+	/* the guest kernel's own GARP/NA (virtio-net guest announce), at `guest_input` */
+	int guest_input;
+	uint32_t guest_garps, guest_nas;
+	struct opt_i64 guest_garp_after_resume_ns, guest_na_after_resume_ns;
+};
+
+struct report_switchover {
+	const char *vantage[REPORT_MAX_INPUTS]; /* each capture's role in this migration */
+	struct report_timeline_event timeline[REPORT_TIMELINE_EVENTS];
+	int ntimeline;                     /* seen events first, in time order */
+	struct report_announce_sched sched;
+	struct opt_i64 completed;          /* 0/1: the guest resumed on the destination */
+};
+/* --- end of the switchover block ------------------------------------------ */
+
+/* The diagnosis (analysis/diagnose.h): a code with its evidence. */
+struct report_verdict {
+	const char *code;                  /* "ok", "stale_forwarding", ... */
+	char summary[REPORT_TEXT_LEN];
+	char evidence[REPORT_MAX_EVIDENCE][REPORT_TEXT_LEN];
+	int nevidence;
+	struct opt_i64 resume_ns;          /* the verdict's reference time */
+	const char *resume_basis;          /* "rarp_at_dst", "rarp_elsewhere", "stream_end" */
+	struct opt_i64 duration_ns;        /* how long the diagnosed fault lasted; null: to the end */
+	struct opt_i64 reconvergence_ns;   /* resume to the first reply at the prober */
+};
+
+/* ---- time series for the plots (reports/render_html.c) ----------------
+ * Bounded copies made by analysis (analysis/report_plot.h), owned by their
+ * migration and freed by report_free(). */
+enum { REPORT_MAX_PROBE_POINTS = 4096 };
+#define REPORT_RTT_LOST INT64_C(-1)
+
+struct report_probe_point {
+	int64_t req_ns; /* the request, at the probe vantage */
+	int64_t rtt_ns; /* REPORT_RTT_LOST: never answered */
+};
+
+struct report_rate_bin {
+	int64_t start_ns;
+	uint64_t bytes;         /* stream payload sent, retransmissions included */
+	uint32_t retx_segments;
+};
+
+struct report_plot {
+	struct report_probe_point *probes; /* request order; owned */
+	int nprobes;
+	bool probes_decimated;  /* fewer points than probes: every lost one, extremes */
+	struct report_rate_bin *rate;      /* owned */
+	int nrate;
+	int64_t rate_bin_ns;    /* 100 ms, more for streams over 102 s */
+	const char *rate_vantage; /* "src" or "dst": the NIC the bins were counted at */
+};
+/* ---- end of the time series ------------------------------------------ */
+
+struct report_migration {
+	char source[REPORT_ADDR_LEN], destination[REPORT_ADDR_LEN];
+	int src_input, dst_input; /* -1: no capture at that NIC */
+	struct report_stream stream;
+	struct report_downtime downtime;
+	struct report_announces announce;
+	struct report_loss loss;
+	struct opt_i64 reachable_after; /* 0/1 */
+	struct report_switchover sw;
+	struct report_verdict verdict;
+	struct report_plot plot;
+};
+
+struct report {
+	struct report_input inputs[REPORT_MAX_INPUTS];
+	int ninputs;
+	struct report_guest guest;
+	struct report_migration *migrations; /* owned */
+	int nmigrations;
+	char warnings[REPORT_MAX_WARNINGS][REPORT_TEXT_LEN];
+	int nwarnings;
+};
+
+void report_warn(struct report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends a formatted line to a fixed list of REPORT_TEXT_LEN lines; a full
+ * list keeps its first lines. */
+void text_list_add(char (*lines)[REPORT_TEXT_LEN], int *n, int max, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+void report_free(struct report *r);
+const char *phase_name(enum phase p);
+/* The CLI's "findings" exit code: any migration diagnosed with a fault
+ * (no_announce, stale_forwarding, destination_silent, return_path), even one
+ * that recovered, or whose guest never answered again. */
+bool report_has_findings(const struct report *r);
+
+#endif
