@@ -86,7 +86,8 @@ static void gather(const struct switchover *sw, const struct report_migration *r
 	memset(f, 0, sizeof(*f));
 	f->end = sw->end_ns;
 	f->resume = rm->verdict.resume_ns.v;
-	f->interval = rm->downtime.probe_interval_ns.set ? rm->downtime.probe_interval_ns.v : sw->probe_interval_ns;
+	f->interval = rm->downtime.probe_interval_ns.set ? rm->downtime.probe_interval_ns.v
+							 : sw->probe_interval_ns;
 	f->has_src = sw->src >= 0;
 	f->has_dst = sw->dst >= 0;
 	f->has_ctl = sw->prober != 0;
@@ -282,7 +283,8 @@ static void not_at_destination(const struct facts *f, struct report_migration *r
 	astray_duration(f, never_moved(f), rm);
 	summary(rm, "insufficient_data", "requests did not reach the destination NIC %s after "
 		"resume; where they went needs the source NIC's capture",
-		rm->verdict.duration_ns.set ? dur(rm->verdict.duration_ns.v, a, sizeof(a)) : "until the captures end");
+		rm->verdict.duration_ns.set ? dur(rm->verdict.duration_ns.v, a, sizeof(a))
+					    : "until the captures end");
 	announce_line(f, rm);
 	moved_line(f, rm);
 	evidence(rm, "a capture at the source NIC would show whether requests still went to the "

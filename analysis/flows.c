@@ -1,5 +1,6 @@
 #include "analysis/flows.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -609,4 +610,105 @@ const char *flow_detect_names(uint32_t detect, char *buf, size_t len)
 			used += (size_t)snprintf(buf + used, used < len ? len - used : 0, "%s%s",
 						 used ? "," : "", kinds[k].name);
 	return buf;
+}
+
+/* One flow's share of a migration at one capture, in the source's direction
+ * src_ep (the flow endpoint on the source host). */
+static void add_view(struct stream_view *sv, const struct mig_flow *fl, const struct flow_view *v,
+		     int src_ep)
+{
+	const struct dir_stats *d = &v->dir[src_ep], *r = &v->dir[!src_ep];
+	int64_t delay = v->min_ack_delay_ns[src_ep];
+
+	sv->seen = true;
+	sv->packets += d->packets;
+	sv->payload_bytes += d->payload_bytes;
+	sv->wire_bytes += d->wire_bytes;
+	sv->retx_segments += d->retx_segments;
+	sv->retx_bytes += d->retx_bytes;
+	sv->rev_packets += r->packets;
+	sv->rev_payload_bytes += r->payload_bytes;
+	sv->rev_wire_bytes += r->wire_bytes;
+	for (int e = 0; e < 2; e++)
+		if (v->dir[e].packets && (!sv->first_ns || v->dir[e].first_ns < sv->first_ns))
+			sv->first_ns = v->dir[e].first_ns;
+	if (d->last_data_ns > sv->last_data_ns)
+		sv->last_data_ns = d->last_data_ns;
+	if (delay && (!sv->ack_delay_ns || delay < sv->ack_delay_ns))
+		sv->ack_delay_ns = delay;
+	if (v->syn_ns && v->synack_ns && v->hs_ack_ns && fl->client >= 0) {
+		sv->handshake = true;
+		sv->client_is_source = fl->client == src_ep;
+		sv->syn_to_synack_ns = v->synack_ns - v->syn_ns;
+		sv->synack_to_ack_ns = v->hs_ack_ns - v->synack_ns;
+	}
+}
+
+static bool group_is_migration(const struct mig_group *g)
+{
+	if (g->detect & (DETECT_QEVM | DETECT_MULTIFD | DETECT_NBD))
+		return true;
+	return g->payload_seen[mig_group_source_host(g)] >= MIN_PORT_ONLY_BYTES;
+}
+
+static void summarize(const struct flow_table *t, int group, int ninputs, struct mig_stream *ms)
+{
+	const struct mig_group *g = &t->groups[group];
+	int src = mig_group_source_host(g);
+
+	ms->group = group;
+	ms->first_ns = g->first_ns;
+	ms->last_ns = g->last_ns;
+	ms->source = g->host[src];
+	ms->destination = g->host[!src];
+	ms->nflows = g->nflows;
+	ms->detect = g->detect;
+	ms->last_data_ns = g->last_data_ns[src];
+	for (int i = 0; i < ninputs; i++) {
+		ms->rate[i] = &g->series[i][src];
+		ms->peak_bin_bytes[i] = g->rate[i][src].peak_bin_bytes;
+	}
+	for (int f = 0; f < t->nflows; f++) {
+		const struct mig_flow *fl = &t->flows[f];
+		int src_ep = fl->ep_host[0] == src ? 0 : 1;
+
+		if (fl->group != group)
+			continue;
+		for (int i = 0; i < ninputs; i++)
+			if (fl->view[i].seen)
+				add_view(&ms->view[i], fl, &fl->view[i], src_ep);
+		if (fl->stack_retx[src_ep].set) {
+			ms->stack_retx_flows++;
+			ms->stack_retx_segments += fl->stack_retx[src_ep].segments;
+			ms->stack_retx_bytes += fl->stack_retx[src_ep].bytes;
+		}
+	}
+}
+
+static int cmp_first(const void *a, const void *b)
+{
+	const struct mig_stream *x = a, *y = b;
+
+	return (x->first_ns > y->first_ns) - (x->first_ns < y->first_ns);
+}
+
+int flow_table__migrations(const struct flow_table *t, int ninputs, struct mig_stream **out)
+{
+	struct mig_stream *ms = NULL;
+	int n = 0;
+
+	*out = NULL;
+	if (!t->ngroups)
+		return 0;
+	ms = calloc((size_t)t->ngroups, sizeof(*ms));
+	if (!ms)
+		return -ENOMEM;
+	for (int g = 0; g < t->ngroups; g++)
+		if (group_is_migration(&t->groups[g]))
+			summarize(t, g, ninputs, &ms[n++]);
+	/* groups are numbered as their streams were recognised, which is not
+	 * always when they began */
+	qsort(ms, (size_t)n, sizeof(*ms), cmp_first);
+	*out = ms;
+	return n;
 }

@@ -139,6 +139,55 @@ bool flow_table__set_exact(struct flow_table *t, int input, const struct flow_en
 bool flow_table__set_stack_retx(struct flow_table *t, const struct flow_endpoint *src,
 				const struct flow_endpoint *dst, uint64_t segments, uint64_t bytes);
 
+/*
+ * One migration as the table hands it over when reading is done: the flows of
+ * a group that is a migration (by a stream magic, or at least
+ * MIN_PORT_ONLY_BYTES when matched by port only), summed per capture in the
+ * direction source -> destination (the source is the host that sends the
+ * data: the SYN's sender when in view, else the one that sent more).
+ */
+struct stream_view {
+	bool seen;
+	uint64_t packets, payload_bytes, wire_bytes, retx_segments, retx_bytes;
+	/* the other direction (destination -> source: ACKs, the return channel) */
+	uint64_t rev_packets, rev_payload_bytes, rev_wire_bytes;
+	int64_t first_ns;     /* first packet either way, 0: none */
+	int64_t last_data_ns; /* last data source -> destination, 0: none */
+	int64_t ack_delay_ns; /* shortest data-to-ACK delay of the source's data, 0: none */
+	/* The handshake of the last flow whose SYN, SYN/ACK and final ACK this
+	 * capture saw (handshake false: none): how long the server took to answer
+	 * the SYN and the client the SYN/ACK, and whether the client is the source. */
+	bool handshake, client_is_source;
+	int64_t syn_to_synack_ns, synack_to_ack_ns;
+};
+
+struct mig_stream {
+	int group;                   /* the guest set's silences are kept per group */
+	int64_t first_ns, last_ns;   /* the group's first and last packet, any capture */
+	struct ip_addr source, destination;
+	int nflows;
+	uint32_t detect;             /* enum flow_detect, of every flow */
+	int64_t last_data_ns;        /* the source's last data, any capture */
+	struct stream_view view[MAX_INPUTS];
+	/* the source's payload over time at each capture, and its busiest
+	 * RATE_BIN_NS bin there */
+	const struct rate_series *rate[MAX_INPUTS];
+	uint64_t peak_bin_bytes[MAX_INPUTS];
+	/* the source node's own retransmits (a migscope capture's tracer), summed
+	 * over the flows it named: how many it named, segments, bytes */
+	int stack_retx_flows;
+	uint64_t stack_retx_segments, stack_retx_bytes;
+};
+
+/* A port-matched group smaller than this is a libvirt RPC or a guest flow on
+ * an ephemeral port, not a migration: the smallest VM sends more. */
+#define MIN_PORT_ONLY_BYTES (64 * 1024)
+
+/* The migrations in time order (by first packet), into *out (the caller
+ * frees it; NULL when none). Returns how many, or -ENOMEM. The views point
+ * into the table, which must outlive them. */
+int flow_table__migrations(const struct flow_table *t, int ninputs, struct mig_stream **out);
+
 int flow_table__nflows(const struct flow_table *t);
 const struct mig_flow *flow_table__flow(const struct flow_table *t, int i);
 int flow_table__ngroups(const struct flow_table *t);

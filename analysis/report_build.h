@@ -1,8 +1,10 @@
 /*
  * report_build - turns what the flow table and the guest set gathered into the
- * report: migrations, the role of each capture in each (src/dst/ctl),
- * downtime, announcements, loss by phase, and the switchover (timeline,
- * announce schedule, verdict: timeline.h, announce_sched.h, diagnose.h).
+ * report model (reports/report.h): the migrations the flow table hands over
+ * (flow_table__migrations), the role of each capture in each (roles.h), the
+ * stream's figures, the probes' (probes.h), the guest's silence and
+ * announcements, and the switchover (timeline, announce schedule, verdict:
+ * timeline.h, announce_sched.h, diagnose.h). It walks the flow table once.
  *
  * Returns 0 or -ENOMEM; fills r, which the caller releases with report_free().
  */

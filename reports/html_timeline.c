@@ -193,7 +193,8 @@ static void blackout(FILE *out, const struct view *v, const struct report_migrat
 	const char *anchor;
 
 	if (m->downtime.gap_start_ns.set && m->downtime.gap_end_ns.set) {
-		band(out, v, "blackout", m->downtime.gap_start_ns.v, m->downtime.gap_end_ns.v, y0, y1, "probe gap");
+		band(out, v, "blackout", m->downtime.gap_start_ns.v, m->downtime.gap_end_ns.v, y0, y1,
+		     "probe gap");
 		right = px(v, m->downtime.gap_end_ns.v);
 	} else if (m->downtime.gap_start_ns.set) {
 		/* never answered again: the gap runs to the end of the view */
@@ -212,7 +213,8 @@ static void blackout(FILE *out, const struct view *v, const struct report_migrat
 	if (m->downtime.silence_end_ns.set && px(v, m->downtime.silence_end_ns.v) > right)
 		right = px(v, m->downtime.silence_end_ns.v);
 	snprintf(label, sizeof(label), "blackout: probe gap %s",
-		 m->downtime.probe_gap_ns.set ? html_ms(m->downtime.probe_gap_ns, a, sizeof(a)) : "open (no reply after)");
+		 m->downtime.probe_gap_ns.set ? html_ms(m->downtime.probe_gap_ns, a, sizeof(a))
+					       : "open (no reply after)");
 	if (m->downtime.guest_silence_ns.set)
 		snprintf(label + strlen(label), sizeof(label) - strlen(label), ", guest silence %s",
 			 html_ms(m->downtime.guest_silence_ns, b, sizeof(b)));
@@ -347,7 +349,8 @@ static void rtt_panel(FILE *out, const struct view *v, const struct report_migra
 	char note[160], t[48], r[48];
 
 	snprintf(note, sizeof(note), "at the %s \xc2\xb7 %" PRId64 " sent, %" PRId64 " lost%s",
-		 m->downtime.probe_vantage && !strcmp(m->downtime.probe_vantage, "ctl") ? "prober" : "compute NIC",
+		 m->downtime.probe_vantage && !strcmp(m->downtime.probe_vantage, "ctl") ? "prober"
+									  : "compute NIC",
 		 m->loss.probes_sent.v, m->loss.lost_probes.v,
 		 p->probes_decimated ? " \xc2\xb7 thinned: every lost probe, each bucket's extremes" : "");
 	panel_title(out, y, "Probe round trip (ms, log scale)", m->loss.probes_sent.set ? note : NULL);

@@ -342,7 +342,8 @@ static void metrics(FILE *out, const struct report_migration *m)
 	metric(out, "downtime (probe gap)", html_ms(m->downtime.probe_gap_ns, v, sizeof(v)), d);
 	metric(out, "guest silence", html_ms(m->downtime.guest_silence_ns, v, sizeof(v)),
 	       "last frame at src NIC to first at dst NIC");
-	snprintf(d, sizeof(d), "%s B payload at the source NIC", digits_or_na(&m->stream.at_src, x, sizeof(x)));
+	snprintf(d, sizeof(d), "%s B payload at the source NIC",
+		 digits_or_na(&m->stream.at_src, x, sizeof(x)));
 	metric(out, "out bytes", mib_or_na(&m->stream.at_src, v, sizeof(v)), d);
 	snprintf(d, sizeof(d), "%s B payload at the destination NIC",
 		 digits_or_na(&m->stream.at_dst, x, sizeof(x)));
@@ -355,7 +356,8 @@ static void metrics(FILE *out, const struct report_migration *m)
 		snprintf(v, sizeof(v), "%.1f Mbit/s", (double)m->stream.avg_bps.v / 1e6);
 		snprintf(d, sizeof(d), "peak %.1f Mbit/s (100 ms bins)", (double)m->stream.peak_bps.v / 1e6);
 	}
-	metric(out, "average throughput", m->stream.avg_bps.set ? v : "n/a", m->stream.avg_bps.set ? d : NULL);
+	metric(out, "average throughput", m->stream.avg_bps.set ? v : "n/a",
+	       m->stream.avg_bps.set ? d : NULL);
 	snprintf(d, sizeof(d), "of %" PRId64 " sent", m->loss.probes_sent.v);
 	metric(out, "lost probes", count_or_na(m->loss.lost_probes, v, sizeof(v)),
 	       m->loss.probes_sent.set ? d : NULL);
@@ -421,7 +423,8 @@ int render_html(const struct report *r, FILE *out)
 {
 	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>", out);
-	html_escf(out, "migscope report: guest %s", r->guest.known ? r->guest.mac : or_dash(r->guest.ipv4));
+	html_escf(out, "migscope report: guest %s",
+		  r->guest.known ? r->guest.mac : or_dash(r->guest.ipv4));
 	fprintf(out, "</title>\n<style>\n%s</style>\n</head>\n<body><main>\n", STYLE);
 	fputs("<header class=\"page\"><h1>migscope \xc2\xb7 live migration report</h1>"
 	      "<span class=\"sub\">", out);

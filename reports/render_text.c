@@ -55,7 +55,8 @@ static void print_downtime(FILE *out, const struct report_migration *m)
 
 	fprintf(out, "  downtime     probe gap %s (probe interval %s, at %s), guest silence %s\n",
 		ms(m->downtime.probe_gap_ns, a, sizeof(a)), ms(m->downtime.probe_interval_ns, b, sizeof(b)),
-		m->downtime.probe_vantage ? m->downtime.probe_vantage : "n/a", ms(m->downtime.guest_silence_ns, c, sizeof(c)));
+		m->downtime.probe_vantage ? m->downtime.probe_vantage : "n/a",
+		ms(m->downtime.guest_silence_ns, c, sizeof(c)));
 }
 
 /* Sightings of one announcement at several captures are one line: the

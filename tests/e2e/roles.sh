@@ -1,6 +1,6 @@
 #!/bin/bash
 # Source and destination told apart by timing, on the real lab fixtures
-# (analysis/report_build.c assign_roles). Unlabelled, every fixture's
+# (analysis/roles.c). Unlabelled, every fixture's
 # migrations must get the captures QEMU migrated between, with no warning:
 # the round trip between the lab's compute NICs (6.8-29 us) is beyond the
 # noise (2 us and the stamps' resolution). One capture given twice has no

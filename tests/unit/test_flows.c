@@ -772,6 +772,56 @@ static void test_rate_series_retransmits(void **state)
 }
 
 /* ---- caps ------------------------------------------------------------ */
+/* What the table hands over when reading is done: migrations only (a group
+ * matched by port that carried under 64 KiB is not one), in time order,
+ * summed in the source's direction at each capture: A's small port-only
+ * flow, A's QEVM stream off the port range, then B's way back to A. */
+static void test_migrations_handed_over(void **state)
+{
+	static const struct ep b_client = { ip_b, CLIENT_PORT + 1 };
+	static const struct ep a_server = { ip_a, MIG_PORT };
+	static const struct ep a4 = { ip_a, CLIENT_PORT + 9 }, b4 = { ip_b, 7000 };
+	struct flow_table *t = table(state);
+	struct mig_stream *ms = NULL;
+	struct pkt_meta m;
+	int n;
+
+	handshake(t, 0, T0, &A, &B);
+	data_ab(t, T0 + 1 * MS, 0, 1024);
+	m = tcp(&a4, &b4, PKT_TCP_ACK, 1, 1, 8);
+	flow_table__packet(t, 0, T0 + 5 * SEC, HDR + 8, &m, qevm, 8);
+	handshake(t, 0, T0 + 10 * SEC, &b_client, &a_server);
+	for (int k = 0; k < 10; k++)
+		for (int in = 0; in < 2; in++)
+			seg(t, in, T0 + 11 * SEC + k * MS + in * 10 * US, &b_client, &a_server,
+			    PKT_TCP_ACK, ISS_C + 1 + (uint32_t)k * 10240, ISS_S + 1, 10240);
+	assert_int_equal(flow_table__ngroups(t), 3);
+	n = flow_table__migrations(t, 2, &ms);
+	assert_int_equal(n, 2);
+	assert_int_equal(ms[0].group, 1);
+	assert_int_equal(ms[0].first_ns, T0 + 5 * SEC);
+	assert_true(ms[0].detect & DETECT_QEVM);
+	assert_ip4(&ms[0].source, ip_a);
+	assert_int_equal(ms[1].group, 2);
+	assert_ip4(&ms[1].source, ip_b);
+	assert_ip4(&ms[1].destination, ip_a);
+	for (int in = 0; in < 2; in++) {
+		const struct stream_view *v = &ms[1].view[in];
+
+		assert_true(v->seen);
+		assert_int_equal(v->payload_bytes, 10 * 10240);
+		assert_int_equal(v->last_data_ns, T0 + 11 * SEC + 9 * MS + in * 10 * US);
+	}
+	assert_int_equal(ms[1].view[0].first_ns, T0 + 10 * SEC);
+	assert_int_equal(ms[1].view[1].first_ns, T0 + 11 * SEC + 10 * US);
+	/* capture 0 saw the handshake: B is the client, and the source */
+	assert_true(ms[1].view[0].handshake && ms[1].view[0].client_is_source);
+	assert_int_equal(ms[1].view[0].syn_to_synack_ns, 100 * US);
+	assert_int_equal(ms[1].view[0].synack_to_ack_ns, 100 * US);
+	assert_false(ms[1].view[1].handshake);
+	assert_int_equal(ms[1].last_data_ns, T0 + 11 * SEC + 9 * MS + 10 * US);
+	free(ms);
+}
 
 static void test_flow_cap(void **state)
 {
@@ -944,6 +994,7 @@ int main(void)
 		T(test_source_host_by_payload),
 		T(test_rate_peak),
 		T(test_rate_series_retransmits),
+		T(test_migrations_handed_over),
 		T(test_flow_cap),
 		T(test_group_cap),
 		T(test_unrelated_handshakes_leave_room),

@@ -1,8 +1,10 @@
 /*
- * Unit tests of telling the source capture from the destination's by timing
- * (analysis/report_build.c assign_roles) through the whole analyzer: a
- * migration stream cn1 -> cn2 written as two unlabelled pcaps, one per NIC,
- * with a chosen round trip between the NICs and a chosen stamp resolution.
+ * Unit tests of telling the source capture from the destination's
+ * (analysis/roles.h): first roles_assign() alone on the evidence the flow
+ * table hands over, at the edges of its thresholds; then through the whole
+ * analyzer: a migration stream cn1 -> cn2 written as two unlabelled pcaps,
+ * one per NIC, with a chosen round trip between the NICs and a chosen stamp
+ * resolution.
  *
  * Each data segment leaves cn1's NIC at t, reaches cn2's NIC link_ns later,
  * and cn2 answers with an ACK TURN later, which reaches cn1's NIC after
@@ -24,6 +26,7 @@
 #include <pcap/pcap.h>
 
 #include "analysis/analyzer.h"
+#include "analysis/roles.h"
 #include "tests/unit/frames.h"
 
 #define US INT64_C(1000)
@@ -309,9 +312,120 @@ static void test_same_capture_twice(void **state)
 	expect_guessed(&(struct sim_spec){ 5000, NANO, true }, twice, want, 1);
 }
 
+/* ---- roles_assign() on its own ------------------------------------------ */
+
+/* cn1 -> cn2, then (when back) cn2 -> cn1, as the flow table hands them over. */
+static void streams(struct mig_stream *ms, int n)
+{
+	struct ip_addr cn1 = { .family = 4 }, cn2 = { .family = 4 };
+
+	memcpy(cn1.bytes, CN1_IP, 4);
+	memcpy(cn2.bytes, CN2_IP, 4);
+	memset(ms, 0, (size_t)n * sizeof(*ms));
+	for (int m = 0; m < n; m++) {
+		ms[m].source = m ? cn2 : cn1;
+		ms[m].destination = m ? cn1 : cn2;
+	}
+}
+
+static int close_warnings(const struct report *r)
+{
+	int n = 0;
+
+	for (int i = 0; i < r->nwarnings; i++)
+		n += strstr(r->warnings[i], "timing cannot tell") != NULL;
+	return n;
+}
+
+/* Two nanosecond captures whose delays differ by `diff` ns: over the noise
+ * (2 us + 1 ns + 1 ns) timing decides, at it or under it the roles are a
+ * guess with a warning. */
+static void delays_differ_by(int64_t diff, bool decides)
+{
+	struct role_capture cap[2] = { { "a.pcap", NULL, 1 }, { "b.pcap", NULL, 1 } };
+	enum role role[1][MAX_INPUTS];
+	bool is_ctl[MAX_INPUTS];
+	struct mig_stream ms[1];
+	struct report r = { 0 };
+
+	streams(ms, 1);
+	ms[0].view[0] = (struct stream_view){ .seen = true, .ack_delay_ns = 20000 };
+	ms[0].view[1] = (struct stream_view){ .seen = true, .ack_delay_ns = 20000 + diff };
+	roles_assign(ms, 1, cap, 2, role, is_ctl, &r);
+	assert_int_equal(close_warnings(&r), !decides);
+	assert_int_not_equal(role[0][0], role[0][1]);
+	if (decides) {
+		assert_int_equal(role[0][0], ROLE_DST); /* the receiver's NIC: the shorter delay */
+		assert_int_equal(role[0][1], ROLE_SRC);
+	}
+	assert_false(is_ctl[0] || is_ctl[1]);
+}
+
+static void test_noise_edge(void **state)
+{
+	(void)state;
+	assert_int_equal(roles_timing_noise_ns(&(struct role_capture){ .tick_ns = 1 },
+					       &(struct role_capture){ .tick_ns = 1000 }),
+			 ROLE_TIMING_FLOOR_NS + 1001);
+	delays_differ_by(ROLE_TIMING_FLOOR_NS + 3, true);
+	delays_differ_by(ROLE_TIMING_FLOOR_NS + 2, false);
+	delays_differ_by(0, false);
+}
+
+/* A label places its capture's host, which then decides its role in the
+ * migration back; a capture that saw no stream is the prober's. */
+static void test_label_carries_to_the_way_back(void **state)
+{
+	struct role_capture cap[3] = { { "cn1", "src", 1 }, { "cn2", NULL, 1 }, { "ctl", NULL, 1 } };
+	enum role role[2][MAX_INPUTS];
+	bool is_ctl[MAX_INPUTS];
+	struct mig_stream ms[2];
+	struct report r = { 0 };
+
+	(void)state;
+	streams(ms, 2);
+	for (int m = 0; m < 2; m++) /* no timing, no handshake: labels and hosts only */
+		ms[m].view[0].seen = ms[m].view[1].seen = true;
+	roles_assign(ms, 2, cap, 3, role, is_ctl, &r);
+	assert_int_equal(role[0][0], ROLE_SRC);
+	assert_int_equal(role[0][1], ROLE_DST);
+	assert_int_equal(role[1][0], ROLE_DST); /* cn1 received the way back */
+	assert_int_equal(role[1][1], ROLE_SRC);
+	assert_int_equal(role[0][2], ROLE_CTL);
+	assert_true(is_ctl[2]);
+	assert_false(is_ctl[0] || is_ctl[1]);
+}
+
+/* The handshake decides where timing cannot: the capture that saw the
+ * SYN/ACK answered at once sits by the server, the destination. */
+static void test_handshake(void **state)
+{
+	struct role_capture cap[2] = { { "a.pcap", NULL, 1 }, { "b.pcap", NULL, 1 } };
+	enum role role[1][MAX_INPUTS];
+	bool is_ctl[MAX_INPUTS];
+	struct mig_stream ms[1];
+	struct report r = { 0 };
+
+	(void)state;
+	streams(ms, 1);
+	ms[0].view[0] = (struct stream_view){ .seen = true, .handshake = true,
+					      .client_is_source = true,
+					      .syn_to_synack_ns = 30000, .synack_to_ack_ns = 5000 };
+	ms[0].view[1] = (struct stream_view){ .seen = true, .handshake = true,
+					      .client_is_source = true,
+					      .syn_to_synack_ns = 5000, .synack_to_ack_ns = 30000 };
+	roles_assign(ms, 1, cap, 2, role, is_ctl, &r);
+	assert_int_equal(role[0][0], ROLE_SRC);
+	assert_int_equal(role[0][1], ROLE_DST);
+	assert_int_equal(r.nwarnings, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_noise_edge),
+		cmocka_unit_test(test_label_carries_to_the_way_back),
+		cmocka_unit_test(test_handshake),
 		cmocka_unit_test(test_ns_round_trip_decides),
 		cmocka_unit_test(test_ns_close_warns),
 		cmocka_unit_test(test_us_resolution_widens_noise),
