@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bpf/tcp_seq.h"
+
 /* Stream magics (big-endian on the wire): QEMU's "QEVM" and multifd's. */
 enum {
 	QEMU_VM_FILE_MAGIC = 0x5145564d,
@@ -37,11 +39,6 @@ struct flow_table {
 	bool sampled[MAX_INPUTS]; /* the capture holds samples of the stream */
 	char warning[160];
 };
-
-static inline bool seq_lt(uint32_t a, uint32_t b)
-{
-	return (int32_t)(a - b) < 0;
-}
 
 static inline uint64_t load64(const uint8_t *p)
 {
@@ -220,31 +217,18 @@ static struct mig_flow *flow_create(struct flow_table *t, struct flow_slot *slot
 	return &t->flows[t->nflows++];
 }
 
-/* Sequence analysis of one data segment in one direction at one vantage.
- * Returns whether it was a retransmission. */
+/* Sequence analysis of one data segment in one direction at one vantage
+ * (bpf/tcp_seq.h, the rule the capture agent counts by). Returns whether it
+ * was a retransmission. */
 static bool account_data(struct dir_stats *d, const struct pkt_meta *m)
 {
-	uint32_t len = m->l4_payload_len, end = m->tcp_seq + len;
-	bool retx = false;
+	uint32_t len = m->l4_payload_len;
 
-	if (!d->seq_valid) {
-		d->seq_valid = true;
-		d->max_end_seq = end;
+	if (!tcp_seq_account(&d->max_end_seq, &d->seq_valid, m->tcp_seq, len))
 		return false;
-	}
-	if (seq_lt(m->tcp_seq, d->max_end_seq)) {
-		/* a keep-alive repeats the last byte on purpose */
-		if (!(len <= 1 && m->tcp_seq + 1 == d->max_end_seq)) {
-			d->retx_segments++;
-			d->retx_bytes += len;
-			retx = true;
-		}
-		if (seq_lt(d->max_end_seq, end))
-			d->max_end_seq = end;
-		return retx;
-	}
-	d->max_end_seq = end;
-	return false;
+	d->retx_segments++;
+	d->retx_bytes += len;
+	return true;
 }
 
 static void remember_data(struct flow_view *v, int dir, uint32_t end_seq, int64_t ts_ns)
@@ -269,7 +253,7 @@ static void time_ack(struct flow_view *v, int data_dir, uint32_t ack, int64_t ts
 	for (; k < n; k++) {
 		const struct data_mark *mk = &v->marks[data_dir][k % FLOW_DATA_MARKS];
 
-		if (!seq_lt(mk->end_seq, ack)) {
+		if (!tcp_seq_before(mk->end_seq, ack)) {
 			if (mk->end_seq != ack)
 				break;
 			delay = ts_ns - mk->ts_ns;
@@ -449,7 +433,7 @@ bool flow_table__packet(struct flow_table *t, int input, int64_t ts_ns, uint32_t
 	/* samples of a stream: the bytes since the last one are how far the
 	 * sequence moved, not the sample's own payload */
 	bytes = !t->sampled[input] || !had_seq ? m->l4_payload_len
-		: seq_lt(prev_end, d->max_end_seq) ? d->max_end_seq - prev_end : 0;
+		: tcp_seq_before(prev_end, d->max_end_seq) ? d->max_end_seq - prev_end : 0;
 	rate_add(&g->rate[input][host], ts_ns, bytes);
 	rate_series_add(&g->series[input][host], ts_ns, bytes, retx);
 	return true;

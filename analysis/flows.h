@@ -6,9 +6,7 @@
  * Detection: a flow whose server port is in the configured port set (or
  * either port when the SYN was not captured), or whose first payload bytes are
  * QEMU's stream magic "QEVM", the multifd magic 0x11223344 or "NBDMAGIC".
- * Retransmission: a segment carrying data that starts below the highest
- * sequence number already seen in its direction at that vantage (RFC 9293
- * sequence arithmetic); a keep-alive (one byte below the highest) is not one.
+ * Retransmission: bpf/tcp_seq.h, the rule the capture agent counts by.
  *
  * Ownership: flow_table__new returns a table freed by flow_table__free
  * (NULL-safe). Pointers into the table stay valid until it is freed. The
@@ -44,7 +42,7 @@ struct dir_stats {
 	int64_t first_data_ns, last_data_ns;
 	int64_t fin_ns;
 	uint32_t max_end_seq;
-	bool seq_valid;
+	uint8_t seq_valid;    /* bpf/tcp_seq.h's state, as the capture agent keeps it */
 };
 
 struct data_mark {

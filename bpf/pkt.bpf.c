@@ -38,6 +38,7 @@
 #include <bpf/bpf_helpers.h>
 #include "parse_skb.h"
 #include "pkt.h"
+#include "tcp_seq.h"
 
 /* Configuration (rodata, set by the loader before load). */
 const volatile __u32 sample_shift = 18;  /* SEQ rule granularity: 256 KiB */
@@ -295,11 +296,6 @@ static __always_inline struct pkt_flow_stats *flow_find(const struct pkt_flow_ke
 	return 0;
 }
 
-static __always_inline int seq_before(__u32 a, __u32 b)
-{
-	return (__s32)(a - b) < 0;
-}
-
 /*
  * The first n bytes of the frame (its headers, n <= PKT_HEAD_MAX) into dst,
  * and no byte after them: the payload behind is guest memory. Word by word
@@ -392,26 +388,16 @@ __noinline int stream_segment(struct __sk_buff *skb, const struct pkt_meta *m, _
 	st->dir_seen |= 1 << dir;
 
 	if (len) {
-		/* the analyzer's rule (analysis/flows.c): data starting below the
-		 * highest end seen, except a keep-alive's one repeated byte */
+		/* the analyzer's rule, from the same header (tcp_seq.h) */
 		end = m->tcp_seq + len;
 		if (!now)
 			now = bpf_ktime_get_tai_ns();
 		st->last_data_tai_ns = now;
-		if (!st->seq_valid) {
-			st->seq_valid = 1;
-			st->max_end_seq = end;
-		} else if (seq_before(m->tcp_seq, st->max_end_seq)) {
-			if (!(len <= 1 && m->tcp_seq + 1 == st->max_end_seq)) {
-				/* a GSO skb sent again is segs segments on the
-				 * wire (TCP re-splits to the current MSS) */
-				__sync_fetch_and_add(&st->ooo_segments, segs);
-				__sync_fetch_and_add(&st->ooo_bytes, len);
-			}
-			if (seq_before(st->max_end_seq, end))
-				st->max_end_seq = end;
-		} else {
-			st->max_end_seq = end;
+		if (tcp_seq_account(&st->max_end_seq, &st->seq_valid, m->tcp_seq, len)) {
+			/* a GSO skb sent again is segs segments on the wire
+			 * (TCP re-splits to the current MSS) */
+			__sync_fetch_and_add(&st->ooo_segments, segs);
+			__sync_fetch_and_add(&st->ooo_bytes, len);
 		}
 		if ((m->tcp_seq >> sample_shift) != (end >> sample_shift))
 			reason |= PKT_SAMPLE_SEQ;
