@@ -11,7 +11,7 @@
  * needs no tracefs mount (the classic tracepoint's perf event ID lives
  * there, and containers often have none). Its arguments are the socket and
  * the skb, and since 6.12 the attempt's result (two programs below, one
- * loaded: capture/pkt.c reads the tracepoint's arity from BTF); the kernel structures
+ * loaded: capture/retrans.c reads the tracepoint's arity from BTF); the kernel structures
  * below name only the fields read, and CO-RE relocates each against the
  * running kernel. Only sockets of the agent's network namespace count: the
  * tracepoint sees the whole machine, the agent one node.

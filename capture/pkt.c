@@ -11,12 +11,10 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
-#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <linux/pkt_cls.h>
 
 #include "pkt.skel.h"
-#include "retrans.skel.h"
 
 /* Debian 12's uapi headers predate tcx (kernel 6.6). */
 enum { ATTACH_TCX_INGRESS = 46, ATTACH_TCX_EGRESS = 47 };
@@ -34,7 +32,7 @@ struct pkt_iface {
 
 struct pkt_capture {
 	struct pkt_bpf *skel;
-	struct retrans_bpf *rt;
+	struct retrans_tracer *rt; /* NULL: not loaded (optional) */
 	struct ring_buffer *rb;
 	pkt_event_fn fn;
 	void *ctx;
@@ -95,7 +93,6 @@ static int lock_iface(struct pkt_iface *f, char *err, size_t errlen)
 static int fill_maps(struct pkt_capture *c, const struct pkt_capture_opts *o)
 {
 	int ports_fd = bpf_map__fd(c->skel->maps.ports);
-	int rt_fd = c->rt ? bpf_map__fd(c->rt->maps.rt_ports) : -1;
 	uint8_t one = 1;
 	int rc;
 
@@ -105,8 +102,6 @@ static int fill_maps(struct pkt_capture *c, const struct pkt_capture_opts *o)
 		if (!bits)
 			continue;
 		rc = bpf_map_update_elem(ports_fd, &w, &bits, BPF_ANY);
-		if (!rc && rt_fd >= 0)
-			rc = bpf_map_update_elem(rt_fd, &w, &bits, BPF_ANY);
 		if (rc)
 			return rc;
 	}
@@ -150,52 +145,6 @@ static int load(struct pkt_capture *c, const struct pkt_capture_opts *o, bool tc
 						      (enum bpf_attach_type)ATTACH_TCX_EGRESS);
 	}
 	return pkt_bpf__load(c->skel);
-}
-
-/* The arguments of tcp:tcp_retransmit_skb in the running kernel's BTF (2
- * before 6.12, then 3 with the result), or -1. */
-static int retransmit_tp_args(void)
-{
-	struct btf *btf = btf__load_vmlinux_btf();
-	const struct btf_type *t = NULL;
-	int id, n = -1;
-
-	if (!btf)
-		return -1;
-	/* typedef void (*btf_trace_X)(void *, args...) */
-	id = btf__find_by_name_kind(btf, "btf_trace_tcp_retransmit_skb", BTF_KIND_TYPEDEF);
-	if (id > 0)
-		t = btf__type_by_id(btf, id);
-	if (t)
-		t = btf__type_by_id(btf, t->type);
-	if (t && btf_is_ptr(t))
-		t = btf__type_by_id(btf, t->type);
-	if (t && btf_is_func_proto(t))
-		n = btf_vlen(t) - 1;
-	btf__free(btf);
-	return n;
-}
-
-/* The retransmit tracer is optional: any failure leaves c->rt NULL. It
- * counts the sockets of the agent's network namespace only. */
-static void load_retrans(struct pkt_capture *c)
-{
-	struct stat ns;
-	int args = retransmit_tp_args();
-
-	if (args < 2)
-		return; /* no BTF, or a tracepoint we do not know */
-	c->rt = retrans_bpf__open();
-	if (!c->rt)
-		return;
-	if (!stat("/proc/self/ns/net", &ns))
-		c->rt->rodata->netns_ino = (uint32_t)ns.st_ino;
-	bpf_program__set_autoload(c->rt->progs.msc_retransmit, args == 2);
-	bpf_program__set_autoload(c->rt->progs.msc_retransmit_err, args >= 3);
-	if (retrans_bpf__load(c->rt) || retrans_bpf__attach(c->rt)) {
-		retrans_bpf__destroy(c->rt);
-		c->rt = NULL;
-	}
 }
 
 static int attach_tcx(struct pkt_capture *c)
@@ -385,7 +334,7 @@ struct pkt_capture *pkt_capture__open(const struct pkt_capture_opts *o, pkt_even
 		snprintf(err, errlen, "loading the eBPF programs failed: %s", attach_error(rc));
 		goto cleanup;
 	}
-	load_retrans(c);
+	c->rt = retrans_tracer__open(o->ports);
 	rc = configure(c, o, err, errlen);
 	if (rc)
 		goto cleanup;
@@ -512,9 +461,7 @@ int pkt_capture__detach(struct pkt_capture *c)
 			}
 		}
 	}
-	if (c->rt) {
-		retrans_bpf__detach(c->rt);
-	}
+	retrans_tracer__detach(c->rt);
 	if (c->rb && ring_buffer__consume(c->rb) < 0 && !rc)
 		rc = -EIO;
 	return rc;
@@ -616,26 +563,9 @@ int pkt_capture__flows(const struct pkt_capture *c, pkt_flow_fn fn, void *ctx)
 	return pkt_flows__read(bpf_map__fd(c->skel->maps.flows), fn, ctx);
 }
 
-int pkt_capture__retrans(const struct pkt_capture *c, pkt_retrans_fn fn, void *ctx)
+int pkt_capture__retrans(const struct pkt_capture *c, retrans_fn fn, void *ctx)
 {
-	struct pkt_retrans_key key, next;
-	struct pkt_retrans_stats st;
-	void *prev = NULL;
-	int fd, rc;
-
-	if (!c->rt)
-		return 0;
-	fd = bpf_map__fd(c->rt->maps.retrans);
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &st))
-			continue;
-		rc = fn(ctx, &key, &st);
-		if (rc)
-			return rc;
-	}
-	return errno == ENOENT ? 0 : -errno;
+	return c->rt ? retrans_tracer__each(c->rt, fn, ctx) : 0;
 }
 
 void pkt_capture__close(struct pkt_capture *c)
@@ -644,7 +574,7 @@ void pkt_capture__close(struct pkt_capture *c)
 		return;
 	pkt_capture__detach(c);
 	ring_buffer__free(c->rb);
-	retrans_bpf__destroy(c->rt);
+	retrans_tracer__close(c->rt);
 	pkt_bpf__destroy(c->skel);
 	for (int i = 0; i < c->nifaces; i++)
 		if (c->ifaces[i].lock_fd >= 0)

@@ -1,8 +1,9 @@
 /*
- * pkt - the kernel half of `migscope capture`: loads bpf/pkt.bpf.c (and,
- * when it can, bpf/retrans.bpf.c) from their embedded skeletons, configures
- * them, attaches the tc programs to ingress and egress of every interface
- * and hands over ring-buffer events and the exact counters.
+ * pkt - the kernel half of `migscope capture`: loads bpf/pkt.bpf.c from its
+ * embedded skeleton (and, when it can, the retransmit tracer:
+ * capture/retrans.h), configures it, attaches the tc programs to ingress and
+ * egress of every interface and hands over ring-buffer events and the exact
+ * counters.
  *
  * Attaching: tcx links where the kernel has them (the link dies with the
  * process, so a crash leaves nothing), else clsact filters through libbpf's
@@ -31,6 +32,7 @@
 #include "analysis/addr.h"
 #include "analysis/portset.h"
 #include "bpf/pkt.h"
+#include "capture/retrans.h"
 
 enum pkt_attach_mode { PKT_ATTACH_AUTO, PKT_ATTACH_TCX, PKT_ATTACH_TC, PKT_ATTACH_NONE };
 
@@ -66,8 +68,6 @@ typedef int (*pkt_event_fn)(void *ctx, const struct pkt_event *e);
 /* One flow direction's counters; also called for held-back samples. */
 typedef int (*pkt_flow_fn)(void *ctx, const struct pkt_flow_key *k,
 			   const struct pkt_flow_stats *s);
-typedef int (*pkt_retrans_fn)(void *ctx, const struct pkt_retrans_key *k,
-			      const struct pkt_retrans_stats *s);
 
 struct pkt_capture *pkt_capture__open(const struct pkt_capture_opts *o, pkt_event_fn fn,
 				      void *ctx, char *err, size_t errlen);
@@ -99,7 +99,8 @@ int pkt_capture__flows(const struct pkt_capture *c, pkt_flow_fn fn, void *ctx);
 /* The same over a flow table's map fd (bpf/pkt.h: struct pkt_flow_slot);
  * -ENOMEM, -errno of the map read, or fn's first non-zero return. */
 int pkt_flows__read(int fd, pkt_flow_fn fn, void *ctx);
-int pkt_capture__retrans(const struct pkt_capture *c, pkt_retrans_fn fn, void *ctx);
+/* The retransmit tracer's counts (capture/retrans.h); none when it is not loaded. */
+int pkt_capture__retrans(const struct pkt_capture *c, retrans_fn fn, void *ctx);
 void pkt_capture__close(struct pkt_capture *c);
 
 #endif
