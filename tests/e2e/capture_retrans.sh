@@ -20,7 +20,7 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 for tool in iperf3 ethtool; do
-	command -v $tool >/dev/null || { not_ok "capture retransmits: $tool is installed"; exit 1; }
+	command -v $tool >/dev/null || { not_ok "capture retransmits: $tool is installed (tests/deps.sh test)"; exit 1; }
 done
 TAG=mscr$$
 TMP=$(mktemp -d /tmp/msc-retrans-XXXXXX)
