@@ -49,7 +49,7 @@ UNIT_ASAN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests-asan/%)
 FAULT_SRC := tests/lab/fault.c tests/lab/fault_tc.c
 FAULT_OBJ := $(FAULT_SRC:%.c=$(BUILD)/obj/%.o)
 
-.PHONY: all deps test-deps test unit demo bench fixtures clean help
+.PHONY: all deps demo-deps test-deps bench-deps test unit demo bench fixtures clean help
 all: $(BUILD)/migscope $(BUILD)/migscope-fixturegen $(BUILD)/lab/msl-cut $(BUILD)/tools/msc-inject \
      $(BUILD)/msl-fault
 
@@ -60,11 +60,19 @@ help:
 	@echo "make bench      1 GiB-stream benchmark against libpcap, tcpdump, tshark"
 	@echo "make fixtures   regenerate fixtures/synthetic and, from real lab runs, fixtures/lab"
 
+# The Debian packages, one list per purpose, all in tests/deps.sh: each
+# target installs its purpose's before its first step runs.
 deps:
 	@tests/deps.sh build
 
+demo-deps:
+	@tests/deps.sh demo
+
 test-deps:
 	@tests/deps.sh test
+
+bench-deps:
+	@tests/deps.sh bench
 
 # Every object records the headers it included (-MMD); the skeletons are
 # generated before any C file is compiled, as capture/ and tests include them.
@@ -161,12 +169,12 @@ test: test-deps
 	@$(MAKE) --no-print-directory all unit
 	@tests/run.sh $(BUILD)
 
-demo: deps
+demo: demo-deps
 	@$(MAKE) --no-print-directory all
 	@tests/demo.sh $(BUILD)
 
-bench: test-deps
-	@$(MAKE) --no-print-directory all
+bench: bench-deps
+	@$(MAKE) --no-print-directory all $(BUILD)/tests/test_pkt_bpf
 	@tests/bench/bench.sh $(BUILD)
 
 # Synthetic fixtures (deterministic), then real lab runs (root, a few minutes).

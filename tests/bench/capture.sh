@@ -54,7 +54,7 @@ if [ "$(id -u)" != 0 ]; then
 	echo "  throughput and CPU: need root (namespaces, eBPF); not measured"
 	exit 0
 fi
-command -v iperf3 >/dev/null || apt-get install -y -qq iperf3 >/dev/null
+command -v iperf3 >/dev/null || { echo "  throughput and CPU: iperf3 missing (tests/deps.sh bench installs it)" >&2; exit 1; }
 
 ip netns add "$TAG-a"
 ip netns add "$TAG-b"

@@ -91,8 +91,8 @@ W_RARP=$(field "$want" '.migrations[0].announce.rarp | length')
 FRAMES=$(tshark -r "$FIXTURE" 2>/dev/null | wc -l)
 
 # --- tcx: inject, SIGINT, compare -------------------------------------------
+# (set-up steps: a failure is "not ok", success no test of its own)
 if start_capture tcx -w "$TMP/cap.pcapng"; then
-	ok "capture: attaches to vb"
 	grep -q "(tcx" "$TMP/tcx.err" && ok "capture: tcx links on a 6.6+ kernel" ||
 		not_ok "capture: tcx links on a 6.6+ kernel" "$(cat "$TMP/tcx.err")"
 	# a second agent on the same NIC
@@ -104,10 +104,9 @@ if start_capture tcx -w "$TMP/cap.pcapng"; then
 		not_ok "capture: a second migscope on the NIC is refused" "rc=$rc $(cat "$TMP/second.err")"
 	fi
 	MINE=$(new_ids)
-	[ -n "$MINE" ] && ok "capture: programs loaded while running" ||
-		not_ok "capture: programs loaded while running"
+	[ -n "$MINE" ] || not_ok "capture: programs loaded while running"
 	sent=$(in_ns "$INJECT" va "$FIXTURE")
-	expect_eq "capture: every fixture frame injected" "$FRAMES" "$sent"
+	[ "$sent" = "$FRAMES" ] || not_ok "capture: every fixture frame injected" "expected $FRAMES, got $sent"
 	sleep 0.3
 	stop_capture
 	expect_eq "capture: exit 0 after SIGINT" 0 $?
@@ -253,6 +252,8 @@ if command -v setpriv >/dev/null; then
 		not_ok "capture: without root, a clear error and exit 2" "rc=$rc $(cat "$TMP/nobody.err")"
 	fi
 	rm -f /tmp/msc-nobody-$$.pcapng
+else
+	not_ok "capture: without root: setpriv (util-linux) is installed"
 fi
 in_ns "$MIGSCOPE" capture -w "$TMP/y.pcapng" 2>/dev/null
 expect_eq "capture: no interface given, exit 2" 2 $?

@@ -36,8 +36,15 @@ run "unknown format" 2 analyze -f yaml $B
 run "bad --guest" 2 analyze --guest 52:54:00 $B
 run "bad --ports" 2 analyze --ports 70000 $B
 run "five captures" 2 analyze $B "$FIX/vlan-cn1.pcap.gz" "$FIX/vlan-cn2.pcap.gz"
+# help: the usage text on stdout, nothing on stderr
 run "help" 0 --help
+check "help: usage on stdout, nothing on stderr" \
+	bash -c "head -1 '$T/out' | grep -qx 'usage: migscope COMMAND \[options\]' && ! test -s '$T/err'"
+expect_eq "help: lists the four commands" "analyze series capture replay" \
+	"$(awk '/^  [a-z]+  / { printf "%s%s", n++ ? " " : "", $1 }' "$T/out")"
 run "analyze help" 0 analyze --help
+check "analyze help: its usage on stdout, nothing on stderr" \
+	bash -c "head -1 '$T/out' | grep -q '^usage: migscope analyze \[options\]' && ! test -s '$T/err'"
 grep -q -- '--guest' "$T/out" && ok "analyze help lists --guest" || not_ok "analyze help lists --guest"
 
 # bad files
@@ -66,14 +73,40 @@ grep -q "warning: .*cut.pcap: read stopped after packet" "$T/err" && ok "cut cap
 cut_bytes=$(jq .migrations[0].stream.out_bytes "$T/out")
 [ "$cut_bytes" -gt 0 ] && [ "$cut_bytes" -lt "$full" ] && ok "cut capture: partial bytes ($cut_bytes < $full)" ||
 	not_ok "cut capture: partial bytes" "$cut_bytes vs $full"
-head -c 30000 "$FIX/vlan-cn1.pcap.gz" >"$T/cut.pcap.gz"
-run "gzip stream cut" 0 analyze "$T/cut.pcap.gz"
 
-# a record header claiming a 2 GiB packet after 100 good ones
-{ head -c $((24 + 100 * 16)) "$FIX/baseline-ctl.pcap" | head -c 24
-  tail -c +25 "$FIX/baseline-ctl.pcap" | head -c 20000
+# records FILE [MAX]: how many complete records a (little-endian) pcap holds
+# from its start, at most MAX; prints "COUNT OFFSET", the offset just after
+# them. Walked here with od, not with libpcap or migscope.
+records() {
+	local f=$1 max=${2:-999999999} size off=24 n=0 incl
+	size=$(stat -c %s "$f")
+	while [ $n -lt "$max" ] && [ $((off + 16)) -le "$size" ]; do
+		incl=$(od -An -tu4 -j $((off + 8)) -N4 "$f" | tr -d ' ')
+		[ $((off + 16 + incl)) -le "$size" ] || break
+		off=$((off + 16 + incl))
+		n=$((n + 1))
+	done
+	echo "$n $off"
+}
+
+# a gzip stream cut in the middle of its deflate data (the whole file is 23 KB):
+# the packets up to the last complete record, and a warning naming the cut
+gz=$FIX/vlan-cn1.pcap.gz
+head -c $(($(stat -c %s "$gz") / 2)) "$gz" >"$T/cut.pcap.gz"
+gzip -dc "$T/cut.pcap.gz" >"$T/cut-gz.pcap" 2>/dev/null
+read -r whole _ < <(records "$T/cut-gz.pcap")
+run "gzip stream cut" 0 analyze "$T/cut.pcap.gz"
+check "gzip stream cut: warning after the $whole complete packets" \
+	grep -q "^migscope: warning: .*cut.pcap.gz: read stopped after packet $whole (truncated dump file" "$T/err"
+
+# a record header claiming a 2 GiB packet right after 100 complete records
+read -r n off < <(records "$FIX/baseline-ctl.pcap" 100)
+{ head -c "$off" "$FIX/baseline-ctl.pcap"
   printf '\001\000\000\000\000\000\000\000\000\000\000\200\000\000\000\200'; } >"$T/huge.pcap"
+[ "$n" = 100 ] || not_ok "absurd record length: the fixture holds 100 complete records" "$n"
 run "absurd record length" 0 analyze "$T/huge.pcap"
+check "absurd record length: warning names the 2 GiB length after packet 100" \
+	grep -q "^migscope: warning: .*huge.pcap: read stopped after packet 100 (invalid packet capture length 2147483648" "$T/err"
 
 # seeded byte flips anywhere after the file header: any outcome but a crash
 RANDOM=4242

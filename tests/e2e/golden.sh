@@ -13,7 +13,9 @@ trap 'rm -rf "$FRESH" /tmp/golden-$$.err' EXIT
 "$(dirname "$MIGSCOPE")/migscope-fixturegen" --all "$FRESH"
 if diff -r "$FRESH" "$FIXTURES" >/dev/null; then ok "fixtures: regenerated files identical"; else not_ok "fixtures: regenerated files identical" "run make fixtures"; fi
 cd "$FIXTURES" || exit 1
+ls ./*.truth >/dev/null 2>&1 || not_ok "truth files in $FIXTURES"
 for truth in *.truth; do
+	[ -f "$truth" ] || continue
 	name=${truth%.truth}
 	args=$(sed -n 's/^args //p' "$truth")
 	# shellcheck disable=SC2086
@@ -33,7 +35,12 @@ for truth in *.truth; do
 			fails=$((fails + 1))
 		fi
 	done < <(grep '^\.' "$truth")
-	[ $fails -eq 0 ] && ok "$name: $total values exact"
+	# a truth without values would check nothing and pass
+	if [ $total -eq 0 ]; then
+		not_ok "$name: the truth file holds values" "no '.path value' line in $truth"
+	elif [ $fails -eq 0 ]; then
+		ok "$name: $total values exact"
+	fi
 	# findings: a verdict other than ok / insufficient_data
 	expected_rc=0
 	grep -q 'verdict.code "\(no_announce\|stale_forwarding\|destination_silent\|return_path\)"' "$truth" && expected_rc=1

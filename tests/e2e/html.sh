@@ -238,7 +238,7 @@ CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
 # make test installs chromium (tests/deps.sh test): missing, it is a failure,
 # never a pass
 if [ -z "$CHROMIUM" ]; then
-	not_ok "chromium renders the report" "chromium is not installed (apt-get install chromium)"
+	not_ok "chromium renders the report" "chromium is not installed (tests/deps.sh test installs it)"
 	exit 0
 fi
 chrome() {

@@ -1,8 +1,10 @@
 #!/bin/bash
 # The committed lab fixtures (fixtures/lab/NAME, real QEMU migrations stored
-# by `make fixtures`) against their truth, without root: truth.json must be
-# what tests/lab/truth.sh computes from the stored files today (tshark, ping
-# log, QEMU's figures), and migscope's report must agree with it
+# by `make fixtures`) against their truth, without root: truth.json, which
+# tests/lab/truth.sh computed from the lab's uncut captures (tshark, ping log,
+# QEMU's figures), must be what it computes from the stored, cut files today
+# (msl-cut changed nothing tshark reads), and migscope's report must agree
+# with it
 # (tests/lab/check.sh). Every scenario tests/lab/fixtures.sh stores must be
 # there.
 set -u
@@ -22,9 +24,9 @@ for name in "${names[@]}"; do
 	kb=$(du -sk "$dir" | cut -f1)
 	check "$name: fixture is small ($kb KB <= 1024 KB)" test "$kb" -le 1024
 	if diff <(tests/lab/truth.sh "$dir" 2>&1) "$dir/truth.json" >/tmp/labfix-$$.diff; then
-		ok "$name: truth.json is what truth.sh computes from the stored files"
+		ok "$name: truth.json (from the uncut captures) is what truth.sh computes from the stored, cut files"
 	else
-		not_ok "$name: truth.json is what truth.sh computes from the stored files" "$(head -6 /tmp/labfix-$$.diff)"
+		not_ok "$name: truth.json (from the uncut captures) is what truth.sh computes from the stored, cut files" "$(head -6 /tmp/labfix-$$.diff)"
 	fi
 	rm -f /tmp/labfix-$$.diff
 	# no guest memory in the repository: msl-cut keeps 8 bytes of the first

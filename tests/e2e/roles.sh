@@ -38,8 +38,18 @@ for dir in fixtures/lab/*/; do
 done
 [ "$n" -gt 0 ] || not_ok "lab fixtures present in fixtures/lab (make fixtures)"
 
-# The destination's capture twice: both minimum delays the same 3.086 us.
+# The destination's capture twice: both minimum delays the same. The delay is
+# derived here without migscope: tshark's ack_rtt (an ACK's time after the
+# data segment it covers exactly, as assign_roles times it), its minimum over
+# the ACKs the destination sends from the migration port; the noise is the
+# 2 us floor plus the stamps' resolution a side (pcap magic a1b23c4d: ns).
 FIX=fixtures/lab/baseline
+delay_us=$(tshark -r "$FIX/cn2.pcap.gz" -Y 'tcp.analysis.ack_rtt and tcp.srcport >= 49152 and tcp.srcport <= 49215' \
+	-T fields -e tcp.analysis.ack_rtt 2>/dev/null | sort -g | head -1 | awk 'NF { printf "%.3f", $1 * 1e6 }')
+magic=$(gzip -dc "$FIX/cn2.pcap.gz" | head -c 4 | od -An -tx1 | tr -d ' ')
+case $magic in 4d3cb2a1 | a1b23c4d) tick_us=0.001 ;; *) tick_us=1 ;; esac
+noise_us=$(awk -v t="$tick_us" 'BEGIN { printf "%.3f", 2 + 2 * t }')
+[ -n "$delay_us" ] || not_ok "twice: tshark finds the destination's ACK delays in $FIX/cn2.pcap.gz"
 (cd "$FIX" && "$MIGSCOPE" analyze --format json cn2.pcap.gz cn2.pcap.gz ctl=ctl.pcap.gz) \
 	>"$TMP/twice.json" 2>"$TMP/twice.err"
 rc=$?
@@ -49,7 +59,7 @@ else
 	# the guess itself comes from the handshake: not what is checked here
 	w=$(jq -r --arg c "$CLOSE" '.warnings[] | select(contains($c))' "$TMP/twice.json")
 	expect_eq "twice: JSON warns that timing cannot decide, with both delays and the way out" \
-		"migration 1: timing cannot tell cn2.pcap.gz from cn2.pcap.gz (data-to-ACK delay 3.086 vs 3.086 us, within 2.002 us of noise); guessed ROLE and ROLE: label them src=/dst=" \
+		"migration 1: timing cannot tell cn2.pcap.gz from cn2.pcap.gz (data-to-ACK delay $delay_us vs $delay_us us, within $noise_us us of noise); guessed ROLE and ROLE: label them src=/dst=" \
 		"$(sed -E 's/guessed (src|dst) and (src|dst)/guessed ROLE and ROLE/' <<<"$w")"
 	expect_eq "twice: still one source and one destination capture" '["ctl","dst","src"]' \
 		"$(jq -c '[.inputs[].vantage] | sort' "$TMP/twice.json")"

@@ -128,6 +128,8 @@ if [ ${#lab_dirs[@]} -gt 0 ]; then
 	expect_eq "lab: its p95 is the run's value" \
 		"$(grep "^run,$setting,$(basename "$first"),1," "$T/lab.csv" | head -1 | cut -d, -f6-12)" \
 		"$(grep "^p95,$setting,,1," "$T/lab.csv" | cut -d, -f6-12)"
+else
+	not_ok "lab fixtures present in $LAB (make fixtures)"
 fi
 
 # Bad input: one line on stderr, exit 2, no sanitizer report.

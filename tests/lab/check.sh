@@ -102,17 +102,22 @@ for ((i = 0; i < nmig; i++)); do
 		check "$m: $scenario shows retransmits" test "$(q "$i" '.r.stream.retransmitted_segments // 0')" -gt 0 ;;
 	esac
 	# QEMU's own QMP event stamps (the lab's one clock, in us) bracket what
-	# the wire can show: the stream opens as the source enters "setup", its
-	# last segment leaves after the source stopped the guest and arrives
-	# before the destination resumes it; the guest is silent at least from
-	# STOP to RESUME. (QEMU's total-time is not compared: it ends when the
-	# source has written the last byte into its socket, up to 60 ms before a
-	# lossy link has carried it.)
+	# the wire can show, in the order cause and effect fix, whatever the
+	# load: the stream opens after the source entered "setup" (QEMU connects
+	# after that event) and before it went "active" (its migration thread
+	# starts on the open connection); its last segment leaves after the source
+	# stopped the guest and arrives before the destination resumes it; the
+	# guest is silent at least from STOP to RESUME. How soon the stream opens
+	# is a latency of a busy machine, not a bound to test: make bench prints
+	# it. (QEMU's total-time is not compared: it ends when the source has
+	# written the last byte into its socket, up to 60 ms before a lossy link
+	# has carried it.)
 	if [ "$(q "$i" '.t.qemu_events.destination_resume_us != null')" = true ]; then
 		ev() { q "$i" ".t.qemu_events.$1"; }
 		us() { q "$i" "(.r.$1 // 0) / 1000 | floor"; }
-		check "$m: stream opens within 5 ms after QEMU's setup event" \
-			jq -en --argjson s "$(us stream.start_ns)" --argjson e "$(ev source_status_us.setup)" '$s >= $e and $s - $e <= 5000'
+		check "$m: stream opens $(us stream.start_ns) between QEMU's setup event $(ev source_status_us.setup) and its active event $(ev source_status_us.active)" \
+			jq -en --argjson s "$(us stream.start_ns)" --argjson e "$(ev source_status_us.setup)" \
+			--argjson a "$(q "$i" '.t.qemu_events.source_status_us.active // null')" '$s >= $e and ($a == null or $s <= $a)'
 		check "$m: last data $(us stream.end_ns) between the source's STOP $(ev source_stop_us) and the destination's RESUME $(ev destination_resume_us)" \
 			jq -en --argjson t "$(us stream.end_ns)" --argjson a "$(ev source_stop_us)" --argjson b "$(ev destination_resume_us)" '$t >= $a and $t <= $b'
 		check "$m: guest silence $(us downtime.silence_start_ns)..$(us downtime.silence_end_ns) covers STOP..RESUME" \

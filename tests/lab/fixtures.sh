@@ -2,19 +2,23 @@
 # make fixtures (lab half): runs lab scenarios and stores each as a fixture in
 # fixtures/lab/NAME/: the NIC captures with the stream payload cut (msl-cut:
 # no guest memory in the repository), gzip-compressed; QEMU's query-migrate,
-# ping's log and scenario.json as the lab wrote them; truth.json recomputed
-# from the stored files (tests/lab/truth.sh).
+# ping's log and scenario.json as the lab wrote them; truth.json computed
+# by tests/lab/truth.sh from the lab's UNCUT captures, before msl-cut: msl-cut
+# finds the stream with the analyzer's own classifier (bpf/parse.h), and the
+# oracle must share nothing with the code it judges. tests/e2e/lab_fixtures.sh
+# then requires truth.sh on the stored, cut files to give the same truth.
 #
 #   tests/lab/fixtures.sh BUILD [NAME...]     (all of them by default)
 #
 # MSL_KEEP_RUNS=DIR keeps each full run (uncut captures, logs) in DIR/NAME.
+# MSL_FIXTURE_DIR=DIR stores the fixtures in DIR instead of fixtures/lab.
 #
 # Needs root (the lab does). tests/e2e/lab_fixtures.sh checks them without.
 set -eu
 BUILD=$(realpath "${1:-build}")
 shift || true
 cd "$(dirname "$0")/../.."
-DEST=fixtures/lab
+DEST=${MSL_FIXTURE_DIR:-fixtures/lab}
 # NAME and the run.sh arguments that make it
 SCENARIOS=(
 	"baseline|baseline"
@@ -45,7 +49,8 @@ store() { # NAME RUNDIR
 	for f in "$run"/ping*.log "$run"/query-migrate*.json; do
 		[ -f "$f" ] && cp "$f" "$dest/"
 	done
-	tests/lab/truth.sh "$dest" >"$dest/truth.json"
+	# scenario.json and ping's log as stored, the captures as the lab wrote them
+	tests/lab/truth.sh "$dest" "$run" >"$dest/truth.json"
 	echo "fixture $dest: $(du -sk "$dest" | cut -f1) KB"
 }
 

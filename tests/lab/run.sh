@@ -50,7 +50,8 @@
 # transcripts with QEMU's events), fault-N.json (msl-fault's counters), the
 # guests' serial logs and the QEMU/tcpdump/msl-fault stderr.
 #
-# Needs root, Debian 12. Missing Debian packages are installed with apt.
+# Needs root, Debian 12 and the packages tests/deps.sh names for "lab" (make demo
+# and make test install them; a missing one stops the run at its first step).
 # QEMU runs with TCG: KVM hangs the guest on this kind of machine.
 set -eu
 
@@ -164,7 +165,7 @@ main() {
 	rm -f "$OUT"/{cn1,cn2,ctl}.pcap "$OUT"/query-migrate*.json "$OUT"/ping*.log "$OUT"/scenario.json \
 		"$OUT"/qmp-*.log "$OUT"/fault-*.json "$OUT"/fault-*.stderr "$OUT"/serial-*.log "$OUT"/qemu-*.std*
 	RUNDIR=$(mktemp -d "/tmp/msl-$RID.XXXXXX")
-	ensure_packages
+	check_packages
 	[ ${#FAULT_SPECS[@]} -gt 0 ] && fault_binary
 	clean_stale
 	net_plan

@@ -1,7 +1,13 @@
 #!/bin/bash
 # The independent truth of one lab run, as JSON on stdout:
 #
-#   tests/lab/truth.sh RUNDIR > RUNDIR/truth.json
+#   tests/lab/truth.sh RUNDIR [CAPTUREDIR] > RUNDIR/truth.json
+#
+# scenario.json and ping.log come from RUNDIR, the captures (NODE.pcap,
+# NODE.pcap.gz or NODE.pcapng) from CAPTUREDIR, RUNDIR by default: a fixture's
+# truth is computed from the lab's own uncut captures (tests/lab/fixtures.sh),
+# so it shares nothing with msl-cut, which cuts them with the analyzer's
+# classifier.
 #
 # Three witnesses, none of them migscope: QEMU's own query-migrate figures
 # (from scenario.json), ping's log on the controller, and tshark's reading of
@@ -13,16 +19,17 @@
 # All lab namespaces share the machine's clock, so ping's -D stamps and the
 # capture stamps are on one time line.
 set -eu
-DIR=${1:?usage: truth.sh RUNDIR}
+DIR=${1:?usage: truth.sh RUNDIR [CAPTUREDIR]}
+CAPS=$(realpath "${2:-$DIR}")
 cd "$DIR"
 SCEN=scenario.json
 [ -s "$SCEN" ] || { echo "truth.sh: $DIR/scenario.json missing" >&2; exit 2; }
 MAC=$(jq -r .guest.mac "$SCEN")
 PORTS=${MSL_PORTS:-49152-49215}
 
-capture_of() { # NODE -> its capture file (plain or gzip-compressed)
+capture_of() { # NODE -> its capture file in CAPTUREDIR (plain or gzip-compressed)
 	local f
-	for f in "$1.pcap" "$1.pcap.gz" "$1.pcapng"; do
+	for f in "$CAPS/$1.pcap" "$CAPS/$1.pcap.gz" "$CAPS/$1.pcapng"; do
 		[ -f "$f" ] && { echo "$f"; return; }
 	done
 }

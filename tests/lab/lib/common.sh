@@ -10,22 +10,11 @@ now_us() { local t; t=$(date +%s%6N); echo "$t"; }
 # a signal sent to it would never reach the real process.
 nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
-ensure_packages() {
+check_packages() {
 	STEP=packages
-	# no linux-image-amd64: the guest kernel is unpacked, not installed (guest.sh)
-	local pkgs="qemu-system-x86 busybox-static socat jq tcpdump
-		iproute2 iputils-ping ethtool xz-utils zstd cpio gzip gcc libc6-dev kmod" missing="" p
-	[ "$NET" = vlan ] && pkgs="$pkgs clang libbpf-dev"
-	for p in $pkgs; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
-			missing="$missing $p"
-	done
-	[ -z "$missing" ] && return 0
-	say "installing:$missing"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq || die "apt-get update failed"
-	# shellcheck disable=SC2086
-	apt-get install -y -qq --no-install-recommends $missing >/dev/null || die "apt-get install$missing failed"
+	# the packages are named and installed in one place (tests/deps.sh: make demo and
+	# make test install them first); here only a clear word on what is missing
+	"$REPO/tests/deps.sh" --check lab 2>"$RUNDIR/deps.err" || die "$(cat "$RUNDIR/deps.err")"
 }
 
 # bg ROLE NS OUTFILE ERRFILE CMD...: start CMD in namespace NS (or the root

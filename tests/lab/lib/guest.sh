@@ -40,7 +40,7 @@ fetch_kernel() {
 		# modules.dep is made by the package's postinst, which never ran
 		k=$(printf '%s\n' "$dir.tmp.$RID"/boot/vmlinuz-* | sort -V | tail -1)
 		depmod -b "$dir.tmp.$RID" "${k##*/vmlinuz-}" 2>/dev/null ||
-			{ rm -rf "$dir.tmp.$RID"; die "depmod for $pkg failed (apt-get install kmod)"; }
+			{ rm -rf "$dir.tmp.$RID"; die "depmod for $pkg failed (kmod: tests/deps.sh lab installs it)"; }
 		touch "$dir.tmp.$RID/.unpacked"
 		mv "$dir.tmp.$RID" "$dir" 2>/dev/null || rm -rf "$dir.tmp.$RID" # a concurrent run won
 	fi

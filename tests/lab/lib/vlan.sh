@@ -10,7 +10,7 @@ vlan_build() {
 	key=$(cat "$src" <(echo "$macbytes $GUEST_VID $HOST_VID") | sha256sum | cut -c1-12)
 	VLAN_OBJ=$CACHE/vlan-$key.bpf.o
 	[ -s "$VLAN_OBJ" ] && return 0
-	command -v clang >/dev/null || die "the vlan layout needs clang (apt-get install clang libbpf-dev)"
+	command -v clang >/dev/null || die "the vlan layout needs clang (tests/deps.sh lab installs it)"
 	[ -d "/usr/include/$(uname -m)-linux-gnu" ] && arch_inc="-I/usr/include/$(uname -m)-linux-gnu"
 	mkdir -p "$CACHE"
 	# shellcheck disable=SC2086
