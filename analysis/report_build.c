@@ -7,6 +7,7 @@
 
 #include "analysis/announce_sched.h"
 #include "analysis/diagnose.h"
+#include "analysis/domain.h"
 #include "analysis/linklayer.h"
 #include "analysis/report_plot.h"
 #include "analysis/stats.h"
@@ -357,9 +358,19 @@ static void use_stack_retx(struct build_ctx *c, const struct mig_work *w,
 	rm->retx_vantage = "tracer";
 }
 
+/* A throughput that does not fit in bit/s: none is given, and why. */
+static void no_rate(struct build_ctx *c, const struct report_migration *rm, uint64_t bytes,
+		    int64_t ns)
+{
+	report_warn(c->r, "migration %d: %llu bytes in %lld ns is faster than any link (the "
+		    "capture's stamps or counters are wrong); throughput not given",
+		    (int)(rm - c->r->migrations) + 1, (unsigned long long)bytes, (long long)ns);
+}
+
 static void fill_stream(struct build_ctx *c, const struct mig_work *w, struct report_migration *rm)
 {
 	const struct mig_group *g = flow_table__group(c->ft, w->group);
+	uint64_t bin_bytes, bits;
 	int ref, sender;
 	int64_t peak;
 
@@ -387,11 +398,24 @@ static void fill_stream(struct build_ctx *c, const struct mig_work *w, struct re
 	rm->retx_vantage = rm->src_input >= 0 ? "src" : "dst";
 	if (rm->src_input >= 0 && c->in[rm->src_input].retrans_tracer)
 		use_stack_retx(c, w, rm);
-	if (rm->migration_time_ns.set && rm->migration_time_ns.v > 0)
-		rm->avg_bps = opt_some((int64_t)((double)w->view[ref].payload_bytes * 8e9 /
-						 (double)rm->migration_time_ns.v));
+	/* Stamps and counts are in their domain (analysis/domain.h); a rate, their
+	 * quotient, need not be: many bytes in a nanosecond, which no link carries. */
+	if (rm->migration_time_ns.set && rm->migration_time_ns.v > 0) {
+		if (!rate_bps(w->view[ref].payload_bytes, rm->migration_time_ns.v, &peak)) {
+			/* the peak would rest on the same bytes and times */
+			no_rate(c, rm, w->view[ref].payload_bytes, rm->migration_time_ns.v);
+			return;
+		}
+		rm->avg_bps = opt_some(peak);
+	}
+	bin_bytes = g->rate[ref][w->src_host].peak_bin_bytes;
+	if (__builtin_mul_overflow(bin_bytes, (uint64_t)(8 * (1000000000LL / RATE_BIN_NS)), &bits) ||
+	    bits > INT64_MAX) {
+		no_rate(c, rm, bin_bytes, RATE_BIN_NS);
+		return;
+	}
 	/* A stream shorter than one full bin has no better peak than its average. */
-	peak = (int64_t)(g->rate[ref][w->src_host].peak_bin_bytes * 8 * (1000000000LL / RATE_BIN_NS));
+	peak = (int64_t)bits;
 	if (rm->avg_bps.set && rm->avg_bps.v > peak)
 		peak = rm->avg_bps.v;
 	rm->peak_bps = opt_some(peak);

@@ -60,6 +60,13 @@ says "F2b: flow and offset named" "counters of flow 198.18.0.1:50000 -> 198.18.0
 # F3: 9e18 payload bytes in the counters
 run "F3 counters payload 9e18" 2 analyze "$R/F3-avg_bps-float-cast.pcapng"
 says "F3: the count named" "counters block at byte 13880, line 3: payload_bytes=9000000000000000000 is more than any stream carries (2^53)"
+# F3b: the same overflow from packets alone: no throughput, and why
+run "F3b 1.18e9 bytes in 1 ns" 0 analyze -f json "$R/F3b-avg_bps-from-packets.pcap.gz"
+says "F3b: warning" "migration 1: 1178910000 bytes in 1 ns is faster than any link"
+expect_eq "F3b: no average throughput" null "$(jq .migrations[0].stream.avg_throughput_bps "$T/out")"
+expect_eq "F3b: no peak throughput" null "$(jq .migrations[0].stream.peak_throughput_bps "$T/out")"
+expect_eq "F3b: the bytes still counted" 1178910000 "$(jq .migrations[0].stream.out_bytes "$T/out")"
+
 # F4: counter times at INT64_MAX, which overflowed the HTML timeline
 for fmt in text html; do
 	run "F4 -f $fmt" 2 analyze -f "$fmt" "$R/F4-html-timeline-overflow.pcapng"
