@@ -208,6 +208,12 @@ static void counters_notes(const struct analyze_config *cfg, struct capture_coun
 			report_warn(out, "%s: %llu events were lost in the capture's ring buffer; "
 				    "the exact counters are unaffected", cfg->paths[i],
 				    (unsigned long long)cc[i]->ring_drops);
+		if (cc[i]->flows_truncated || cc[i]->retrans_truncated)
+			report_warn_limit(out, "%s: more than %d %s lines in the capture's counters; "
+					  "later ones not used", cfg->paths[i],
+					  cc[i]->flows_truncated ? COUNTERS_MAX_FLOWS
+								 : COUNTERS_MAX_RETRANS,
+					  cc[i]->flows_truncated ? "flow" : "retransmits");
 		if (cc[i]->flows_full)
 			report_warn(out, "%s: the capture's flow table was full; %llu segments "
 				    "were not counted", cfg->paths[i],
@@ -309,9 +315,9 @@ int analyze(const struct analyze_config *cfg, struct report *out, char *err, siz
 				    (unsigned long long)in[i].packets, stopped);
 	}
 	if (flow_table__warning(ft))
-		report_warn(out, "%s", flow_table__warning(ft));
+		report_warn_limit(out, "%s", flow_table__warning(ft));
 	if (guest_set__warning(gs))
-		report_warn(out, "%s", guest_set__warning(gs));
+		report_warn_limit(out, "%s", guest_set__warning(gs));
 cleanup:
 	for (i = 0; i < cfg->ninputs; i++) {
 		capture_reader__close(cur[i].reader);

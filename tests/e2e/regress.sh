@@ -81,3 +81,12 @@ says "F5: the stamp named, and what to do" "packet 1: time stamp 0.000000000 s $
 run "F5 shifted" 0 analyze "$R/F5-shifted.pcapng"
 check "F5 shifted: five announce rounds seen" grep -q "burst 1 at -12.500 ms, rounds seen: src 5/5" "$T/out"
 check "F5 shifted: the moved RARP fits no round" grep -q "1 RARP at src fit no round" "$T/out"
+
+# F7: caps reached are reported whatever else was warned about
+run "F7 70 streams" 0 analyze -f json "$R/F7-cap-warnings-dropped.pcap.gz"
+expect_eq "F7: 64 migrations kept" 64 "$(jq '.migrations | length' "$T/out")"
+expect_eq "F7: the migrations cap, first" "migscope: warning: more migrations than the analyzer keeps, later ones ignored; TCP flow table full, later flows ignored" "$(head -1 "$T/err")"
+says "F7: the guest caps" "too many guest MAC candidates (pass --guest); too many echo targets (pass --guest MAC,IP); announcement table full, later ones ignored"
+expect_eq "F7: the warnings left out, counted" "migscope: warning: 51 more warnings not shown" "$(tail -1 "$T/err")"
+expect_eq "F7: 16 warnings in the JSON, the caps among them" "16 2" \
+	"$(jq -r '[(.warnings | length), ([.warnings[] | select(test("analyzer keeps|too many"))] | length)] | join(" ")' "$T/out")"
