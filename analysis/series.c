@@ -342,6 +342,13 @@ static int add_report(struct series_table *t, const char *file, const struct jso
 		snprintf(err, errlen, "%s: a migscope report without a migrations list", file);
 		return -EINVAL;
 	}
+	/* a row per migration: a report lists at most what one analysis keeps,
+	 * and a forged one must not make a 16 MiB file cost gigabytes of rows */
+	if (n > MAX_GROUPS) {
+		snprintf(err, errlen, "%s: %d migrations, more than one analysis reports (%d)", file,
+			 n, MAX_GROUPS);
+		return -EINVAL;
+	}
 	report_names(file, dir_given, run, sizeof(run), derived, sizeof(derived));
 	for (int m = 0; m < (n ? n : 1); m++) {
 		struct series_row *row = new_row(t, setting ? setting : derived, run, m + 1);

@@ -82,6 +82,11 @@ run "F5 shifted" 0 analyze "$R/F5-shifted.pcapng"
 check "F5 shifted: five announce rounds seen" grep -q "burst 1 at -12.500 ms, rounds seen: src 5/5" "$T/out"
 check "F5 shifted: the moved RARP fits no round" grep -q "1 RARP at src fit no round" "$T/out"
 
+# F6: a report of 32,000 empty migrations: no more than one analysis keeps
+# (the quadratic time is tests/unit/test_series_scale.c's)
+run "F6 32000 migrations" 2 series "$R/F6-series-quadratic/loss-r1/report.json"
+says "F6: named" "report.json: 32000 migrations, more than one analysis reports (64)"
+
 # F7: caps reached are reported whatever else was warned about
 run "F7 70 streams" 0 analyze -f json "$R/F7-cap-warnings-dropped.pcap.gz"
 expect_eq "F7: 64 migrations kept" 64 "$(jq '.migrations | length' "$T/out")"
