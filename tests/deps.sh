@@ -5,7 +5,7 @@
 set -e
 PKGS="build-essential clang llvm libpcap-dev libbpf-dev libelf-dev zlib1g-dev bpftool jq
 iproute2 tcpdump"
-[ "${1:-build}" = test ] && PKGS="$PKGS libcmocka-dev tshark time chromium iperf3"
+[ "${1:-build}" = test ] && PKGS="$PKGS libcmocka-dev tshark time chromium iperf3 libclang-rt-14-dev"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
