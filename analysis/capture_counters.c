@@ -227,7 +227,7 @@ static int add_iface_count(const char *line, const char *key, uint64_t *sum, con
 /* Returns 0 or -ERANGE with a line in w->err. */
 static int parse_counters(char *text, struct capture_counters *out, struct where *w)
 {
-	char *line, *save = NULL, yes[8];
+	char *line, *next, yes[8];
 	int rc = 0;
 
 	if (strncmp(text, COUNTERS_MAGIC "\n", strlen(COUNTERS_MAGIC) + 1))
@@ -235,8 +235,11 @@ static int parse_counters(char *text, struct capture_counters *out, struct where
 	out->present = true;
 	out->nifaces++;
 	w->line = 0;
-	for (line = strtok_r(text, "\n", &save); line && rc >= 0;
-	     line = strtok_r(NULL, "\n", &save)) {
+	/* line by line, empty ones counted too: messages give the line number */
+	for (line = text; line && rc >= 0; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
 		w->line++;
 		if (!strncmp(line, "iface ", 6)) {
 			if ((rc = add_iface_count(line, "ring_drops", &out->ring_drops, w)) ||

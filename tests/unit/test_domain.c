@@ -476,6 +476,9 @@ static void test_counter_bounds(void **state)
 	expect_counters_refused("retransmits src=198.18.0.1 sport=50000 dst=198.18.0.2 "
 				"dport=49152 segments=1 bytes=18446744073709551615\n",
 				"bytes=18446744073709551615");
+	/* an empty line counts: the number is the line's in the comment */
+	expect_counters_refused("\n" FLOW "packets=1 payload_bytes=9007199254740993 wire_bytes=1 "
+				"ooo_segments=0 ooo_bytes=0\n", "line 3: payload_bytes=9007199254740993");
 	/* each iface line in bounds, their sum not */
 	expect_counters_refused("iface name=eth0 events=9007199254740992\n"
 				"iface name=eth1 events=1\n",
