@@ -143,6 +143,53 @@ def cooked(recs, v2):
     return out
 
 
+def pcapng(recs):
+    """Ethernet pcapng, nanosecond if_tsresol, one EPB per (stamp, frame)."""
+    def blk(t, body):
+        body += bytes(-len(body) % 4)
+        return struct.pack('<II', t, len(body) + 12) + body + struct.pack('<I', len(body) + 12)
+    out = [blk(0x0A0D0D0A, struct.pack('<IHHq', 0x1A2B3C4D, 1, 0, -1)),
+           blk(1, struct.pack('<HHI', 1, 0, 65535) + struct.pack('<HHB3x', 9, 1, 9) + bytes(4))]
+    for t, f in recs:
+        out.append(blk(6, struct.pack('<IIIII', 0, t >> 32, t & 0xffffffff, len(f), len(f)) + f))
+    return b''.join(out)
+
+
+def domain_edges():
+    """A stream, a RARP and probes at the first and last nanoseconds of the
+    time domain, and spread over all of it."""
+    gm, cm, h = bytes.fromhex('525400123456'), bytes([2, 0, 0, 0, 0, 10]), bytes([2, 0, 0, 0, 0, 1])
+
+    def ip4(s, d, p, pl):
+        return (bytes([0x45, 0]) + struct.pack('>H', 20 + len(pl)) + b'\0\0\x40\0\x40' +
+                bytes([p]) + b'\0\0' + bytes(s) + bytes(d) + pl)
+
+    def seg(seq, fl, data=b''):
+        tcp = struct.pack('>HHIIBBHHH', 50000, 49152, seq, 1, 0x50, fl, 65535, 0, 0) + data
+        return h + h + b'\x08\x00' + ip4([198, 18, 0, 1], [198, 18, 0, 2], 6, tcp)
+
+    def rarp():
+        return b'\xff' * 6 + gm + b'\x80\x35\x00\x01\x08\x00\x06\x04\x00\x03' + gm + bytes(4) + gm + bytes(4)
+
+    def echo(req, seq):
+        pl = bytes([8 if req else 0, 0, 0, 0]) + struct.pack('>HH', 7, seq) + b'x' * 8
+        ctl, guest = [198, 18, 0, 10], [198, 18, 0, 100]
+        return ((gm + cm if req else cm + gm) + b'\x08\x00' +
+                ip4(ctl if req else guest, guest if req else ctl, 1, pl))
+
+    top, mid = (1 << 62) - 1, (1 << 61)
+    stream = [seg(0, 2), seg(1, 0x18, b'QEVM' + bytes(100)), seg(105, 0x18, bytes(1000))]
+    first = [(1 + i, f) for i, f in enumerate(stream)] + [
+        (top - 1000, rarp()), (top - 500, echo(1, 1)), (top, echo(0, 1))]
+    spread = [(1, echo(1, 1)), (2, echo(0, 1))] + [(mid + i, f) for i, f in enumerate(stream)] + [
+        (mid + 3, rarp()), (top - 1, echo(1, 2)), (top, echo(0, 2))]
+    last = [(top - 100000 + i, f) for i, f in enumerate(stream)]
+    for k in range(100):
+        last += [(top - 90000 + k, echo(1, k)), (top - 90000 + k, echo(0, k))]
+    last += [(top - 5, rarp()), (top, rarp())]
+    return {'first-and-last': first, 'spread': spread, 'last': sorted(last, key=lambda r: r[0])}
+
+
 def main():
     build = sys.argv[1] if len(sys.argv) > 1 else 'build'
     for t in ('analyze', 'analyze_multi', 'series'):
@@ -188,6 +235,10 @@ def main():
     f2 = f2.replace(b'first_ns=1 ', b'first_ns=7 ').replace(
         b'9223372036854775807', b'1699999999070000000')
     open(os.path.join(a, 'migscope-capture-counters.pcapng'), 'wb').write(f2)
+
+    # the time domain's edges (analysis/domain.h), in pcapng (64-bit stamps)
+    for name, recs in domain_edges().items():
+        open(os.path.join(a, 'domain-' + name + '.pcapng'), 'wb').write(pcapng(recs))
 
     # several captures and options (fuzz_analyze_multi.c's header)
     def multi(name, hdr, parts):
