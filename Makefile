@@ -186,4 +186,57 @@ fixtures: test-deps
 clean:
 	rm -rf $(BUILD)
 
+# ---- fuzzing (tests/fuzz, docs/fuzzing.md) ---------------------------------
+# libFuzzer targets: the analyzer and the renderers built again with clang and
+# libFuzzer's coverage, in three variants: fuzz/ under ASan+UBSan (make test
+# replays the seed corpus and every input that ever broke migscope through
+# them: tests/e2e/fuzz_replay.sh), fuzz-fast/ under UBSan alone (20x the
+# executions: ASan's zeroing of the analyzer's fixed tables, 19 MB a run,
+# dominates), fuzz-cov/ with source coverage for llvm-cov. `make fuzz
+# FUZZ_SECONDS=N [FUZZ_TARGETS=...]` runs a campaign of N seconds per target,
+# one at a time (tests/fuzz/campaign.sh); `make fuzz-coverage` reports the
+# lines of analysis/ and reports/ its corpus reaches.
+# gcc's -fsanitize=undefined leaves float-to-integer overflow unchecked (how
+# F3 went unseen): the CLI and unit tests under ASan check it too.
+SAN          += -fsanitize=float-cast-overflow
+FUZZ_TARGETS ?= analyze analyze_multi series
+FUZZ_SECONDS ?= 600
+FUZZ_ALL     := analyze analyze_multi series
+FUZZ_SRC     := $(LIB_SRC) tests/fuzz/fuzz_common.c
+FUZZ_UBSAN   := -fsanitize=undefined -fno-sanitize-recover=all
+FUZZ_FLAGS_fuzz      := -fsanitize=address $(FUZZ_UBSAN) -fno-omit-frame-pointer
+FUZZ_FLAGS_fuzz-fast := $(FUZZ_UBSAN)
+FUZZ_FLAGS_fuzz-cov  := -fprofile-instr-generate -fcoverage-mapping
+FUZZ_BIN     := $(FUZZ_ALL:%=$(BUILD)/fuzz/fuzz_%)
+
+# $(call fuzz_variant,DIR): objects, library and targets of one variant
+define fuzz_variant
+$(BUILD)/$(1)/obj/%.o: %.c | $(SKELS)
+	$$(call say,CC-FUZZ,$$<)
+	@mkdir -p $$(dir $$@)
+	$$(Q)$(CLANG) $(CPPFLAGS) $(WARN) -O1 -g $(FUZZ_FLAGS_$(1)) -fsanitize=fuzzer-no-link \
+		$$(DEPFLAGS) -c $$< -o $$@
+
+$(BUILD)/$(1)/libfuzz.a: $(FUZZ_SRC:%.c=$(BUILD)/$(1)/obj/%.o)
+
+$(BUILD)/$(1)/fuzz_%: $(BUILD)/$(1)/obj/tests/fuzz/fuzz_%.o $(BUILD)/$(1)/libfuzz.a
+	$$(call say,LD,$$@)
+	$$(Q)$(CLANG) $(FUZZ_FLAGS_$(1)) -fsanitize=fuzzer -o $$@ $$^ $(LDLIBS)
+endef
+$(eval $(call fuzz_variant,fuzz))
+$(eval $(call fuzz_variant,fuzz-fast))
+$(eval $(call fuzz_variant,fuzz-cov))
+
+.PHONY: fuzz fuzz-coverage
+unit: $(FUZZ_BIN)
+
+fuzz: test-deps
+	@$(MAKE) --no-print-directory $(foreach v,fuzz fuzz-fast,$(FUZZ_TARGETS:%=$(BUILD)/$(v)/fuzz_%))
+	@tests/fuzz/campaign.sh $(BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-coverage: test-deps
+	@$(MAKE) --no-print-directory $(FUZZ_ALL:%=$(BUILD)/fuzz-cov/fuzz_%)
+	@tests/fuzz/coverage.sh $(BUILD) $(FUZZ_ALL)
+# ---- end of fuzzing ----------------------------------------------------------
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

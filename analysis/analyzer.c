@@ -8,6 +8,7 @@
 #include "analysis/capture_counters.h"
 #include "analysis/capture_reader.h"
 #include "analysis/clock_align.h"
+#include "analysis/domain.h"
 #include "analysis/flows.h"
 #include "analysis/guest.h"
 #include "analysis/linklayer.h"
@@ -25,13 +26,23 @@ static int cursor_advance(struct input_cursor *c, const char *path, char *err, s
 {
 	int rc = capture_reader__next(c->reader, &c->next);
 
+	if (rc == -ERANGE) {
+		snprintf(err, errlen, "%s: %s", path, capture_reader__stopped_early(c->reader));
+		return rc;
+	}
 	if (rc < 0) {
 		snprintf(err, errlen, "%s: unreadable capture (%s)", path,
 			 capture_reader__stopped_early(c->reader));
 		return rc;
 	}
 	c->has_next = rc == 1;
-	c->next.ts_ns -= c->clock_offset_ns;
+	if (c->has_next && stamp_shift(c->next.ts_ns, c->clock_offset_ns, &c->next.ts_ns)) {
+		snprintf(err, errlen, "%s: packet %llu: time stamp %lld ns less the capture's clock "
+			 "offset %lld ns is not a time migscope reads (%s)", path,
+			 (unsigned long long)capture_reader__packets(c->reader),
+			 (long long)c->next.ts_ns, (long long)c->clock_offset_ns, STAMP_RANGE_TEXT);
+		return -ERANGE;
+	}
 	return 0;
 }
 
@@ -127,22 +138,36 @@ static int align_inputs(const struct analyze_config *cfg, struct build_input *in
 	return 0;
 }
 
+/* A counter's time on the reference clock, as the packets' stamps are; 0
+ * stays 0 (absent). capture_counters has checked it is a stamp; moved by the
+ * clock offset it must still be one. */
+static int counter_time(uint64_t ns, int64_t clock_offset_ns, int64_t *out, const char *path,
+			const struct counter_flow *cf, char *err, size_t errlen)
+{
+	char src[ADDR_STR_LEN], dst[ADDR_STR_LEN];
+
+	*out = 0;
+	if (!ns || !stamp_shift((int64_t)ns, clock_offset_ns, out))
+		return 0;
+	ip_format(&cf->src, src, sizeof(src));
+	ip_format(&cf->dst, dst, sizeof(dst));
+	snprintf(err, errlen, "%s: counters of flow %s:%u -> %s:%u: time %llu ns less the capture's "
+		 "clock offset %lld ns is not a time migscope reads (%s)", path, src, cf->sport, dst,
+		 cf->dport, (unsigned long long)ns, (long long)clock_offset_ns, STAMP_RANGE_TEXT);
+	return -ERANGE;
+}
+
 /*
  * migscope capture files: their packets are samples, but they carry exact
  * per-flow counters (analysis/capture_counters.h), which replace the
- * packet-derived counts of the flows they name. Returns whether any applied.
+ * packet-derived counts of the flows they name. Sets *any when some applied.
+ * Returns 0 or -ERANGE with a line in err.
  */
-/* A counter's time on the reference clock, as the packets' stamps are. */
-static int64_t counter_time(uint64_t ns, int64_t clock_offset_ns)
+static int apply_counters(struct flow_table *ft, int input, const struct capture_counters *cc,
+			  int64_t clock_offset_ns, const char *path, bool *any, char *err,
+			  size_t errlen)
 {
-	return ns ? (int64_t)ns - clock_offset_ns : 0;
-}
-
-static bool apply_counters(struct flow_table *ft, int input, const struct capture_counters *cc,
-			   int64_t clock_offset_ns)
-{
-	bool any = false;
-
+	*any = false;
 	for (int f = 0; f < cc->nflows; f++) {
 		const struct counter_flow *cf = &cc->flows[f];
 		struct flow_endpoint src = { .ip = cf->src, .port = cf->sport };
@@ -151,12 +176,14 @@ static bool apply_counters(struct flow_table *ft, int input, const struct captur
 			.packets = cf->packets, .payload_bytes = cf->payload_bytes,
 			.wire_bytes = cf->wire_bytes, .ooo_segments = cf->ooo_segments,
 			.ooo_bytes = cf->ooo_bytes,
-			.first_ns = counter_time(cf->first_ns, clock_offset_ns),
-			.last_ns = counter_time(cf->last_ns, clock_offset_ns),
-			.last_data_ns = counter_time(cf->last_data_ns, clock_offset_ns),
 		};
 
-		any |= flow_table__set_exact(ft, input, &src, &dst, &c);
+		if (counter_time(cf->first_ns, clock_offset_ns, &c.first_ns, path, cf, err, errlen) ||
+		    counter_time(cf->last_ns, clock_offset_ns, &c.last_ns, path, cf, err, errlen) ||
+		    counter_time(cf->last_data_ns, clock_offset_ns, &c.last_data_ns, path, cf, err,
+				 errlen))
+			return -ERANGE;
+		*any |= flow_table__set_exact(ft, input, &src, &dst, &c);
 	}
 	for (int r = 0; r < cc->nretrans; r++) {
 		const struct counter_retrans *cr = &cc->retrans[r];
@@ -165,7 +192,7 @@ static bool apply_counters(struct flow_table *ft, int input, const struct captur
 
 		flow_table__set_stack_retx(ft, &src, &dst, cr->segments, cr->bytes);
 	}
-	return any;
+	return 0;
 }
 
 static void counters_notes(const struct analyze_config *cfg, struct capture_counters **cc,
@@ -181,6 +208,12 @@ static void counters_notes(const struct analyze_config *cfg, struct capture_coun
 			report_warn(out, "%s: %llu events were lost in the capture's ring buffer; "
 				    "the exact counters are unaffected", cfg->paths[i],
 				    (unsigned long long)cc[i]->ring_drops);
+		if (cc[i]->flows_truncated || cc[i]->retrans_truncated)
+			report_warn_limit(out, "%s: more than %d %s lines in the capture's counters; "
+					  "later ones not used", cfg->paths[i],
+					  cc[i]->flows_truncated ? COUNTERS_MAX_FLOWS
+								 : COUNTERS_MAX_RETRANS,
+					  cc[i]->flows_truncated ? "flow" : "retransmits");
 		if (cc[i]->flows_full)
 			report_warn(out, "%s: the capture's flow table was full; %llu segments "
 				    "were not counted", cfg->paths[i],
@@ -250,8 +283,12 @@ int analyze(const struct analyze_config *cfg, struct report *out, char *err, siz
 	}
 
 	for (i = 0; i < cfg->ninputs; i++) {
-		in[i].exact = counters[i]->present &&
-			      apply_counters(ft, i, counters[i], cur[i].clock_offset_ns);
+		if (counters[i]->present) {
+			rc = apply_counters(ft, i, counters[i], cur[i].clock_offset_ns, cfg->paths[i],
+					    &in[i].exact, err, errlen);
+			if (rc)
+				goto cleanup;
+		}
 		in[i].retrans_tracer = counters[i]->retrans_tracer && !counters[i]->retrans_truncated;
 		in[i].tick_ns = capture_reader__tick_ns(cur[i].reader);
 	}
@@ -269,9 +306,9 @@ int analyze(const struct analyze_config *cfg, struct report *out, char *err, siz
 				    (unsigned long long)in[i].packets, stopped);
 	}
 	if (flow_table__warning(ft))
-		report_warn(out, "%s", flow_table__warning(ft));
+		report_warn_limit(out, "%s", flow_table__warning(ft));
 	if (guest_set__warning(gs))
-		report_warn(out, "%s", guest_set__warning(gs));
+		report_warn_limit(out, "%s", guest_set__warning(gs));
 cleanup:
 	for (i = 0; i < cfg->ninputs; i++) {
 		capture_reader__close(cur[i].reader);

@@ -157,7 +157,9 @@ static void anchor_rarp(struct report_announce_sched *s, struct burst_cursor *c,
 }
 
 /* Where each round of a burst should show: the anchor's sighting, else the
- * schedule from the round before. */
+ * schedule from the round before. Round 0 is always seen at the anchor (the
+ * RARP that opened the burst): its stamp is never 0, the "not seen" mark, as
+ * the readers refuse a stamp of 0 (analysis/domain.h). */
 static void burst_times(const struct report_announce_sched *s, int b, int anchor, int64_t *ref)
 {
 	const struct report_announce_burst *burst = &s->burst[b];

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "analysis/domain.h"
+
 enum {
 	BT_SHB = 0x0A0D0D0A,
 	BT_ISB = 5,
@@ -132,50 +134,118 @@ static bool parse_ends(const char *line, struct ip_addr *src, uint16_t *sport, s
 	return true;
 }
 
-static bool parse_flow(const char *line, struct counter_flow *f)
+/* Where a counters line sits, for messages: the file, the ISB's offset in
+ * the (uncompressed) file, the line within its comment. */
+struct where {
+	const char *path;
+	long long block_off;
+	int line;
+	char *err;
+	size_t errlen;
+};
+
+/* A value the file holds but the analyzer's domain cannot (analysis/domain.h). */
+static int out_of_domain(const struct where *w, const char *key, uint64_t v, const char *what)
 {
+	snprintf(w->err, w->errlen, "%s: counters block at byte %lld, line %d: %s=%llu is %s",
+		 w->path, w->block_off, w->line, key, (unsigned long long)v, what);
+	return -ERANGE;
+}
+
+/* A count field: absent or unreadable is false (the line is not used), a
+ * count over COUNT_MAX an error. */
+static int count_field(const char *line, const char *key, uint64_t *v, const struct where *w)
+{
+	if (!field_u64(line, key, v))
+		return 1;
+	return count_valid(*v) ? 0 : out_of_domain(w, key, *v, "more than any stream carries (2^53)");
+}
+
+/* An optional time: absent or unreadable stays 0, a value not a stamp is an
+ * error. */
+static int time_field(const char *line, const char *key, uint64_t *v, const struct where *w)
+{
+	if (!field_u64(line, key, v)) {
+		*v = 0;
+		return 0;
+	}
+	if (*v && (*v > (uint64_t)STAMP_MAX_NS || !stamp_valid((int64_t)*v)))
+		return out_of_domain(w, key, *v, "not a time migscope reads (" STAMP_RANGE_TEXT ")");
+	return 0;
+}
+
+/* 1 when the line lacks a field (not used), 0 when parsed, -ERANGE. */
+static int parse_flow(const char *line, struct counter_flow *f, const struct where *w)
+{
+	static const char *const counts[] = { "packets", "payload_bytes", "wire_bytes",
+					      "ooo_segments", "ooo_bytes" };
+	uint64_t *dst[] = { &f->packets, &f->payload_bytes, &f->wire_bytes, &f->ooo_segments,
+			    &f->ooo_bytes };
+	int rc;
+
 	memset(f, 0, sizeof(*f));
-	if (!parse_ends(line, &f->src, &f->sport, &f->dst, &f->dport) ||
-	    !field_u64(line, "packets", &f->packets) ||
-	    !field_u64(line, "payload_bytes", &f->payload_bytes) ||
-	    !field_u64(line, "wire_bytes", &f->wire_bytes) ||
-	    !field_u64(line, "ooo_segments", &f->ooo_segments) ||
-	    !field_u64(line, "ooo_bytes", &f->ooo_bytes))
-		return false;
-	/* optional: times stay 0 when absent or unreadable */
-	if (!field_u64(line, "first_ns", &f->first_ns) || f->first_ns > INT64_MAX)
-		f->first_ns = 0;
-	if (!field_u64(line, "last_ns", &f->last_ns) || f->last_ns > INT64_MAX)
-		f->last_ns = 0;
-	if (!field_u64(line, "last_data_ns", &f->last_data_ns) || f->last_data_ns > INT64_MAX)
-		f->last_data_ns = 0;
-	return true;
+	if (!parse_ends(line, &f->src, &f->sport, &f->dst, &f->dport))
+		return 1;
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
+		if ((rc = count_field(line, counts[i], dst[i], w)))
+			return rc;
+	if ((rc = time_field(line, "first_ns", &f->first_ns, w)) ||
+	    (rc = time_field(line, "last_ns", &f->last_ns, w)) ||
+	    (rc = time_field(line, "last_data_ns", &f->last_data_ns, w)))
+		return rc;
+	return 0;
 }
 
-static bool parse_retrans(const char *line, struct counter_retrans *r)
+static int parse_retrans(const char *line, struct counter_retrans *r, const struct where *w)
 {
+	int rc;
+
 	memset(r, 0, sizeof(*r));
-	return parse_ends(line, &r->src, &r->sport, &r->dst, &r->dport) &&
-	       field_u64(line, "segments", &r->segments) && field_u64(line, "bytes", &r->bytes);
+	if (!parse_ends(line, &r->src, &r->sport, &r->dst, &r->dport))
+		return 1;
+	if ((rc = count_field(line, "segments", &r->segments, w)))
+		return rc;
+	return count_field(line, "bytes", &r->bytes, w);
 }
 
-static void parse_counters(char *text, struct capture_counters *out)
+/* An iface line's count, added to *sum; absent adds nothing. */
+static int add_iface_count(const char *line, const char *key, uint64_t *sum, const struct where *w)
 {
-	char *line, *save = NULL, yes[8];
 	uint64_t v;
+	int rc = count_field(line, key, &v, w);
+
+	if (rc < 0)
+		return rc;
+	if (rc)
+		return 0;
+	if (v > COUNT_MAX - *sum)
+		return out_of_domain(w, key, v, "more than 2^53 summed over the interfaces");
+	*sum += v;
+	return 0;
+}
+
+/* Returns 0 or -ERANGE with a line in w->err. */
+static int parse_counters(char *text, struct capture_counters *out, struct where *w)
+{
+	char *line, *next, yes[8];
+	int rc = 0;
 
 	if (strncmp(text, COUNTERS_MAGIC "\n", strlen(COUNTERS_MAGIC) + 1))
-		return;
+		return 0;
 	out->present = true;
 	out->nifaces++;
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	w->line = 0;
+	/* line by line, empty ones counted too: messages give the line number */
+	for (line = text; line && rc >= 0; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		w->line++;
 		if (!strncmp(line, "iface ", 6)) {
-			if (field_u64(line, "ring_drops", &v))
-				out->ring_drops += v;
-			if (field_u64(line, "flows_full", &v))
-				out->flows_full += v;
-			if (field_u64(line, "events", &v))
-				out->events += v;
+			if ((rc = add_iface_count(line, "ring_drops", &out->ring_drops, w)) ||
+			    (rc = add_iface_count(line, "flows_full", &out->flows_full, w)) ||
+			    (rc = add_iface_count(line, "events", &out->events, w)))
+				break;
 			if (field(line, "retrans_tracer", yes, sizeof(yes)) && !strcmp(yes, "yes"))
 				out->retrans_tracer = true;
 		} else if (!strncmp(line, "flow ", 5)) {
@@ -183,20 +253,26 @@ static void parse_counters(char *text, struct capture_counters *out)
 				out->flows_truncated = true;
 				continue;
 			}
-			if (parse_flow(line, &out->flows[out->nflows]))
+			rc = parse_flow(line, &out->flows[out->nflows], w);
+			if (!rc)
 				out->nflows++;
 		} else if (!strncmp(line, "retransmits ", 12)) {
-			if (out->nretrans == COUNTERS_MAX_RETRANS)
+			if (out->nretrans == COUNTERS_MAX_RETRANS) {
 				out->retrans_truncated = true;
-			else if (parse_retrans(line, &out->retrans[out->nretrans]))
+				continue;
+			}
+			rc = parse_retrans(line, &out->retrans[out->nretrans], w);
+			if (!rc)
 				out->nretrans++;
 		}
 	}
+	return rc < 0 ? rc : 0;
 }
 
 int capture_counters__read(const char *path, struct capture_counters *out, char *err,
 			   size_t errlen)
 {
+	struct where w = { .path = path, .err = err, .errlen = errlen };
 	struct text comment = { 0 };
 	uint8_t hdr[8], *body = NULL;
 	uint32_t type, len;
@@ -208,6 +284,7 @@ int capture_counters__read(const char *path, struct capture_counters *out, char 
 	if (!gz)
 		return 0; /* the capture reader names the problem with the file */
 	for (bool first = true;; first = false) {
+		w.block_off = (long long)gztell(gz);
 		n = gzread(gz, hdr, sizeof(hdr));
 		if (n != (int)sizeof(hdr))
 			break; /* the end, or a file cut mid-block: what was read stands */
@@ -250,8 +327,8 @@ int capture_counters__read(const char *path, struct capture_counters *out, char 
 			snprintf(err, errlen, "%s: out of memory", path);
 			break;
 		}
-		if (comment.len)
-			parse_counters(comment.buf, out);
+		if (comment.len && (rc = parse_counters(comment.buf, out, &w)))
+			break;
 	}
 	free(body);
 	free(comment.buf);

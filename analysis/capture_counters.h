@@ -20,12 +20,21 @@
  * (the first version) are not used.
  * Unknown lines and keys are skipped, so later versions may add them.
  *
+ * Bounds (analysis/domain.h): a count (packets, bytes, segments, and the
+ * iface lines' sums) is at most 2^53, a time 0 (absent) or a stamp (after
+ * 1970, before 2116). The agent's counters are 64-bit, but one flow direction
+ * of 2^53 bytes is 8 PiB, more than a migration ever sends, and its times are
+ * the host's clock, so no real capture reaches them; a value past them is a
+ * corrupt or forged file: -ERANGE, the line named. They keep every sum (1024
+ * flows), difference and product the analyzer forms within int64_t.
+ *
  * Only files whose SHB names "migscope capture" as shb_userappl are scanned,
  * so other captures cost one block read. The scan streams block by block
  * (gzip too) with bounded memory.
  *
  * Ownership: the caller owns *out; __read fills it. Errors: 0 (also when
- * the file is not ours: out->ours false), or -errno with a line in err.
+ * the file is not ours: out->ours false), or -errno with a line in err
+ * (-ERANGE: a value out of bounds, naming the block's offset and the line).
  */
 #ifndef MIGSCOPE_CAPTURE_COUNTERS_H
 #define MIGSCOPE_CAPTURE_COUNTERS_H

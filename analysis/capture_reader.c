@@ -2,10 +2,13 @@
 
 #include <errno.h>
 #include <pcap/pcap.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+
+#include "analysis/domain.h"
 
 /* stdio's default 4 KiB buffer makes reading a capture syscall-bound */
 enum { READ_BUFFER = 1 << 20 };
@@ -16,6 +19,7 @@ struct capture_reader {
 	int linktype;
 	uint64_t packets;
 	int64_t tick_ns;
+	bool bad_stamp; /* stopped at a stamp outside the domain: stays an error */
 	char stopped[PCAP_ERRBUF_SIZE + 64];
 };
 
@@ -115,6 +119,23 @@ cleanup:
 	return NULL;
 }
 
+static void bad_stamp(struct capture_reader *r, int64_t sec, int64_t frac_ns)
+{
+	int n = snprintf(r->stopped, sizeof(r->stopped), "packet %llu: time stamp ",
+			 (unsigned long long)r->packets);
+
+	if (frac_ns >= 0 && frac_ns < NS_PER_S)
+		n += snprintf(r->stopped + n, sizeof(r->stopped) - (size_t)n, "%lld.%09lld s",
+			      (long long)sec, (long long)frac_ns);
+	else
+		n += snprintf(r->stopped + n, sizeof(r->stopped) - (size_t)n, "%lld s %+lld ns",
+			      (long long)sec, (long long)frac_ns);
+	snprintf(r->stopped + n, sizeof(r->stopped) - (size_t)n,
+		 " is not a time migscope reads (%s)%s", STAMP_RANGE_TEXT,
+		 sec == 0 ? "; shift the capture's times (editcap -t)" : "");
+	r->bad_stamp = true;
+}
+
 int capture_reader__next(struct capture_reader *r, struct capture_packet *pkt)
 {
 	struct pcap_pkthdr *hdr;
@@ -123,10 +144,18 @@ int capture_reader__next(struct capture_reader *r, struct capture_packet *pkt)
 
 	if (!r->pcap)
 		return 0;
+	if (r->bad_stamp)
+		return -ERANGE;
 	rc = pcap_next_ex(r->pcap, &hdr, &data);
 	if (rc == 1) {
 		r->packets++;
-		pkt->ts_ns = (int64_t)hdr->ts.tv_sec * 1000000000 + hdr->ts.tv_usec;
+		/* libpcap has scaled the file's stamp (any if_tsresol, if_tsoffset
+		 * added) to seconds and nanoseconds: one multiplication and one
+		 * addition from here, checked (analysis/domain.h) */
+		if (stamp_from_parts((int64_t)hdr->ts.tv_sec, (int64_t)hdr->ts.tv_usec, &pkt->ts_ns)) {
+			bad_stamp(r, (int64_t)hdr->ts.tv_sec, (int64_t)hdr->ts.tv_usec);
+			return -ERANGE;
+		}
 		pkt->caplen = hdr->caplen;
 		pkt->wirelen = hdr->len < hdr->caplen ? hdr->caplen : hdr->len;
 		pkt->data = data;

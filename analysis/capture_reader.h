@@ -12,7 +12,12 @@
  * __next returns 1 for a packet, 0 at the end, -EIO on a broken record before
  * any packet was read; a broken record after the first packet ends the file
  * early (0) and __stopped_early() says why, so a capture cut mid-record is
- * analyzed up to its last complete packet.
+ * analyzed up to its last complete packet. A record whose stamp is outside
+ * the analyzer's time domain (analysis/domain.h: 1970 excluded .. 2116) is
+ * -ERANGE wherever it is, and stays so: it is a wrong clock or a corrupt
+ * file, not a cut one, and a record skipped from the middle of a capture
+ * would bias what is measured (a probe counted lost that was not);
+ * __stopped_early() names the packet and its stamp.
  */
 #ifndef MIGSCOPE_CAPTURE_READER_H
 #define MIGSCOPE_CAPTURE_READER_H
@@ -23,7 +28,7 @@
 struct capture_reader;
 
 struct capture_packet {
-	int64_t ts_ns;
+	int64_t ts_ns; /* a stamp (analysis/domain.h) */
 	uint32_t caplen;
 	uint32_t wirelen;
 	const uint8_t *data;

@@ -37,7 +37,7 @@ struct flow_table {
 	struct mig_group groups[MAX_GROUPS];
 	int nflows, ngroups, nslots_used;
 	bool sampled[MAX_INPUTS]; /* the capture holds samples of the stream */
-	char warning[160];
+	char warning[256]; /* caps reached, "; " between */
 };
 
 static inline uint64_t load64(const uint8_t *p)
@@ -88,10 +88,13 @@ void flow_table__free(struct flow_table *t)
 	free(t);
 }
 
+/* Every cap reached is named, once, in one line (analysis/limits.h). */
 static void set_warning(struct flow_table *t, const char *msg)
 {
-	if (!t->warning[0])
-		snprintf(t->warning, sizeof(t->warning), "%s", msg);
+	size_t n = strlen(t->warning);
+
+	if (!strstr(t->warning, msg))
+		snprintf(t->warning + n, sizeof(t->warning) - n, "%s%s", n ? "; " : "", msg);
 }
 
 static uint32_t magic_detect(const uint8_t *payload, uint32_t cap_payload)
@@ -145,7 +148,7 @@ static int group_for_flow(struct flow_table *t, const struct mig_flow *f, int64_
 		}
 	}
 	if (t->ngroups == MAX_GROUPS) {
-		set_warning(t, "more migrations than the analyzer keeps; later ones ignored");
+		set_warning(t, "more migrations than the analyzer keeps, later ones ignored");
 		return -1;
 	}
 	g = &t->groups[t->ngroups];
@@ -192,7 +195,7 @@ static struct mig_flow *flow_create(struct flow_table *t, struct flow_slot *slot
 	int g;
 
 	if (t->nflows == MAX_MIG_FLOWS) {
-		set_warning(t, "more migration flows than the analyzer keeps; later ones ignored");
+		set_warning(t, "more migration flows than the analyzer keeps, later ones ignored");
 		return NULL;
 	}
 	f = &t->flows[t->nflows];
@@ -354,7 +357,7 @@ bool flow_table__packet(struct flow_table *t, int input, int64_t ts_ns, uint32_t
 		ep[1].port = m->dport;
 		slot = slot_lookup(t, &ep[0], &ep[1], &found, &src_ep);
 		if (!slot) {
-			set_warning(t, "TCP flow table full; later flows ignored");
+			set_warning(t, "TCP flow table full, later flows ignored");
 			return false;
 		}
 		if (found && slot->flow >= 0 && !(m->flags & PKT_F_IPV6)) {
@@ -380,7 +383,7 @@ bool flow_table__packet(struct flow_table *t, int input, int64_t ts_ns, uint32_t
 			return false;
 		}
 		if (!found && t->nslots_used >= FLOW_TABLE_SLOTS / 2) {
-			set_warning(t, "TCP flow table full; later flows ignored");
+			set_warning(t, "TCP flow table full, later flows ignored");
 			return false;
 		}
 		/* directions are indexes into the slot's endpoint order */

@@ -20,13 +20,16 @@ struct guest_set {
 	struct probe *probes;       /* MAX_PROBES, request order */
 	uint32_t nprobes;
 	uint32_t probe_index[PROBE_INDEX_SLOTS]; /* (target, id, seq) -> probes[] + 1 */
-	char warning[160];
+	char warning[256]; /* caps reached, "; " between */
 };
 
+/* Every cap reached is named, once, in one line (analysis/limits.h). */
 static void set_warning(struct guest_set *s, const char *msg)
 {
-	if (!s->warning[0])
-		snprintf(s->warning, sizeof(s->warning), "%s", msg);
+	size_t n = strlen(s->warning);
+
+	if (!strstr(s->warning, msg))
+		snprintf(s->warning + n, sizeof(s->warning) - n, "%s%s", n ? "; " : "", msg);
 }
 
 static uint32_t mac_slot(const uint8_t mac[6])
@@ -63,7 +66,7 @@ static int mac_add(struct guest_set *s, const uint8_t mac[6])
 	if (s->fixed)
 		return -1;
 	if (s->nmacs == MAX_MACS) {
-		set_warning(s, "too many guest MAC candidates; pass --guest");
+		set_warning(s, "too many guest MAC candidates (pass --guest)");
 		return -1;
 	}
 	idx = s->nmacs++;
@@ -126,7 +129,7 @@ static int target_find(struct guest_set *s, const struct ip_addr *ip, bool creat
 	if (!create)
 		return -1;
 	if (s->ntargets == MAX_TARGETS) {
-		set_warning(s, "too many echo targets; pass --guest MAC,IP");
+		set_warning(s, "too many echo targets (pass --guest MAC,IP)");
 		return -1;
 	}
 	s->targets[s->ntargets].ip = *ip;
@@ -195,7 +198,7 @@ static void on_echo(struct guest_set *s, int input, int64_t ts_ns, const struct 
 		if (!request)
 			return; /* a reply to a request no capture saw */
 		if (s->nprobes == MAX_PROBES) {
-			set_warning(s, "probe table full; later probes ignored");
+			set_warning(s, "probe table full, later probes ignored");
 			return;
 		}
 		p = &s->probes[s->nprobes];
@@ -225,7 +228,7 @@ static void add_announce(struct guest_set *s, struct guest_mac *g, int input, in
 		}
 	}
 	if (g->nannounces == MAX_ANNOUNCES) {
-		set_warning(s, "announcement table full; later ones ignored");
+		set_warning(s, "announcement table full, later ones ignored");
 		return;
 	}
 	g->announces[g->nannounces++] =

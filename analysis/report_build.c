@@ -7,6 +7,7 @@
 
 #include "analysis/announce_sched.h"
 #include "analysis/diagnose.h"
+#include "analysis/domain.h"
 #include "analysis/linklayer.h"
 #include "analysis/probes.h"
 #include "analysis/report_plot.h"
@@ -118,6 +119,15 @@ static void use_stack_retx(struct build_ctx *c, const struct mig_stream *ms,
 	rm->stream.retx_vantage = "tracer";
 }
 
+/* A throughput that does not fit in bit/s: none is given, and why. */
+static void no_rate(struct build_ctx *c, const struct report_migration *rm, uint64_t bytes,
+		    int64_t ns)
+{
+	report_warn(c->r, "migration %d: %llu bytes in %lld ns is faster than any link (the "
+		    "capture's stamps or counters are wrong); throughput not given",
+		    (int)(rm - c->r->migrations) + 1, (unsigned long long)bytes, (long long)ns);
+}
+
 /* "counters" when every captured view has exact in-kernel counters */
 static const char *bytes_source(const struct report_stream *s)
 {
@@ -147,6 +157,7 @@ static void fill_stream(struct build_ctx *c, const struct mig_work *w, struct re
 	const struct mig_stream *ms = w->ms;
 	const struct stream_view *v;
 	int ref;
+	uint64_t bin_bytes, bits;
 	int64_t peak;
 
 	ip_format(&ms->source, rm->source, sizeof(rm->source));
@@ -174,11 +185,24 @@ static void fill_stream(struct build_ctx *c, const struct mig_work *w, struct re
 	rm->stream.retx_vantage = rm->src_input >= 0 ? "src" : "dst";
 	if (rm->src_input >= 0 && c->in[rm->src_input].retrans_tracer)
 		use_stack_retx(c, ms, rm);
-	if (rm->stream.migration_time_ns.set && rm->stream.migration_time_ns.v > 0)
-		rm->stream.avg_bps = opt_some((int64_t)((double)v->payload_bytes * 8e9 /
-							(double)rm->stream.migration_time_ns.v));
+	/* Stamps and counts are in their domain (analysis/domain.h); a rate, their
+	 * quotient, need not be: many bytes in a nanosecond, which no link carries. */
+	if (rm->stream.migration_time_ns.set && rm->stream.migration_time_ns.v > 0) {
+		if (!rate_bps(v->payload_bytes, rm->stream.migration_time_ns.v, &peak)) {
+			/* the peak would rest on the same bytes and times */
+			no_rate(c, rm, v->payload_bytes, rm->stream.migration_time_ns.v);
+			return;
+		}
+		rm->stream.avg_bps = opt_some(peak);
+	}
+	bin_bytes = ms->peak_bin_bytes[ref];
+	if (__builtin_mul_overflow(bin_bytes, (uint64_t)(8 * (1000000000LL / RATE_BIN_NS)), &bits) ||
+	    bits > INT64_MAX) {
+		no_rate(c, rm, bin_bytes, RATE_BIN_NS);
+		return;
+	}
 	/* A stream shorter than one full bin has no better peak than its average. */
-	peak = (int64_t)(ms->peak_bin_bytes[ref] * 8 * (1000000000LL / RATE_BIN_NS));
+	peak = (int64_t)bits;
 	if (rm->stream.avg_bps.set && rm->stream.avg_bps.v > peak)
 		peak = rm->stream.avg_bps.v;
 	rm->stream.peak_bps = opt_some(peak);

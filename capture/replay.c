@@ -263,6 +263,10 @@ static int replay_file(struct replay_run *r, const char *path, char *err, size_t
 			goto cleanup;
 		}
 	}
+	if (rc == -ERANGE) {
+		snprintf(err, errlen, "%s: %s", path, capture_reader__stopped_early(reader));
+		goto cleanup;
+	}
 	if (rc < 0) {
 		snprintf(err, errlen, "%s: unreadable capture (%s)", path,
 			 capture_reader__stopped_early(reader));

@@ -12,13 +12,57 @@ void text_list_add(char (*lines)[REPORT_TEXT_LEN], int *n, int max, const char *
 	vsnprintf(lines[(*n)++], REPORT_TEXT_LEN, fmt, ap);
 }
 
+/*
+ * The warnings list: [caps reached][other warnings][one line "N more
+ * warnings not shown" once any was left out]. Caps first, as they say the
+ * figures are incomplete; a cap reached late (the tables report at the end
+ * of the analysis) pushes the last other warning out instead of being lost.
+ */
+static void write_more_line(struct report *r)
+{
+	snprintf(r->warnings[r->nwarnings - 1], REPORT_TEXT_LEN,
+		 "%u more warning%s not shown", r->more_warnings, r->more_warnings == 1 ? "" : "s");
+}
+
 void report_warn(struct report *r, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (!r->more_warnings && r->nwarnings < REPORT_MAX_WARNINGS) {
+		va_start(ap, fmt);
+		vsnprintf(r->warnings[r->nwarnings++], REPORT_TEXT_LEN, fmt, ap);
+		va_end(ap);
+		return;
+	}
+	/* the first time, the count takes the last line: its warning goes too */
+	r->more_warnings += r->more_warnings ? 1 : 2;
+	write_more_line(r);
+}
+
+void report_warn_limit(struct report *r, const char *fmt, ...)
+{
+	int at = r->nlimit_warnings;
+	va_list ap;
+
+	if (r->nlimit_warnings == REPORT_MAX_LIMIT_WARNINGS) {
+		report_warn(r, "another cap of the analyzer was reached");
+		return;
+	}
+	/* Full: other warnings make room (caps never fill more than half the
+	 * list): the last one, and when nothing was left out yet the one before
+	 * it too, for the count line, which is then rewritten at the end. */
+	if (r->nwarnings == REPORT_MAX_WARNINGS) {
+		r->more_warnings += r->more_warnings ? 1 : 2;
+		r->nwarnings = REPORT_MAX_WARNINGS - 1;
+	}
+	memmove(r->warnings[at + 1], r->warnings[at], (size_t)(r->nwarnings - at) * REPORT_TEXT_LEN);
+	r->nwarnings++;
+	r->nlimit_warnings++;
 	va_start(ap, fmt);
-	text_list_add(r->warnings, &r->nwarnings, REPORT_MAX_WARNINGS, fmt, ap);
+	vsnprintf(r->warnings[at], REPORT_TEXT_LEN, fmt, ap);
 	va_end(ap);
+	if (r->more_warnings)
+		write_more_line(r);
 }
 
 void report_free(struct report *r)

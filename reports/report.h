@@ -32,6 +32,7 @@ enum {
 	REPORT_MAX_EVIDENCE = 8,
 	REPORT_TEXT_LEN = 256,
 	REPORT_MAX_WARNINGS = 16,
+	REPORT_MAX_LIMIT_WARNINGS = 8,
 };
 
 struct opt_i64 {
@@ -262,11 +263,22 @@ struct report {
 	struct report_guest guest;
 	struct report_migration *migrations; /* owned */
 	int nmigrations;
+	/* The caps reached (report_warn_limit) first, then the other warnings;
+	 * when those do not all fit, the last line says how many were left out. */
 	char warnings[REPORT_MAX_WARNINGS][REPORT_TEXT_LEN];
 	int nwarnings;
+	int nlimit_warnings;    /* warnings[0..nlimit_warnings): caps reached */
+	uint32_t more_warnings; /* other warnings left out (0: none) */
 };
 
+/* A warning, kept while there is room; past it, counted in more_warnings. */
 void report_warn(struct report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A cap of analysis/limits.h was reached: the report is incomplete. Never
+ * left out: it takes the place of another warning when the list is full
+ * (REPORT_MAX_LIMIT_WARNINGS of them; the analyzer raises at most one per
+ * table and one per capture). */
+void report_warn_limit(struct report *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 /* Appends a formatted line to a fixed list of REPORT_TEXT_LEN lines; a full
  * list keeps its first lines. */
 void text_list_add(char (*lines)[REPORT_TEXT_LEN], int *n, int max, const char *fmt, va_list ap)

@@ -15,11 +15,15 @@ struct json_node {
 	uint32_t end;   /* containers: first node after the subtree */
 	uint32_t count; /* containers: elements, or members of an object */
 	uint32_t text;  /* strings and numbers: offset into doc->text */
+	uint32_t kids;  /* containers: where their children's indexes start in doc->kids */
 };
 
 struct json_doc {
 	struct json_node *nodes;
 	uint32_t n, cap;
+	/* every container's children (an object's: its keys) as node indexes,
+	 * so element i is found at once, not by walking i siblings */
+	uint32_t *kids;
 	char *text; /* decoded strings and number spellings, each NUL-terminated */
 	size_t tlen, tcap;
 };
@@ -331,6 +335,42 @@ static int value(struct parser *ps, int depth)
 	}
 }
 
+/* The node after `node` and its subtree. */
+static uint32_t next_sibling(const struct json_doc *d, uint32_t node)
+{
+	const struct json_node *n = &d->nodes[node];
+
+	return n->type == JSON_ARRAY || n->type == JSON_OBJECT ? n->end : node + 1;
+}
+
+/* Fills doc->kids: each node but the root is one container's child (or key),
+ * so the table has n - 1 entries, and walking each container's children once
+ * is linear in the document. */
+static void index_children(struct parser *ps)
+{
+	struct json_doc *d = ps->d;
+	uint32_t used = 0;
+
+	d->kids = malloc(((size_t)d->n + 1) * sizeof(*d->kids));
+	if (!d->kids) {
+		oom(ps);
+		return;
+	}
+	for (uint32_t c = 0; c < d->n; c++) {
+		struct json_node *n = &d->nodes[c];
+		bool object = n->type == JSON_OBJECT;
+		uint32_t k = c + 1;
+
+		if (n->type != JSON_ARRAY && !object)
+			continue;
+		n->kids = used;
+		for (uint32_t i = 0; i < n->count; i++) {
+			d->kids[used++] = k;
+			k = next_sibling(d, object ? k + 1 : k);
+		}
+	}
+}
+
 int json_doc__parse(const char *text, size_t len, struct json_doc **out, char *err,
 		    size_t errlen)
 {
@@ -350,6 +390,8 @@ int json_doc__parse(const char *text, size_t len, struct json_doc **out, char *e
 		if (ps.p != ps.end)
 			fail(&ps, "more after the document");
 	}
+	if (!ps.rc)
+		index_children(&ps);
 	if (ps.rc) {
 		json_doc__free(ps.d);
 		return ps.rc;
@@ -372,13 +414,27 @@ int json_doc__load(const char *path, struct json_doc **out, char *err, size_t er
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return rc;
 	}
-	buf = malloc((size_t)JSON_MAX_BYTES + 1);
-	if (!buf) {
-		fclose(f);
-		snprintf(err, errlen, "%s: out of memory", path);
-		return -ENOMEM;
+	/* grown as the file is read, not JSON_MAX_BYTES at once: `series` loads a
+	 * file per run, most of them a few KiB */
+	len = 0;
+	for (size_t cap = 0; !feof(f) && !ferror(f) && len <= (size_t)JSON_MAX_BYTES;) {
+		if (len == cap) {
+			char *more;
+
+			cap = cap ? cap * 2 : 64 << 10;
+			if (cap > (size_t)JSON_MAX_BYTES + 1)
+				cap = (size_t)JSON_MAX_BYTES + 1;
+			more = realloc(buf, cap);
+			if (!more) {
+				free(buf);
+				fclose(f);
+				snprintf(err, errlen, "%s: out of memory", path);
+				return -ENOMEM;
+			}
+			buf = more;
+		}
+		len += fread(buf + len, 1, cap - len, f);
 	}
-	len = fread(buf, 1, (size_t)JSON_MAX_BYTES + 1, f);
 	rc = ferror(f) ? -EIO : 0;
 	fclose(f);
 	if (rc) {
@@ -398,6 +454,7 @@ void json_doc__free(struct json_doc *d)
 	if (!d)
 		return;
 	free(d->nodes);
+	free(d->kids);
 	free(d->text);
 	free(d);
 }
@@ -421,52 +478,41 @@ int json_doc__len(const struct json_doc *d, int node)
 	return n && (n->type == JSON_ARRAY || n->type == JSON_OBJECT) ? (int)n->count : 0;
 }
 
-/* The node after `node` and its subtree. */
-static int next_sibling(const struct json_doc *d, int node)
-{
-	const struct json_node *n = &d->nodes[node];
-
-	return n->type == JSON_ARRAY || n->type == JSON_OBJECT ? (int)n->end : node + 1;
-}
-
 const char *json_doc__key_at(const struct json_doc *d, int node, int i, int *value)
 {
 	const struct json_node *n = node_of(d, node);
-	int k = node + 1;
+	uint32_t k;
 
 	*value = -1;
 	if (!n || n->type != JSON_OBJECT || i < 0 || (uint32_t)i >= n->count)
 		return NULL;
-	while (i--)
-		k = next_sibling(d, k + 1);
-	*value = k + 1;
+	k = d->kids[n->kids + (uint32_t)i];
+	*value = (int)k + 1;
 	return d->text + d->nodes[k].text;
 }
 
 int json_doc__get(const struct json_doc *d, int node, const char *key)
 {
-	int len = json_doc__len(d, node), value;
+	const struct json_node *n = node_of(d, node);
 
-	if (json_doc__type(d, node) != JSON_OBJECT)
+	if (!n || n->type != JSON_OBJECT)
 		return -1;
-	for (int i = 0, k = node + 1; i < len; i++, k = next_sibling(d, k + 1)) {
-		if (!strcmp(d->text + d->nodes[k].text, key)) {
-			json_doc__key_at(d, node, i, &value);
-			return value;
-		}
+	for (uint32_t i = 0; i < n->count; i++) {
+		uint32_t k = d->kids[n->kids + i];
+
+		if (!strcmp(d->text + d->nodes[k].text, key))
+			return (int)k + 1;
 	}
 	return -1;
 }
 
 int json_doc__at(const struct json_doc *d, int node, int i)
 {
-	int k = node + 1;
+	const struct json_node *n = node_of(d, node);
 
-	if (json_doc__type(d, node) != JSON_ARRAY || i < 0 || i >= json_doc__len(d, node))
+	if (!n || n->type != JSON_ARRAY || i < 0 || (uint32_t)i >= n->count)
 		return -1;
-	while (i--)
-		k = next_sibling(d, k);
-	return k;
+	return (int)d->kids[n->kids + (uint32_t)i];
 }
 
 int json_doc__path(const struct json_doc *d, int node, const char *path)

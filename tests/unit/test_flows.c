@@ -835,7 +835,7 @@ static void test_flow_cap(void **state)
 	assert_int_equal(flow_table__nflows(t), MAX_MIG_FLOWS);
 	assert_int_equal(flow_table__group(t, 0)->nflows, MAX_MIG_FLOWS);
 	assert_string_equal(flow_table__warning(t),
-			    "more migration flows than the analyzer keeps; later ones ignored");
+			    "more migration flows than the analyzer keeps, later ones ignored");
 	/* the flow left out stays out; the kept ones still count */
 	{
 		struct ep late = { ip_a, (uint16_t)(10000 + MAX_MIG_FLOWS) };
@@ -863,7 +863,7 @@ static void test_group_cap(void **state)
 	assert_int_equal(flow_table__ngroups(t), MAX_GROUPS);
 	assert_int_equal(flow_table__nflows(t), MAX_GROUPS);
 	assert_string_equal(flow_table__warning(t),
-			    "more migrations than the analyzer keeps; later ones ignored");
+			    "more migrations than the analyzer keeps, later ones ignored");
 }
 
 /* Handshakes of unrelated services (both ports outside the set) come and go

@@ -573,7 +573,7 @@ static void test_probe_cap(void **state)
 			  (uint16_t)(i >> 16), (uint16_t)i));
 	p = guest_set__probes(s, &n);
 	assert_int_equal(n, MAX_PROBES);
-	assert_string_equal(guest_set__warning(s), "probe table full; later probes ignored");
+	assert_string_equal(guest_set__warning(s), "probe table full, later probes ignored");
 	assert_int_equal(guest_set__target(s, 0)->requests, MAX_PROBES);
 	assert_int_equal(p[MAX_PROBES - 1].id, (MAX_PROBES - 1) >> 16);
 	assert_int_equal(p[MAX_PROBES - 1].seq, (uint16_t)(MAX_PROBES - 1));
@@ -592,7 +592,7 @@ static void test_mac_cap(void **state)
 		mac[5] = (uint8_t)i;
 		feed(s, 0, T0 + i * MS, rarp(mac));
 	}
-	assert_string_equal(guest_set__warning(s), "too many guest MAC candidates; pass --guest");
+	assert_string_equal(guest_set__warning(s), "too many guest MAC candidates (pass --guest)");
 	mac[5] = MAX_MACS - 1;
 	assert_int_equal(find_mac(s, mac), MAX_MACS - 1);
 	mac[5] = MAX_MACS;
@@ -609,7 +609,7 @@ static void test_target_cap(void **state)
 		snprintf(addr, sizeof(addr), "192.168.8.%d", i + 1);
 		ping(s, T0 + i * MS, addr, NULL, 1);
 	}
-	assert_string_equal(guest_set__warning(s), "too many echo targets; pass --guest MAC,IP");
+	assert_string_equal(guest_set__warning(s), "too many echo targets (pass --guest MAC,IP)");
 	assert_int_equal(find_target(s, "192.168.8.16"), MAX_TARGETS - 1);
 	assert_int_equal(find_target(s, "192.168.8.17"), -1);
 	guest_set__probes(s, &n);
@@ -627,7 +627,7 @@ static void test_announce_cap(void **state)
 	assert_int_equal(g->nannounces, MAX_ANNOUNCES);
 	assert_int_equal(g->rarps, MAX_ANNOUNCES);
 	assert_announce(g, MAX_ANNOUNCES - 1, T0 + (MAX_ANNOUNCES - 1) * MS, ANNOUNCE_RARP, 0);
-	assert_string_equal(guest_set__warning(s), "announcement table full; later ones ignored");
+	assert_string_equal(guest_set__warning(s), "announcement table full, later ones ignored");
 }
 
 int main(void)
