@@ -1,6 +1,9 @@
 /*
  * capture_counters - the exact counters `migscope capture` stores in its
- * pcapng files, read back for the analyzer (libpcap does not expose them).
+ * pcapng files: their text format, written by the agent (capture/capture.c)
+ * and parsed by the analyzer, both in counters_text.c from one table of each
+ * line's fields, and the reader of the files that carry them
+ * (capture_counters.c; libpcap does not expose them).
  *
  * Where: each interface's Interface Statistics Block carries an opt_comment
  * (possibly split over several, concatenated in order) that starts with the
@@ -42,6 +45,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "analysis/addr.h"
 
@@ -50,17 +54,32 @@
 
 enum { COUNTERS_MAX_FLOWS = 1024, COUNTERS_MAX_RETRANS = 1024 };
 
+/* An iface line: the interface's own counts (capture/pkt.h's statistics). */
+struct counter_iface {
+	const char *name, *attach;   /* "eth0"; "tcx" or "tc" */
+	uint32_t ifindex;
+	uint64_t frames_in, frames_out, bytes_in, bytes_out, events, ring_drops, flows_full,
+		heads_pulled;
+	int64_t tai_offset_ns;
+	bool retrans_tracer;
+};
+
+/* Which directions of the interface a flow was seen in. */
+enum { COUNTER_DIR_IN = 1, COUNTER_DIR_OUT = 2 };
+
 struct counter_flow {
 	struct ip_addr src, dst;
 	uint16_t sport, dport;
 	uint64_t packets, payload_bytes, wire_bytes, ooo_segments, ooo_bytes;
 	uint64_t first_ns, last_ns, last_data_ns; /* UTC, the file's clock; 0: absent */
+	uint8_t tcp_flags;                        /* every flag seen; a diagnostic */
+	uint8_t dirs;                             /* COUNTER_DIR_*; a diagnostic */
 };
 
 struct counter_retrans {
 	struct ip_addr src, dst;
 	uint16_t sport, dport;
-	uint64_t segments, bytes;
+	uint64_t segments, bytes, calls;
 };
 
 struct capture_counters {
@@ -79,5 +98,27 @@ struct capture_counters {
 
 int capture_counters__read(const char *path, struct capture_counters *out, char *err,
 			   size_t errlen);
+
+/* The writer's half: one interface's block, the magic line and its iface
+ * line first, then a line per flow direction and retransmits record. Each
+ * returns 0 or -EIO when the stream reports an error. */
+int counters_write_iface(FILE *out, const struct counter_iface *f);
+int counters_write_flow(FILE *out, const struct counter_flow *f);
+int counters_write_retrans(FILE *out, const struct counter_retrans *r);
+
+/* Where a block's text sits, for messages: the file, the block's offset in
+ * the (uncompressed) file, and (set by the parser) the line within it. */
+struct counters_where {
+	const char *path;
+	long long block_off;
+	int line;
+	char *err;
+	size_t errlen;
+};
+
+/* The reader's half: one block's text (modified in place) added to *out.
+ * Text without the magic line is not ours and is skipped. Returns 0 or
+ * -ERANGE with a line in w->err. */
+int counters_text__parse(char *text, struct capture_counters *out, struct counters_where *w);
 
 #endif

@@ -3,8 +3,8 @@
  * Attaches bpf/pkt.bpf.c to the NICs (capture/pkt.h), writes every event's
  * frame head to a pcapng file (capture/pcapng_writer.h) until SIGINT/SIGTERM
  * or --duration, then detaches and writes the exact counters and ring-buffer
- * drops into each interface's statistics block (format: COUNTERS_MAGIC
- * below, read back by analysis/capture_counters.h).
+ * drops into each interface's statistics block (the counters' text format:
+ * analysis/capture_counters.h, which writes and reads it).
  *
  * capture_main() returns the process exit status (migscope.h): 0 done, 2
  * usage, input or setup error (one line on stderr).
@@ -20,7 +20,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <arpa/inet.h>
 
 #include "analysis/capture_counters.h"
 #include "capture/pcapng_writer.h"
@@ -141,50 +140,48 @@ static int write_held(void *ctx, const struct pkt_flow_key *k, const struct pkt_
 			   s->held_wire_len, s->held_dir);
 }
 
-static void format_addr(uint8_t family, const uint8_t *a, char *out, size_t len)
-{
-	if (!inet_ntop(family == 6 ? AF_INET6 : AF_INET, a, out, (socklen_t)len))
-		snprintf(out, len, "?");
-}
-
 static uint64_t utc(const struct capture_run *r, uint64_t tai_ns)
 {
 	return tai_ns ? tai_ns - (uint64_t)r->tai_offset_ns : 0;
 }
 
+static struct ip_addr addr_of(uint8_t family, const uint8_t *a)
+{
+	struct ip_addr ip = { .family = family == 6 ? 6 : 4 };
+
+	memcpy(ip.bytes, a, ip.family == 6 ? 16 : 4);
+	return ip;
+}
+
 static int format_flow(void *ctx, const struct pkt_flow_key *k, const struct pkt_flow_stats *s)
 {
 	struct capture_run *r = ctx;
-	char src[64], dst[64];
+	struct counter_flow f = {
+		.src = addr_of(k->family, k->saddr), .dst = addr_of(k->family, k->daddr),
+		.sport = k->sport, .dport = k->dport, .packets = s->packets,
+		.payload_bytes = s->payload_bytes, .wire_bytes = s->wire_bytes,
+		.ooo_segments = s->ooo_segments, .ooo_bytes = s->ooo_bytes,
+		.first_ns = utc(r, s->first_tai_ns), .last_ns = utc(r, s->last_tai_ns),
+		.last_data_ns = utc(r, s->last_data_tai_ns), .tcp_flags = s->tcp_flags_seen,
+		.dirs = (s->dir_seen & 1 ? COUNTER_DIR_IN : 0) | (s->dir_seen & 2 ? COUNTER_DIR_OUT : 0),
+	};
 
 	if (k->ifindex != pkt_capture__ifindex(r->cap, r->cur_iface))
 		return 0;
-	format_addr(k->family, k->saddr, src, sizeof(src));
-	format_addr(k->family, k->daddr, dst, sizeof(dst));
-	fprintf(r->text,
-		"flow src=%s sport=%u dst=%s dport=%u packets=%llu payload_bytes=%llu"
-		" wire_bytes=%llu ooo_segments=%llu ooo_bytes=%llu"
-		" first_ns=%llu last_ns=%llu last_data_ns=%llu"
-		" tcp_flags=0x%02x dirs=%s%s\n",
-		src, k->sport, dst, k->dport, U(s->packets), U(s->payload_bytes), U(s->wire_bytes),
-		U(s->ooo_segments), U(s->ooo_bytes), U(utc(r, s->first_tai_ns)),
-		U(utc(r, s->last_tai_ns)), U(utc(r, s->last_data_tai_ns)), s->tcp_flags_seen,
-		s->dir_seen & 1 ? "in" : "", s->dir_seen == 3 ? ",out" : s->dir_seen == 2 ? "out" : "");
-	return 0;
+	return counters_write_flow(r->text, &f);
 }
 
 static int format_retrans(void *ctx, const struct pkt_retrans_key *k,
 			  const struct pkt_retrans_stats *s)
 {
 	struct capture_run *r = ctx;
-	char src[64], dst[64];
+	struct counter_retrans rt = {
+		.src = addr_of(k->family, k->saddr), .dst = addr_of(k->family, k->daddr),
+		.sport = k->sport, .dport = k->dport, .segments = s->segments, .bytes = s->bytes,
+		.calls = s->calls,
+	};
 
-	format_addr(k->family, k->saddr, src, sizeof(src));
-	format_addr(k->family, k->daddr, dst, sizeof(dst));
-	fprintf(r->text, "retransmits src=%s sport=%u dst=%s dport=%u segments=%llu bytes=%llu"
-		" calls=%llu\n", src, k->sport, dst, k->dport, U(s->segments), U(s->bytes),
-		U(s->calls));
-	return 0;
+	return counters_write_retrans(r->text, &rt);
 }
 
 /* One ISB per interface: standard counts in the options, everything exact in
@@ -192,6 +189,7 @@ static int format_retrans(void *ctx, const struct pkt_retrans_key *k,
 static int write_stats(struct capture_run *r)
 {
 	struct pcapng_if_stats is;
+	struct counter_iface iface;
 	struct pkt_if_stats st;
 	char *text = NULL;
 	size_t len = 0;
@@ -207,18 +205,17 @@ static int write_stats(struct capture_run *r)
 			break;
 		}
 		r->cur_iface = i;
-		fprintf(r->text,
-			COUNTERS_MAGIC "\n"
-			"iface name=%s ifindex=%u attach=%s frames_in=%llu frames_out=%llu"
-			" bytes_in=%llu bytes_out=%llu events=%llu"
-			" ring_drops=%llu flows_full=%llu heads_pulled=%llu tai_offset_ns=%lld"
-			" retrans_tracer=%s\n",
-			r->opts->ifaces[i], pkt_capture__ifindex(r->cap, i),
-			pkt_capture__attach_mode(r->cap), U(st.frames[0]), U(st.frames[1]),
-			U(st.bytes[0]), U(st.bytes[1]), U(st.events), U(st.ring_drops),
-			U(st.flows_full), U(st.heads_pulled), (long long)r->tai_offset_ns,
-			pkt_capture__has_retrans(r->cap) ? "yes" : "no");
-		rc = pkt_capture__flows(r->cap, format_flow, r);
+		iface = (struct counter_iface){
+			.name = r->opts->ifaces[i], .ifindex = pkt_capture__ifindex(r->cap, i),
+			.attach = pkt_capture__attach_mode(r->cap), .frames_in = st.frames[0],
+			.frames_out = st.frames[1], .bytes_in = st.bytes[0], .bytes_out = st.bytes[1],
+			.events = st.events, .ring_drops = st.ring_drops, .flows_full = st.flows_full,
+			.heads_pulled = st.heads_pulled, .tai_offset_ns = r->tai_offset_ns,
+			.retrans_tracer = pkt_capture__has_retrans(r->cap),
+		};
+		rc = counters_write_iface(r->text, &iface);
+		if (!rc)
+			rc = pkt_capture__flows(r->cap, format_flow, r);
 		if (!rc && i == 0)
 			rc = pkt_capture__retrans(r->cap, format_retrans, r);
 		if (fclose(r->text) && !rc)
