@@ -13,8 +13,16 @@
 /* stdio's default 4 KiB buffer makes reading a capture syscall-bound */
 enum { READ_BUFFER = 1 << 20 };
 
+/* A gzip stream read through stdio: zlib says "unexpected end of file" and
+ * then reads as a plain end, so the cut is remembered here. */
+struct gz_cookie {
+	gzFile gz;
+	bool cut;
+};
+
 struct capture_reader {
 	pcap_t *pcap;
+	struct gz_cookie *gz;  /* NULL for a plain file; owned by the FILE (fclose frees it) */
 	char *buffer; /* stdio's buffer for the file, freed after pcap_close */
 	int linktype;
 	uint64_t packets;
@@ -26,23 +34,34 @@ struct capture_reader {
 /* fopencookie glue so libpcap reads a gzip stream as if it were a FILE. */
 static ssize_t gz_cookie_read(void *cookie, char *buf, size_t size)
 {
-	int n = gzread((gzFile)cookie, buf, size > (1u << 30) ? (1u << 30) : (unsigned)size);
+	struct gz_cookie *c = cookie;
+	int n = gzread(c->gz, buf, size > (1u << 30) ? (1u << 30) : (unsigned)size), zerr;
 
+	if (n == 0) {
+		gzerror(c->gz, &zerr);
+		c->cut = zerr == Z_BUF_ERROR;
+	}
 	return n < 0 ? -1 : n;
 }
 
 static int gz_cookie_close(void *cookie)
 {
-	return gzclose((gzFile)cookie) == Z_OK ? 0 : EOF;
+	struct gz_cookie *c = cookie;
+	int rc = gzclose(c->gz);
+
+	free(c);
+	return rc == Z_OK || rc == Z_BUF_ERROR ? 0 : EOF;
 }
 
-static FILE *open_maybe_gzip(const char *path, char *buffer, char *err, size_t errlen)
+static FILE *open_maybe_gzip(const char *path, char *buffer, struct gz_cookie **cookie, char *err,
+			     size_t errlen)
 {
 	static const cookie_io_functions_t gz_io = {
 		.read = gz_cookie_read, .close = gz_cookie_close,
 	};
 	unsigned char magic[2] = { 0, 0 };
 	FILE *fp = fopen(path, "rb");
+	struct gz_cookie *c;
 	gzFile gz;
 	size_t got;
 
@@ -63,20 +82,25 @@ static FILE *open_maybe_gzip(const char *path, char *buffer, char *err, size_t e
 		return fp;
 	}
 	fclose(fp);
-	gz = gzopen(path, "rb");
+	c = calloc(1, sizeof(*c));
+	gz = c ? gzopen(path, "rb") : NULL;
 	if (!gz) {
 		snprintf(err, errlen, "%s: cannot open gzip stream", path);
+		free(c);
 		errno = EIO;
 		return NULL;
 	}
 	gzbuffer(gz, 1 << 16);
-	fp = fopencookie(gz, "rb", gz_io);
+	c->gz = gz;
+	fp = fopencookie(c, "rb", gz_io);
 	if (!fp) {
-		gzclose(gz);
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		gzclose(gz);
+		free(c);
 		return NULL;
 	}
 	setvbuf(fp, buffer, _IOFBF, READ_BUFFER);
+	*cookie = c;
 	return fp;
 }
 
@@ -97,7 +121,7 @@ struct capture_reader *capture_reader__open(const char *path, char *err, size_t 
 		errno = ENOMEM;
 		goto cleanup;
 	}
-	fp = open_maybe_gzip(path, r->buffer, err, errlen);
+	fp = open_maybe_gzip(path, r->buffer, &r->gz, err, errlen);
 	if (!fp)
 		goto cleanup;
 	r->pcap = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO,
@@ -168,8 +192,14 @@ int capture_reader__next(struct capture_reader *r, struct capture_packet *pkt)
 			r->tick_ns /= 10;
 		return 1;
 	}
-	if (rc == PCAP_ERROR_BREAK)
+	if (rc == PCAP_ERROR_BREAK) {
+		/* every record was whole, but the compressed stream stopped short
+		 * of its end: later records may be missing */
+		if (r->gz && r->gz->cut)
+			snprintf(r->stopped, sizeof(r->stopped),
+				 "the gzip stream is cut short (unexpected end of file)");
 		return 0;
+	}
 	snprintf(r->stopped, sizeof(r->stopped), "%s", pcap_geterr(r->pcap));
 	r->stopped[strcspn(r->stopped, "\n")] = '\0';
 	if (r->packets == 0)

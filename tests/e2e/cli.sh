@@ -99,6 +99,16 @@ run "gzip stream cut" 0 analyze "$T/cut.pcap.gz"
 check "gzip stream cut: warning after the $whole complete packets" \
 	grep -q "^migscope: warning: .*cut.pcap.gz: read stopped after packet $whole (truncated dump file" "$T/err"
 
+# a gzip stream that lost only its trailer (CRC and length): every record is
+# whole, yet the file was cut, so later records may be missing; zlib reads
+# it to the end without an error of its own
+head -c -8 "$gz" >"$T/trailer.pcap.gz"
+gzip -dc "$gz" >"$T/whole.pcap"
+read -r whole _ < <(records "$T/whole.pcap")
+run "gzip stream cut at a record's end" 0 analyze "$T/trailer.pcap.gz"
+check "gzip stream cut at a record's end: warning after all $whole packets" \
+	grep -q "^migscope: warning: .*trailer.pcap.gz: read stopped after packet $whole (the gzip stream is cut short" "$T/err"
+
 # a record header claiming a 2 GiB packet right after 100 complete records
 read -r n off < <(records "$FIX/baseline-ctl.pcap" 100)
 { head -c "$off" "$FIX/baseline-ctl.pcap"
