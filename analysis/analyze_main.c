@@ -126,6 +126,7 @@ int analyze_main(int argc, char **argv)
 			break;
 		case 'p':
 			ports = optarg;
+			cfg.ports_given = true;
 			break;
 		case 'o':
 			output = optarg;

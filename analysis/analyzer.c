@@ -65,6 +65,10 @@ static void dispatch(struct flow_table *ft, struct guest_set *gs, int input, int
 
 	if (linklayer_classify(linktype, pkt->data, pkt->caplen, &m))
 		return;
+	/* QEMU's RARP: maybe the resume; what the streams had sent by then tells
+	 * how much they sent after it (postcopy) */
+	if (m.kind == PKT_KIND_RARP)
+		flow_table__mark(ft, pkt->ts_ns);
 	if (m.kind == PKT_KIND_TCP) {
 		if (m.payload_off && m.payload_off < pkt->caplen) {
 			cap_payload = pkt->caplen - m.payload_off;
@@ -221,7 +225,58 @@ static void counters_notes(const struct analyze_config *cfg, struct capture_coun
 	}
 }
 
-int analyze(const struct analyze_config *cfg, struct report *out, char *err, size_t errlen)
+/* The guest's first RARP in any capture, 0: none. */
+static int64_t first_rarp(const struct guest_set *gs, const struct analyze_config *cfg)
+{
+	struct guest_choice g;
+	const struct guest_mac *mac;
+
+	guest_set__choose(gs, cfg->guest_ip.family ? &cfg->guest_ip : NULL, &g);
+	if (g.mac < 0)
+		return 0;
+	mac = guest_set__mac(gs, g.mac);
+	for (uint32_t k = 0; k < mac->nannounces; k++)
+		if (mac->announces[k].kind == ANNOUNCE_RARP)
+			return mac->announces[k].ts_ns;
+	return 0;
+}
+
+/* The receiving ports of the flows shaped like a migration (analyzer.h),
+ * into *ports; how many, and the first one described in why. */
+static int shape_ports(const struct flow_table *ft, const struct guest_set *gs,
+		       const struct analyze_config *cfg, struct portset *ports, char *why,
+		       size_t whylen)
+{
+	int64_t rarp = first_rarp(gs, cfg);
+	const struct bulk_flow *b;
+	int n, found = 0;
+
+	if (!rarp)
+		return 0;
+	b = flow_table__bulk(ft, &n);
+	for (int i = 0; i < n; i++) {
+		int s = b[i].payload[1] > b[i].payload[0]; /* the sender */
+		char src[ADDR_STR_LEN], dst[ADDR_STR_LEN];
+
+		if (b[i].payload[s] < SHAPE_MIN_BYTES || b[i].payload[!s] > b[i].payload[s] / 8 ||
+		    b[i].first_data_ns > rarp || b[i].last_data_ns < rarp - SHAPE_END_NS)
+			continue;
+		portset_add(ports, b[i].ep[!s].port);
+		if (found++)
+			continue;
+		ip_format(&b[i].ep[s].ip, src, sizeof(src));
+		ip_format(&b[i].ep[!s].ip, dst, sizeof(dst));
+		snprintf(why, whylen, "%s:%u -> %s:%u, %llu bytes one way, %llu back%s, up to the "
+			 "guest's first RARP", src, b[i].ep[s].port, dst, b[i].ep[!s].port,
+			 (unsigned long long)b[i].payload[s], (unsigned long long)b[i].payload[!s],
+			 b[i].tls ? ", TLS" : "");
+	}
+	return found;
+}
+
+static int analyze_pass(const struct analyze_config *cfg, const struct portset *shaped,
+			struct report *out, struct portset *shape, char *why, size_t whylen,
+			char *err, size_t errlen)
 {
 	struct capture_counters *counters[MAX_INPUTS] = { 0 };
 	struct input_cursor cur[MAX_INPUTS];
@@ -240,7 +295,7 @@ int analyze(const struct analyze_config *cfg, struct report *out, char *err, siz
 		snprintf(err, errlen, "give 1 to %d captures", MAX_INPUTS);
 		return -EINVAL;
 	}
-	ft = flow_table__new(&cfg->ports);
+	ft = flow_table__new(&cfg->ports, shaped, !shaped && !cfg->ports_given);
 	gs = guest_set__new(cfg->guest_mac_set ? cfg->guest_mac : NULL);
 	if (!ft || !gs) {
 		snprintf(err, errlen, "out of memory");
@@ -309,6 +364,8 @@ int analyze(const struct analyze_config *cfg, struct report *out, char *err, siz
 		report_warn_limit(out, "%s", flow_table__warning(ft));
 	if (guest_set__warning(gs))
 		report_warn_limit(out, "%s", guest_set__warning(gs));
+	if (!out->nmigrations && !shaped && !cfg->ports_given)
+		shape_ports(ft, gs, cfg, shape, why, whylen);
 cleanup:
 	for (i = 0; i < cfg->ninputs; i++) {
 		capture_reader__close(cur[i].reader);
@@ -316,5 +373,23 @@ cleanup:
 	}
 	guest_set__free(gs);
 	flow_table__free(ft);
+	return rc;
+}
+
+int analyze(const struct analyze_config *cfg, struct report *out, char *err, size_t errlen)
+{
+	struct portset shape = { 0 };
+	char why[256] = "";
+	int rc = analyze_pass(cfg, NULL, out, &shape, why, sizeof(why), err, errlen);
+
+	if (rc || !why[0])
+		return rc;
+	/* no migration by port or magic, but one by its shape: read again */
+	report_free(out);
+	rc = analyze_pass(cfg, &shape, out, NULL, NULL, 0, err, errlen);
+	if (!rc)
+		report_warn(out, "a migration found by its shape, on no migration port and without "
+			    "QEMU's magic (a proxy relaying it? TLS?): %s; name its ports with "
+			    "--ports to be sure", why);
 	return rc;
 }

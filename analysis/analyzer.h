@@ -8,6 +8,14 @@
  * Errors: 0 on success, or -errno with one line in err naming the input (a
  * missing, empty, non-capture or unsupported file). A capture cut mid-record is
  * analyzed up to its last complete packet and reported as a warning.
+ *
+ * A migration on no migration port and without QEMU's magic (relayed by a
+ * proxy, under TLS) is found by its shape (design §9), unless the ports were
+ * given: when the captures hold no migration, a bulk one-way TCP flow
+ * between two hosts that carried at least SHAPE_MIN_BYTES and ran up to the
+ * guest's first RARP (within SHAPE_END_NS before it, or on past it as in
+ * postcopy) is taken for one, its receiving port a migration port: the
+ * captures are read again so, and a warning says so.
  */
 #ifndef MIGSCOPE_ANALYZER_H
 #define MIGSCOPE_ANALYZER_H
@@ -26,6 +34,7 @@ struct analyze_config {
 	const char *labels[MAX_INPUTS]; /* "src", "dst", "ctl" or NULL: detect */
 	int ninputs;
 	struct portset ports;
+	bool ports_given;               /* --ports: no stream is found by its shape */
 	bool guest_mac_set;
 	uint8_t guest_mac[6];
 	struct ip_addr guest_ip;        /* family 0: detect */
@@ -38,6 +47,10 @@ struct analyze_config {
 };
 
 #define ANALYZE_PROGRESS_EVERY (1u << 20)
+/* The smallest guest's memory is tens of MB; a tenant's bulk transfer that
+ * happens to end at the resume is the false positive this guards against. */
+#define SHAPE_MIN_BYTES (4ULL << 20)
+#define SHAPE_END_NS (2000LL * 1000000)
 
 int analyze(const struct analyze_config *cfg, struct report *out, char *err, size_t errlen);
 

@@ -91,6 +91,7 @@ static int pick_anchor(const struct switchover *sw)
  * counted as unmatched). */
 struct burst_cursor {
 	bool open;
+	bool in_order;     /* the anchor is the destination NIC: every round shows there */
 	int stored, last_round;
 	int64_t last_ns;
 };
@@ -121,19 +122,31 @@ static void seen_at(struct report_announce_sched *s, int burst, int round, int i
 }
 
 /* One RARP at the anchor: the next round of the open burst, a new burst, or
- * unmatched. */
+ * unmatched.
+ *
+ * A RARP is the first later round it is on time for (counted from the last
+ * round matched: rounds can be lost on the way to a capture, or dropped by
+ * it). At the destination NIC, where every round QEMU sends shows, one on
+ * time for none is the next round, late, up to ANNOUNCE_LATE_MAX_NS: QEMU
+ * re-arms its timer when a round fires, so a round its main loop delayed
+ * (postcopy faulting pages in, a starved host) is late, not missing, and
+ * the rounds after it count from it. Past the burst's last round, a RARP
+ * starts a new burst (announce-self after the migration). */
 static void anchor_rarp(struct report_announce_sched *s, struct burst_cursor *c, int input,
 			int64_t t)
 {
 	const struct announce_params *p = &s->params;
-	int64_t done;
+	int64_t done, due;
+	int next = c->last_round + 1;
 
 	if (!c->open) {
 		open_burst(s, c, t);
 		seen_at(s, c->stored, 0, input, t);
 		return;
 	}
-	for (int j = c->last_round + 1; j < p->rounds; j++) {
+	due = c->last_ns + announce_round_offset_ns(p, next) -
+	      announce_round_offset_ns(p, c->last_round);
+	for (int j = next; j < p->rounds; j++) {
 		int64_t want = c->last_ns + announce_round_offset_ns(p, j) -
 			       announce_round_offset_ns(p, c->last_round);
 
@@ -146,9 +159,16 @@ static void anchor_rarp(struct report_announce_sched *s, struct burst_cursor *c,
 			return;
 		}
 	}
+	if (c->in_order && next < p->rounds && t >= due - s->tolerance_ns &&
+	    t <= due + ANNOUNCE_LATE_MAX_NS) {
+		seen_at(s, c->stored, next, input, t);
+		c->last_round = next;
+		c->last_ns = t;
+		return;
+	}
 	done = c->last_ns + announce_round_offset_ns(p, p->rounds - 1) -
 	       announce_round_offset_ns(p, c->last_round) + s->tolerance_ns;
-	if (t > done) {
+	if (t > done || (c->in_order && next < p->rounds && t > due + ANNOUNCE_LATE_MAX_NS)) {
 		open_burst(s, c, t);
 		seen_at(s, c->stored, 0, input, t);
 		return;
@@ -226,7 +246,7 @@ static void burst_summary(const struct switchover *sw, struct report_announce_sc
 		struct report_announce_burst *bu = &s->burst[b];
 
 		bu->start_ns = bu->round[0].seen_ns[s->anchor];
-		bu->t_ns = bu->start_ns - sw->end_ns;
+		bu->t_ns = bu->start_ns - sw->resume_ns;
 		for (int k = 0; k < bu->nrounds; k++) {
 			bool at_prober = false, any_prober = false;
 
@@ -267,6 +287,7 @@ void announce_sched_check(const struct switchover *sw, const struct announce_par
 	for (int k = 0; k < s->params.rounds; k++)
 		s->round_offset_ns[k] = announce_round_offset_ns(&s->params, k);
 	s->anchor = pick_anchor(sw);
+	cur.in_order = s->anchor >= 0 && s->anchor == sw->dst;
 	for (uint32_t k = 0; k < sw->nannounces && s->anchor >= 0; k++) {
 		if (!is_rarp_of(sw, &sw->announces[k], s->anchor))
 			continue;
@@ -276,12 +297,18 @@ void announce_sched_check(const struct switchover *sw, const struct announce_par
 			s->unmatched[s->anchor]++; /* announce-rounds 0: none expected */
 	}
 	for (int b = 0; b < s->nbursts; b++) {
-		for (int k = 0; k < s->burst[b].nrounds; k++)
-			s->burst[b].round[k].expected_ns =
-				s->burst[b].round[0].seen_ns[s->anchor] +
-				announce_round_offset_ns(&s->params, k);
+		struct report_announce_burst *bu = &s->burst[b];
+
 		burst_times(s, b, s->anchor, ref[b]);
-		last_stored = ref[b][s->burst[b].nrounds - 1];
+		/* due when the round before it was seen, plus its gap: QEMU's timer */
+		for (int k = 0; k < bu->nrounds; k++) {
+			struct report_announce_round *rd = &bu->round[k];
+
+			rd->expected_ns = k ? ref[b][k - 1] + gap_ns(&s->params, k) : ref[b][0];
+			if (rd->seen_ns[s->anchor])
+				rd->late_ns = opt_some(rd->seen_ns[s->anchor] - rd->expected_ns);
+		}
+		last_stored = ref[b][bu->nrounds - 1];
 	}
 	for (uint32_t k = 0; k < sw->nannounces && s->anchor >= 0; k++) {
 		const struct announce *a = &sw->announces[k];

@@ -8,13 +8,15 @@
  *
  * Bursts are found at one capture, the anchor: the destination NIC when it saw
  * a RARP (every round leaves there), else the capture that saw the most. Its
- * first RARP is round 0 of the first burst; each later one is the next round
- * whose time, counted from the last round matched, it is within the tolerance
- * of; one past the burst's last round starts a new burst (announce-self after
- * the migration, as Nova's workaround asks); one in between fits no round
- * (unmatched). Every capture's RARPs are then matched to the nearest round of
- * a burst within the tolerance: a round the anchor saw and another capture
- * did not was lost on the way there.
+ * first RARP is round 0 of the first burst. At the destination NIC each later
+ * one is the next round, late (by how much is reported) or on time, as QEMU
+ * re-arms its timer when a round fires; elsewhere it is the next round whose
+ * time, counted from the last round matched, it is within the tolerance of.
+ * One past the burst's last round starts a new burst (announce-self after
+ * the migration, as Nova's workaround asks); one that fits no round is
+ * unmatched. Every capture's RARPs are then matched to the nearest round of a
+ * burst within the tolerance: a round the anchor saw and another capture did
+ * not was lost on the way there.
  *
  * Tolerance: ANNOUNCE_TOLERANCE_NS, at most 2/5 of the shortest gap so that
  * neighbouring rounds never overlap. Measured on the lab's QEMU 7.2 under TCG
@@ -29,6 +31,11 @@
 #include "reports/report.h"
 
 #define ANNOUNCE_TOLERANCE_NS (20LL * 1000000)
+/* How late a round may be at the destination NIC and still be that round:
+ * QEMU's main loop, busy faulting pages in during postcopy, sent rounds up to
+ * 450 ms late in a real run; later than this, a RARP past the open burst
+ * starts a new one. */
+#define ANNOUNCE_LATE_MAX_NS (2000LL * 1000000)
 
 /* QEMU's defaults. */
 void announce_params_default(struct announce_params *p);

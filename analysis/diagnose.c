@@ -12,7 +12,7 @@ struct facts {
 	bool has_src, has_dst, has_ctl;
 	struct probe_tally src, dst, ctl, any; /* requests after the resume */
 	struct probe_tally src_after_end, dst_after_end;
-	struct announce_tally ann_dst, ann_src, ann_ctl, ann_any; /* after the stream end */
+	struct announce_tally ann_dst, ann_src, ann_ctl, ann_any; /* from the resume */
 	uint32_t ann_dst_total, ann_any_total;
 };
 
@@ -56,26 +56,6 @@ static uint32_t total(const struct announce_tally *a)
 	return a->n[ANNOUNCE_RARP] + a->n[ANNOUNCE_GARP] + a->n[ANNOUNCE_NA];
 }
 
-static void resume_reference(const struct switchover *sw, struct report_migration *rm)
-{
-	int64_t t = timeline_time(&rm->sw, TL_RESUME);
-
-	rm->verdict.resume_basis = "rarp_at_dst";
-	if (!t) {
-		/* QEMU's RARP seen elsewhere left the destination a link delay earlier */
-		for (uint32_t k = 0; k < sw->nannounces && !t; k++)
-			if (sw->announces[k].kind == ANNOUNCE_RARP &&
-			    sw->announces[k].ts_ns >= sw->start_ns && sw->announces[k].ts_ns < sw->window_hi)
-				t = sw->announces[k].ts_ns;
-		rm->verdict.resume_basis = "rarp_elsewhere";
-	}
-	if (!t) {
-		t = sw->end_ns;
-		rm->verdict.resume_basis = "stream_end";
-	}
-	rm->verdict.resume_ns = opt_some(t);
-}
-
 static void gather(const struct switchover *sw, const struct report_migration *rm,
 		   struct facts *f)
 {
@@ -85,7 +65,7 @@ static void gather(const struct switchover *sw, const struct report_migration *r
 		all |= input_bit(i);
 	memset(f, 0, sizeof(*f));
 	f->end = sw->end_ns;
-	f->resume = rm->verdict.resume_ns.v;
+	f->resume = sw->resume_ns;
 	f->interval = rm->downtime.probe_interval_ns.set ? rm->downtime.probe_interval_ns.v
 							 : sw->probe_interval_ns;
 	f->has_src = sw->src >= 0;
@@ -97,10 +77,11 @@ static void gather(const struct switchover *sw, const struct report_migration *r
 	switchover_tally(sw, all, f->resume, &f->any);
 	switchover_tally(sw, input_bit(sw->src), f->end, &f->src_after_end);
 	switchover_tally(sw, input_bit(sw->dst), f->end, &f->dst_after_end);
-	switchover_announces(sw, input_bit(sw->dst), f->end, &f->ann_dst);
-	switchover_announces(sw, input_bit(sw->src), f->end, &f->ann_src);
-	switchover_announces(sw, sw->prober, f->end, &f->ann_ctl);
-	switchover_announces(sw, all, f->end, &f->ann_any);
+	/* from the resume: in postcopy the stream's end comes long after it */
+	switchover_announces(sw, input_bit(sw->dst), f->resume, &f->ann_dst);
+	switchover_announces(sw, input_bit(sw->src), f->resume, &f->ann_src);
+	switchover_announces(sw, sw->prober, f->resume, &f->ann_ctl);
+	switchover_announces(sw, all, f->resume, &f->ann_any);
 	f->ann_dst_total = total(&f->ann_dst);
 	f->ann_any_total = total(&f->ann_any);
 }
@@ -328,6 +309,31 @@ static void destination_silent(const struct facts *f, struct report_migration *r
 	recovery_line(f, rm);
 }
 
+/* Requests reached the guest and it answered, late, while the stream still
+ * brought its memory (postcopy): the guest stalled on its page faults. A
+ * brownout, not a broken datapath. */
+static void slow_guest(const struct switchover *sw, const struct facts *f,
+		       struct report_migration *rm)
+{
+	char a[32], b[32];
+
+	fault_summary(rm, "slow_guest", "the guest answered late, faulting its memory in after a "
+		      "postcopy switchover", f->dst.first_req_ns, f->dst.first_answer_ns, "");
+	evidence(rm, "requests %u..%u (%u) reached the destination NIC from %s after resume; the "
+		 "first answer left it %s after the first request", f->dst.first_seq,
+		 f->dst.last_seq, f->dst.requests, dur(f->dst.first_req_ns - f->resume, a, sizeof(a)),
+		 dur(f->dst.first_answer_ns - f->dst.first_req_ns, b, sizeof(b)));
+	if (sw->page_requests)
+		evidence(rm, "postcopy: the stream ran %s after resume; the destination asked for "
+			 "%lld pages on the return path", dur(sw->postcopy_end_ns - f->resume, a,
+							      sizeof(a)),
+			 (long long)sw->page_requests);
+	else
+		evidence(rm, "postcopy: the stream ran %s after resume, bringing the guest's pages",
+			 dur(sw->postcopy_end_ns - f->resume, a, sizeof(a)));
+	recovery_line(f, rm);
+}
+
 static void return_path(const struct switchover *sw, const struct facts *f,
 			struct report_migration *rm)
 {
@@ -439,7 +445,6 @@ void diagnose(const struct switchover *sw, struct report_migration *rm)
 		summary(rm, "insufficient_data", "no migration stream data to time the switchover");
 		return;
 	}
-	resume_reference(sw, rm);
 	gather(sw, rm, &f);
 	completion(&f, rm);
 	if (rm->sw.completed.set && !rm->sw.completed.v) {
@@ -472,6 +477,9 @@ void diagnose(const struct switchover *sw, struct report_migration *rm)
 		not_at_destination(&f, rm);
 	else if (dst_late)
 		vanished(&f, rm);
+	else if (f.has_dst && f.dst.first_answer_ns && sw->postcopy_end_ns &&
+		 f.dst.first_answer_ns > f.dst.first_req_ns + GUEST_ANSWER_GRACE_NS)
+		slow_guest(sw, &f, rm);
 	else if (f.has_dst && (!f.dst.first_answer_ns ||
 				f.dst.first_answer_ns > f.dst.first_req_ns + GUEST_ANSWER_GRACE_NS))
 		destination_silent(&f, rm);

@@ -3,8 +3,9 @@
  * evidence lines that cite times and counts. Runs after timeline_build() and
  * announce_sched_check() on the same migration.
  *
- * The reference is the resume: QEMU's first RARP at the destination NIC, else
- * the first RARP any capture saw, else the stream's last data. P is the probe
+ * The reference is the resume (switchover_resume: QEMU's first RARP at the
+ * destination NIC, else the first RARP any capture saw, else the stream's
+ * last data), found before anything is measured from it. P is the probe
  * interval. The tree, first match wins:
  *
  *   not completed   the source NIC shows the guest answering requests that
@@ -20,6 +21,11 @@
  *                   (or, without a destination capture, unknown): the network
  *                   kept the old location; duration until requests reached the
  *                   destination NIC, or null ("never" in the captures).
+ *   slow_guest      postcopy: requests reach the destination NIC and are
+ *                   answered there, but later than GUEST_ANSWER_GRACE_NS after
+ *                   the first: the guest stalls faulting its memory in while
+ *                   the stream still brings it (a brownout, not a broken
+ *                   datapath); duration until the first answer.
  *   destination_silent  requests reach the destination NIC but none of them is
  *                   answered there within GUEST_ANSWER_GRACE_NS of the first;
  *                   duration until one was.

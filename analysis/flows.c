@@ -11,6 +11,13 @@
 enum {
 	QEMU_VM_FILE_MAGIC = 0x5145564d,
 	MULTIFD_MAGIC = 0x11223344,
+	TLS_HANDSHAKE = 0x16,      /* a TLS record's content type (RFC 8446 5.1) */
+	LIBVIRTD_TCP = 16509,      /* libvirtd's ports: a tunnelled migration rides them */
+	LIBVIRTD_TLS = 16514,
+	/* QEMU's return path (migration/migration.c): be16 type, be16 length */
+	RP_REQ_PAGES_ID = 3,       /* be64 start, be32 length, u8 idlen, RAMBlock id */
+	RP_REQ_PAGES = 4,          /* be64 start, be32 length */
+	RP_REQ_PAGES_LEN = 12,
 };
 static const uint8_t NBD_MAGIC[8] = { 'N', 'B', 'D', 'M', 'A', 'G', 'I', 'C' };
 
@@ -31,6 +38,11 @@ struct flow_cache_entry {
 
 struct flow_table {
 	const struct portset *ports;
+	const struct portset *shaped; /* NULL: none */
+	bool follow_bulk;
+	struct bulk_flow bulk[MAX_BULK_FLOWS];
+	int16_t bulk_index[2 * MAX_BULK_FLOWS]; /* hash -> bulk[] + 1 */
+	int nbulk;
 	struct flow_cache_entry cache[2];
 	struct flow_slot slots[FLOW_TABLE_SLOTS];
 	struct mig_flow flows[MAX_MIG_FLOWS];
@@ -72,13 +84,16 @@ static inline uint32_t flow_hash(const struct flow_endpoint *a, const struct flo
 	return h ^ (h >> 13);
 }
 
-struct flow_table *flow_table__new(const struct portset *ports)
+struct flow_table *flow_table__new(const struct portset *ports, const struct portset *shaped,
+				   bool follow_bulk)
 {
 	struct flow_table *t = calloc(1, sizeof(*t));
 
 	if (!t)
 		return NULL;
 	t->ports = ports;
+	t->shaped = shaped;
+	t->follow_bulk = follow_bulk;
 	t->cache[0].slot = t->cache[1].slot = -1;
 	return t;
 }
@@ -108,6 +123,43 @@ static uint32_t magic_detect(const uint8_t *payload, uint32_t cap_payload)
 	return 0;
 }
 
+/* What a migration flow's first payload shows: a magic, or TLS records
+ * (handshake, TLS 1.0-1.3 record version), which hide them. TLS alone never
+ * makes a flow a migration: HTTPS looks the same. */
+static uint32_t stream_kind(const uint8_t *payload, uint32_t cap_payload)
+{
+	uint32_t magic = magic_detect(payload, cap_payload);
+
+	if (magic)
+		return magic;
+	if (cap_payload >= 3 && payload[0] == TLS_HANDSHAKE && payload[1] == 3 && payload[2] <= 4)
+		return DETECT_TLS;
+	return 0;
+}
+
+/* QEMU's return-path page requests at the start of a segment's payload,
+ * each message's length checked (QEMU sends them one or a few per segment). */
+static uint32_t page_requests(const uint8_t *p, uint32_t cap)
+{
+	uint32_t n = 0, off = 0;
+
+	while (off + 4 <= cap) {
+		uint16_t type = (uint16_t)(p[off] << 8 | p[off + 1]);
+		uint16_t len = (uint16_t)(p[off + 2] << 8 | p[off + 3]);
+
+		if (type == RP_REQ_PAGES && len == RP_REQ_PAGES_LEN)
+			n++;
+		else if (type == RP_REQ_PAGES_ID && len > RP_REQ_PAGES_LEN &&
+			 (off + 4 + RP_REQ_PAGES_LEN >= cap ||
+			  p[off + 4 + RP_REQ_PAGES_LEN] == len - RP_REQ_PAGES_LEN - 1))
+			n++;
+		else
+			break;
+		off += 4 + (uint32_t)len;
+	}
+	return n;
+}
+
 /* Which evidence makes a not yet tracked flow a migration stream, 0 if none. */
 static uint32_t detect_new_flow(const struct flow_table *t, const struct pkt_meta *m,
 				const uint8_t *payload, uint32_t cap_payload)
@@ -118,6 +170,8 @@ static uint32_t detect_new_flow(const struct flow_table *t, const struct pkt_met
 
 	if (magic)
 		return magic;
+	if (t->shaped && (portset_has(t->shaped, m->sport) || portset_has(t->shaped, m->dport)))
+		return DETECT_PORT | DETECT_SHAPE;
 	/* With the handshake in view only the listening port may match: an
 	 * ephemeral client port inside the range is a coincidence. */
 	if (syn_only)
@@ -203,6 +257,9 @@ static struct mig_flow *flow_create(struct flow_table *t, struct flow_slot *slot
 	f->ep[0] = ep[0];
 	f->ep[1] = ep[1];
 	f->detect = detect;
+	for (int e = 0; e < 2; e++)
+		if (ep[e].port == LIBVIRTD_TCP || ep[e].port == LIBVIRTD_TLS)
+			f->detect |= DETECT_TUNNEL;
 	f->client = -1;
 	if ((m->tcp_flags & (PKT_TCP_SYN | PKT_TCP_ACK)) == PKT_TCP_SYN)
 		f->client = src_ep;
@@ -215,7 +272,7 @@ static struct mig_flow *flow_create(struct flow_table *t, struct flow_slot *slot
 	for (int e = 0; e < 2; e++)
 		f->ep_host[e] = ip_equal(&t->groups[g].host[0], &f->ep[e].ip) ? 0 : 1;
 	t->groups[g].nflows++;
-	t->groups[g].detect |= detect;
+	t->groups[g].detect |= f->detect;
 	slot->flow = t->nflows;
 	return &t->flows[t->nflows++];
 }
@@ -316,6 +373,57 @@ static void remember_non_migration(struct flow_table *t, struct flow_slot *slot,
 	t->nslots_used++;
 }
 
+/* Follows a flow that is no migration by port or magic (flow_table__bulk). */
+static void bulk_packet(struct flow_table *t, int input, int64_t ts_ns, const struct pkt_meta *m,
+			const uint8_t *payload, uint32_t cap_payload)
+{
+	struct flow_endpoint ep[2];
+	uint32_t i;
+	int e;
+
+	memset(ep, 0, sizeof(ep));
+	ep[0].ip.family = ep[1].ip.family = (m->flags & PKT_F_IPV6) ? 6 : 4;
+	memcpy(ep[0].ip.bytes, m->ip_src, ep[0].ip.family == 4 ? 4 : 16);
+	memcpy(ep[1].ip.bytes, m->ip_dst, ep[1].ip.family == 4 ? 4 : 16);
+	ep[0].port = m->sport;
+	ep[1].port = m->dport;
+	i = flow_hash(&ep[0], &ep[1]) & (2 * MAX_BULK_FLOWS - 1);
+	for (int n = 0; n < 2 * MAX_BULK_FLOWS; n++, i = (i + 1) & (2 * MAX_BULK_FLOWS - 1)) {
+		struct bulk_flow *b;
+
+		if (!t->bulk_index[i]) {
+			if (t->nbulk == MAX_BULK_FLOWS) {
+				set_warning(t, "too many other TCP flows to find a migration by its "
+					    "shape in; give --ports");
+				return;
+			}
+			b = &t->bulk[t->nbulk];
+			b->ep[0] = ep[0];
+			b->ep[1] = ep[1];
+			b->input = (uint8_t)input;
+			b->first_data_ns = ts_ns;
+			b->tls = stream_kind(payload, cap_payload) == DETECT_TLS;
+			t->bulk_index[i] = (int16_t)++t->nbulk;
+		}
+		b = &t->bulk[t->bulk_index[i] - 1];
+		e = endpoint_eq(&b->ep[0], &ep[0]) && endpoint_eq(&b->ep[1], &ep[1]) ? 0
+		    : endpoint_eq(&b->ep[1], &ep[0]) && endpoint_eq(&b->ep[0], &ep[1]) ? 1 : -1;
+		if (e < 0)
+			continue;
+		if (b->input != input)
+			return; /* counted at the first capture that saw it */
+		b->payload[e] += m->l4_payload_len;
+		b->last_data_ns = ts_ns;
+		return;
+	}
+}
+
+const struct bulk_flow *flow_table__bulk(const struct flow_table *t, int *n)
+{
+	*n = t->nbulk;
+	return t->bulk;
+}
+
 bool flow_table__packet(struct flow_table *t, int input, int64_t ts_ns, uint32_t wirelen,
 			const struct pkt_meta *m, const uint8_t *payload, uint32_t cap_payload)
 {
@@ -369,10 +477,6 @@ bool flow_table__packet(struct flow_table *t, int input, int64_t ts_ns, uint32_t
 	}
 	if (found && slot->flow >= 0) {
 		f = &t->flows[slot->flow];
-		if (cap_payload >= 4 && !(f->detect & ~DETECT_PORT)) {
-			f->detect |= magic_detect(payload, cap_payload);
-			t->groups[f->group].detect |= f->detect;
-		}
 	} else {
 		/* a flow ruled out by its handshake can still prove itself by magic */
 		detect = found ? magic_detect(payload, cap_payload)
@@ -380,6 +484,8 @@ bool flow_table__packet(struct flow_table *t, int input, int64_t ts_ns, uint32_t
 		if (!detect) {
 			if (!found)
 				remember_non_migration(t, slot, ep, m);
+			if (t->follow_bulk && m->l4_payload_len)
+				bulk_packet(t, input, ts_ns, m, payload, cap_payload);
 			return false;
 		}
 		if (!found && t->nslots_used >= FLOW_TABLE_SLOTS / 2) {
@@ -399,6 +505,10 @@ bool flow_table__packet(struct flow_table *t, int input, int64_t ts_ns, uint32_t
 	}
 
 	g = &t->groups[f->group];
+	if (cap_payload >= 3 && !(f->detect & ~(DETECT_PORT | DETECT_TUNNEL))) {
+		f->detect |= stream_kind(payload, cap_payload);
+		g->detect |= f->detect;
+	}
 	v = &f->view[input];
 	v->seen = true;
 	d = &v->dir[src_ep];
@@ -429,6 +539,16 @@ bool flow_table__packet(struct flow_table *t, int input, int64_t ts_ns, uint32_t
 	had_seq = d->seq_valid;
 	retx = account_data(d, m);
 	remember_data(v, src_ep, m->tcp_seq + m->l4_payload_len, ts_ns);
+	if (cap_payload >= 4 && !retx) {
+		uint32_t rq = page_requests(payload, cap_payload);
+
+		if (rq) {
+			if (!v->page_requests[src_ep])
+				v->first_request_ns[src_ep] = ts_ns;
+			v->last_request_ns[src_ep] = ts_ns;
+			v->page_requests[src_ep] += rq;
+		}
+	}
 	host = f->ep_host[src_ep];
 	g->payload_seen[host] += m->l4_payload_len;
 	if (ts_ns > g->last_data_ns[host])
@@ -438,6 +558,7 @@ bool flow_table__packet(struct flow_table *t, int input, int64_t ts_ns, uint32_t
 	bytes = !t->sampled[input] || !had_seq ? m->l4_payload_len
 		: tcp_seq_before(prev_end, d->max_end_seq) ? d->max_end_seq - prev_end : 0;
 	rate_add(&g->rate[input][host], ts_ns, bytes);
+	g->sent[input][host] += bytes;
 	rate_series_add(&g->series[input][host], ts_ns, bytes, retx);
 	return true;
 }
@@ -464,6 +585,18 @@ static struct mig_flow *flow_by_endpoints(struct flow_table *t, const struct flo
 		}
 	}
 	return NULL;
+}
+
+void flow_table__mark(struct flow_table *t, int64_t ts_ns)
+{
+	for (int i = 0; i < t->ngroups; i++) {
+		struct mig_group *g = &t->groups[i];
+
+		if (ts_ns < g->first_ns || g->nmarks == FLOW_TIME_MARKS)
+			continue;
+		g->marks[g->nmarks].ts_ns = ts_ns;
+		memcpy(g->marks[g->nmarks++].sent, g->sent, sizeof(g->sent));
+	}
 }
 
 void flow_table__set_sampled(struct flow_table *t, int input)
@@ -588,6 +721,7 @@ const char *flow_detect_names(uint32_t detect, char *buf, size_t len)
 	static const struct { uint32_t bit; const char *name; } kinds[] = {
 		{ DETECT_PORT, "port" }, { DETECT_QEVM, "qevm" },
 		{ DETECT_MULTIFD, "multifd" }, { DETECT_NBD, "nbd" },
+		{ DETECT_TLS, "tls" }, { DETECT_TUNNEL, "tunnel" }, { DETECT_SHAPE, "shape" },
 	};
 	size_t used = 0;
 
@@ -638,7 +772,42 @@ static bool group_is_migration(const struct mig_group *g)
 	return g->payload_seen[mig_group_source_host(g)] >= MIN_PORT_ONLY_BYTES;
 }
 
-static void summarize(const struct flow_table *t, int group, int ninputs, struct mig_stream *ms)
+/* One flow as a channel of its migration, its source's end first. */
+static void add_channel(struct mig_stream *ms, const struct mig_flow *fl, int src_ep, int ninputs)
+{
+	struct mig_channel *c = &ms->channels[ms->nchannels++];
+
+	c->src = fl->ep[src_ep];
+	c->dst = fl->ep[!src_ep];
+	c->detect = fl->detect;
+	for (int i = 0; i < ninputs; i++) {
+		const struct flow_view *v = &fl->view[i];
+
+		if (!v->seen)
+			continue;
+		for (int e = 0; e < 2; e++)
+			if (v->dir[e].packets && (!c->first_ns || v->dir[e].first_ns < c->first_ns))
+				c->first_ns = v->dir[e].first_ns;
+		c->view[i].seen = true;
+		c->view[i].out_bytes = v->dir[src_ep].payload_bytes;
+		c->view[i].rev_bytes = v->dir[!src_ep].payload_bytes;
+		/* the destination asks; each capture on the way sees the same ones */
+		if (v->page_requests[!src_ep] > c->page_requests) {
+			c->page_requests = v->page_requests[!src_ep];
+			c->first_request_ns = v->first_request_ns[!src_ep];
+			c->last_request_ns = v->last_request_ns[!src_ep];
+		}
+	}
+}
+
+static int cmp_channel(const void *a, const void *b)
+{
+	const struct mig_channel *x = a, *y = b;
+
+	return (x->first_ns > y->first_ns) - (x->first_ns < y->first_ns);
+}
+
+static int summarize(const struct flow_table *t, int group, int ninputs, struct mig_stream *ms)
 {
 	const struct mig_group *g = &t->groups[group];
 	int src = mig_group_source_host(g);
@@ -654,13 +823,25 @@ static void summarize(const struct flow_table *t, int group, int ninputs, struct
 	for (int i = 0; i < ninputs; i++) {
 		ms->rate[i] = &g->series[i][src];
 		ms->peak_bin_bytes[i] = g->rate[i][src].peak_bin_bytes;
+		ms->sent[i] = g->sent[i][src];
 	}
+	ms->nmarks = g->nmarks;
+	for (int k = 0; k < g->nmarks; k++) {
+		ms->marks[k].ts_ns = g->marks[k].ts_ns;
+		for (int i = 0; i < ninputs; i++)
+			ms->marks[k].sent[i] = g->marks[k].sent[i][src];
+	}
+	ms->channels = calloc((size_t)(g->nflows ? g->nflows : 1), sizeof(*ms->channels));
+	if (!ms->channels)
+		return -ENOMEM;
 	for (int f = 0; f < t->nflows; f++) {
 		const struct mig_flow *fl = &t->flows[f];
 		int src_ep = fl->ep_host[0] == src ? 0 : 1;
 
 		if (fl->group != group)
 			continue;
+		if (ms->nchannels < g->nflows)
+			add_channel(ms, fl, src_ep, ninputs);
 		for (int i = 0; i < ninputs; i++)
 			if (fl->view[i].seen)
 				add_view(&ms->view[i], fl, &fl->view[i], src_ep);
@@ -670,6 +851,8 @@ static void summarize(const struct flow_table *t, int group, int ninputs, struct
 			ms->stack_retx_bytes += fl->stack_retx[src_ep].bytes;
 		}
 	}
+	qsort(ms->channels, (size_t)ms->nchannels, sizeof(*ms->channels), cmp_channel);
+	return 0;
 }
 
 static int cmp_first(const void *a, const void *b)
@@ -690,12 +873,32 @@ int flow_table__migrations(const struct flow_table *t, int ninputs, struct mig_s
 	ms = calloc((size_t)t->ngroups, sizeof(*ms));
 	if (!ms)
 		return -ENOMEM;
-	for (int g = 0; g < t->ngroups; g++)
-		if (group_is_migration(&t->groups[g]))
-			summarize(t, g, ninputs, &ms[n++]);
+	for (int g = 0; g < t->ngroups; g++) {
+		if (!group_is_migration(&t->groups[g]))
+			continue;
+		if (summarize(t, g, ninputs, &ms[n++])) {
+			flow_table__migrations_free(ms, n);
+			return -ENOMEM;
+		}
+	}
 	/* groups are numbered as their streams were recognised, which is not
 	 * always when they began */
 	qsort(ms, (size_t)n, sizeof(*ms), cmp_first);
 	*out = ms;
 	return n;
+}
+
+void flow_table__migrations_free(struct mig_stream *ms, int n)
+{
+	for (int i = 0; ms && i < n; i++)
+		free(ms[i].channels);
+	free(ms);
+}
+
+int64_t mig_stream_sent_after(const struct mig_stream *ms, int input, int64_t ts_ns)
+{
+	for (int k = 0; k < ms->nmarks; k++)
+		if (ms->marks[k].ts_ns == ts_ns)
+			return (int64_t)(ms->sent[input] - ms->marks[k].sent[input]);
+	return -1;
 }

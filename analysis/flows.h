@@ -30,6 +30,9 @@ enum flow_detect {
 	DETECT_QEVM = 1u << 1,
 	DETECT_MULTIFD = 1u << 2,
 	DETECT_NBD = 1u << 3,
+	DETECT_TLS = 1u << 4,    /* TLS records on a migration port: the magics are hidden */
+	DETECT_TUNNEL = 1u << 5, /* on libvirtd's port (16509, 16514): a tunnelled migration */
+	DETECT_SHAPE = 1u << 6,  /* on a port found by the stream's shape (flow_table__bulk) */
 };
 
 struct dir_stats {
@@ -58,6 +61,10 @@ struct flow_view {
 	struct data_mark marks[2][FLOW_DATA_MARKS];
 	uint32_t mark_next[2];
 	uint32_t mark_acked[2]; /* marks before this one are covered by ACKs */
+	/* QEMU's return path: page requests (REQ_PAGES, REQ_PAGES_ID) sent by
+	 * endpoint d, readable where the stream is plaintext and captured */
+	uint32_t page_requests[2];
+	int64_t first_request_ns[2], last_request_ns[2];
 	bool seen;
 };
 
@@ -89,6 +96,12 @@ struct rate_meter {
 	uint64_t peak_bin_bytes;
 };
 
+/* How much each host had sent, at each capture, at a moment (flow_table__mark). */
+struct sent_mark {
+	int64_t ts_ns;
+	uint64_t sent[MAX_INPUTS][2];
+};
+
 /* The flows between two hosts that belong to one migration. */
 struct mig_group {
 	struct ip_addr host[2]; /* host[0]: the client of the first flow when known */
@@ -99,12 +112,31 @@ struct mig_group {
 	uint64_t payload_seen[2];    /* for the dominant direction while streaming */
 	struct rate_meter rate[MAX_INPUTS][2];
 	struct rate_series series[MAX_INPUTS][2]; /* payload sent by host h, over time */
+	uint64_t sent[MAX_INPUTS][2];  /* payload sent by host h so far, as the rate counts it */
+	struct sent_mark marks[FLOW_TIME_MARKS];
+	int nmarks;
 	int nflows;
+};
+
+/* A TCP flow on no migration port and without a stream magic, followed
+ * lightly (payload each way, at the first capture that saw it), so that a
+ * migration relayed on other ports (a proxy, TLS) can be told by its shape
+ * once reading is done. */
+struct bulk_flow {
+	struct flow_endpoint ep[2]; /* ep[0] sent the first payload seen */
+	uint64_t payload[2];        /* sent by ep[e] */
+	int64_t first_data_ns, last_data_ns;
+	uint8_t input;              /* the capture it is counted at */
+	bool tls;                   /* its first payload was a TLS record */
 };
 
 struct flow_table;
 
-struct flow_table *flow_table__new(const struct portset *ports);
+/* ports: the migration ports; shaped: ports taken as migration ports on the
+ * evidence of a stream's shape (DETECT_SHAPE), or NULL; follow_bulk: keep
+ * the other TCP flows with payload (flow_table__bulk). Both borrowed. */
+struct flow_table *flow_table__new(const struct portset *ports, const struct portset *shaped,
+				   bool follow_bulk);
 void flow_table__free(struct flow_table *t);
 
 /* Accounts one classified TCP frame seen by capture `input`. payload points at
@@ -112,6 +144,12 @@ void flow_table__free(struct flow_table *t);
  * when the frame belongs to a migration stream. */
 bool flow_table__packet(struct flow_table *t, int input, int64_t ts_ns, uint32_t wirelen,
 			const struct pkt_meta *m, const uint8_t *payload, uint32_t cap_payload);
+
+/* Notes, for every migration under way, how much each host had sent at
+ * ts_ns: the analyzer calls it at each RARP, so that what the source sent
+ * after the resume can be told once the resume is known. The first
+ * FLOW_TIME_MARKS per migration are kept. */
+void flow_table__mark(struct flow_table *t, int64_t ts_ns);
 
 /* Capture `input` holds samples of the stream, not every segment (a migscope
  * capture): its throughput comes from how far the sequence moved between
@@ -159,6 +197,21 @@ struct stream_view {
 	int64_t syn_to_synack_ns, synack_to_ack_ns;
 };
 
+/* One TCP connection of a migration: QEMU's main channel, a multifd channel,
+ * NBD, libvirtd's tunnel; bytes in the migration direction (source ->
+ * destination) and back, at each capture. */
+struct mig_channel {
+	struct flow_endpoint src, dst; /* the source's end, the destination's */
+	uint32_t detect;               /* enum flow_detect */
+	int64_t first_ns;              /* its first packet, any capture */
+	struct {
+		bool seen;
+		uint64_t out_bytes, rev_bytes;
+	} view[MAX_INPUTS];
+	uint32_t page_requests;        /* return-path page requests, most any capture saw */
+	int64_t first_request_ns, last_request_ns;
+};
+
 struct mig_stream {
 	int group;                   /* the guest set's silences are kept per group */
 	int64_t first_ns, last_ns;   /* the group's first and last packet, any capture */
@@ -175,16 +228,34 @@ struct mig_stream {
 	 * over the flows it named: how many it named, segments, bytes */
 	int stack_retx_flows;
 	uint64_t stack_retx_segments, stack_retx_bytes;
+	/* its connections in order of their first packet; owned (flow_table__migrations_free) */
+	struct mig_channel *channels;
+	int nchannels;
+	/* what the source had sent at each capture: in all, and at the marks */
+	uint64_t sent[MAX_INPUTS];
+	struct {
+		int64_t ts_ns;
+		uint64_t sent[MAX_INPUTS];
+	} marks[FLOW_TIME_MARKS];
+	int nmarks;
 };
 
 /* A port-matched group smaller than this is a libvirt RPC or a guest flow on
  * an ephemeral port, not a migration: the smallest VM sends more. */
 #define MIN_PORT_ONLY_BYTES (64 * 1024)
 
-/* The migrations in time order (by first packet), into *out (the caller
- * frees it; NULL when none). Returns how many, or -ENOMEM. The views point
- * into the table, which must outlive them. */
+/* The migrations in time order (by first packet), into *out (released with
+ * flow_table__migrations_free; NULL when none). Returns how many, or -ENOMEM.
+ * The rate series point into the table, which must outlive them. */
 int flow_table__migrations(const struct flow_table *t, int ninputs, struct mig_stream **out);
+void flow_table__migrations_free(struct mig_stream *ms, int n);
+
+/* What the source sent at capture `input` after ts_ns, when ts_ns is one of
+ * the marks (flow_table__mark); -1 when it is not. */
+int64_t mig_stream_sent_after(const struct mig_stream *ms, int input, int64_t ts_ns);
+
+/* The other TCP flows with payload, when followed; *n of them. */
+const struct bulk_flow *flow_table__bulk(const struct flow_table *t, int *n);
 
 int flow_table__nflows(const struct flow_table *t);
 const struct mig_flow *flow_table__flow(const struct flow_table *t, int i);

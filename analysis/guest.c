@@ -231,8 +231,10 @@ static void add_announce(struct guest_set *s, struct guest_mac *g, int input, in
 		set_warning(s, "announcement table full, later ones ignored");
 		return;
 	}
-	g->announces[g->nannounces++] =
+	g->announces[g->nannounces] =
 		(struct announce){ .ts_ns = ts_ns, .kind = (uint8_t)kind, .input = (uint8_t)input };
+	memcpy(g->announces[g->nannounces++].prev_frame_ns, g->last_frame_ns,
+	       sizeof(g->last_frame_ns));
 	if (kind == ANNOUNCE_RARP)
 		g->rarps++;
 	else if (kind == ANNOUNCE_GARP)

@@ -31,6 +31,11 @@ struct announce {
 	int64_t ts_ns;
 	uint8_t kind;  /* enum announce_kind */
 	uint8_t input; /* capture it was seen in */
+	/* the guest's last frame at each capture before this one (0: none):
+	 * when this is the resume, the source NIC's is where its silence began,
+	 * a frame of the guest still running there and not one flooded back from
+	 * the destination after it */
+	int64_t prev_frame_ns[MAX_INPUTS];
 };
 
 struct silence {

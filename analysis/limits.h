@@ -12,6 +12,8 @@ enum {
 	FLOW_TABLE_SLOTS = 1024, /* open addressing, power of two, > 2x flows */
 	MAX_GROUPS = 64,         /* migrations in one set of captures */
 	FLOW_DATA_MARKS = 64,    /* recent data segments kept to time their ACKs */
+	FLOW_TIME_MARKS = 16,    /* per migration: stream bytes at the first RARPs (the resume) */
+	MAX_BULK_FLOWS = 512,    /* other TCP flows with payload, for migrations found by shape */
 	MAX_MACS = 64,           /* guest MAC candidates */
 	MAX_TARGETS = 16,        /* echo targets (guest IP candidates) */
 	MAX_PROBES = 262144,     /* echo requests kept: 43 min at 10 ms */

@@ -22,4 +22,9 @@ static inline bool portset_has(const struct portset *set, uint16_t port)
 	return set->bits[port >> 6] >> (port & 63) & 1;
 }
 
+static inline void portset_add(struct portset *set, uint16_t port)
+{
+	set->bits[port >> 6] |= UINT64_C(1) << (port & 63);
+}
+
 #endif

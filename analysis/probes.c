@@ -33,18 +33,45 @@ static uint32_t probe_vantages(const struct probe_scope *ps)
 	return ctl ? ctl : nics;
 }
 
-static enum phase phase_of(int64_t t, const struct report_migration *rm)
-{
-	/* without a reply before the switchover, the blackout starts at it */
-	int64_t blackout_from = rm->downtime.gap_start_ns.set ? rm->downtime.gap_start_ns.v
-							      : rm->stream.end_ns.v;
+/* Where each phase begins (loss.phase_start_ns). The pause at the guest's
+ * last frame at the source NIC, else at the last reply before the resume,
+ * else it is empty; postcopy from the resume to the stream's last data,
+ * empty in precopy. */
+struct phase_bounds {
+	int64_t start, pause, resume, after;
+};
 
-	if (t < rm->stream.start_ns.v)
+static struct phase_bounds phase_starts(const struct probe_scope *ps, struct report_migration *rm)
+{
+	struct opt_i64 *at = rm->loss.phase_start_ns;
+	struct phase_bounds b = {
+		.start = rm->stream.start_ns.v, .resume = ps->resume_ns,
+		.pause = ps->pause_ns ? ps->pause_ns
+		       : rm->downtime.gap_start_ns.set ? rm->downtime.gap_start_ns.v : ps->resume_ns,
+		.after = ps->postcopy_end_ns > ps->resume_ns ? ps->postcopy_end_ns : ps->resume_ns,
+	};
+
+	if (b.pause > b.resume)
+		b.pause = b.resume;
+	at[PHASE_PRECOPY] = opt_some(b.start);
+	if (b.pause < b.resume)
+		at[PHASE_PAUSE] = opt_some(b.pause);
+	if (b.after > b.resume)
+		at[PHASE_POSTCOPY] = opt_some(b.resume);
+	at[PHASE_AFTER] = opt_some(b.after);
+	return b;
+}
+
+static enum phase phase_of(int64_t t, const struct phase_bounds *b)
+{
+	if (t < b->start)
 		return PHASE_BEFORE;
-	if (t <= blackout_from)
+	if (t <= b->pause)
 		return PHASE_PRECOPY;
-	if (!rm->downtime.gap_end_ns.set || t < rm->downtime.gap_end_ns.v)
-		return PHASE_BLACKOUT;
+	if (t < b->resume)
+		return PHASE_PAUSE;
+	if (t < b->after)
+		return PHASE_POSTCOPY;
 	return PHASE_AFTER;
 }
 
@@ -97,11 +124,12 @@ static int64_t collect_probes(const struct probe_scope *ps, uint32_t mask,
 	return count;
 }
 
-/* The blackout: the last reply at or before the stream's end to the first
- * after it; and whether the guest answered again at all. */
-static int find_gap(const struct probe_view *v, uint32_t n, struct report_migration *rm)
+/* The blackout: the last reply at or before the resume to the first after
+ * it; and whether the guest answered again at all. */
+static int find_gap(const struct probe_view *v, uint32_t n, int64_t resume_ns,
+		    struct report_migration *rm)
 {
-	int64_t sw = rm->stream.end_ns.v, before = 0, after = 0;
+	int64_t sw = resume_ns, before = 0, after = 0;
 	int64_t *rep = malloc((n + 1) * sizeof(*rep));
 	uint32_t nrep = 0;
 	bool requests_after = false;
@@ -139,7 +167,8 @@ static int find_gap(const struct probe_view *v, uint32_t n, struct report_migrat
 
 /* The probe interval (median spacing of requests), and loss and round trips
  * by phase. */
-static int tally_phases(const struct probe_view *v, uint32_t n, struct report_migration *rm)
+static int tally_phases(const struct probe_view *v, uint32_t n, const struct phase_bounds *b,
+			struct report_migration *rm)
 {
 	int64_t *scratch = malloc((n + 1) * sizeof(*scratch));
 	uint32_t m;
@@ -155,7 +184,7 @@ static int tally_phases(const struct probe_view *v, uint32_t n, struct report_mi
 
 		m = 0;
 		for (uint32_t k = 0; k < n; k++) {
-			if (phase_of(v[k].req_ns, rm) != (enum phase)ph)
+			if (phase_of(v[k].req_ns, b) != (enum phase)ph)
 				continue;
 			sent++;
 			lost += !v[k].rep_ns;
@@ -205,9 +234,12 @@ int probes_fill(const struct probe_scope *ps, struct report_migration *rm)
 			break;
 		}
 	n = collect_probes(ps, mask, &v);
-	rc = n < 0 ? (int)n : find_gap(v, (uint32_t)n, rm);
-	if (!rc)
-		rc = tally_phases(v, (uint32_t)n, rm);
+	rc = n < 0 ? (int)n : find_gap(v, (uint32_t)n, ps->resume_ns, rm);
+	if (!rc) {
+		struct phase_bounds b = phase_starts(ps, rm);
+
+		rc = tally_phases(v, (uint32_t)n, &b, rm);
+	}
 	if (!rc)
 		rc = plot_probes(v, (uint32_t)n, rm);
 	free(v);

@@ -9,6 +9,7 @@
 #include "analysis/diagnose.h"
 #include "analysis/domain.h"
 #include "analysis/linklayer.h"
+#include "analysis/modes.h"
 #include "analysis/probes.h"
 #include "analysis/report_plot.h"
 #include "analysis/roles.h"
@@ -230,22 +231,47 @@ static struct probe_scope probe_scope(const struct build_ctx *c, const struct mi
 	return ps;
 }
 
+/* The probes, around the resume: where the pause began (the guest's last
+ * frame at the source NIC) and the postcopy phase ended. */
+static int fill_probes(const struct build_ctx *c, const struct mig_work *w,
+		       const struct switchover *sw, struct report_migration *rm)
+{
+	struct probe_scope ps = probe_scope(c, w);
+
+	ps.resume_ns = sw->resume_ns;
+	if (rm->downtime.silence_start_ns.set && rm->downtime.silence_start_ns.v < sw->resume_ns)
+		ps.pause_ns = rm->downtime.silence_start_ns.v;
+	if (rm->stream.postcopy_set)
+		ps.postcopy_end_ns = sw->end_ns;
+	return probes_fill(&ps, rm);
+}
+
 /* The guest's silence: its last frame leaving the source NIC to its first
- * leaving the destination NIC. Without those captures, the latest "before"
- * and earliest "after" any capture saw. */
+ * leaving the destination NIC. With QEMU's RARP at the destination NIC, that
+ * RARP (the resume) and the source NIC's last guest frame before it: after
+ * the resume the guest's frames also reach the source NIC, flooded back from
+ * the destination. Else around the stream's last data; without those
+ * captures, the latest "before" and earliest "after" any capture saw. */
 static void fill_silence(const struct build_ctx *c, const struct mig_work *w,
-			 const struct guest_mac *g, struct report_migration *rm)
+			 const struct guest_mac *g, const struct switchover *sw,
+			 const struct announce *rarp, struct report_migration *rm)
 {
 	int64_t before = 0, after = 0;
 
-	for (int i = 0; i < c->cfg->ninputs; i++) {
-		struct silence s = guest_silence_at(g, i, w->ms->group, w->ms->last_data_ns);
+	if (rarp && !strcmp(sw->resume_basis, "rarp_at_dst") && rm->src_input >= 0) {
+		before = rarp->prev_frame_ns[rm->src_input];
+		after = rarp->ts_ns;
+	} else {
+		for (int i = 0; i < c->cfg->ninputs; i++) {
+			struct silence s = guest_silence_at(g, i, w->ms->group, w->ms->last_data_ns);
 
-		if (s.before_ns && (i == rm->src_input || (rm->src_input < 0 && s.before_ns > before)))
-			before = s.before_ns;
-		if (s.after_ns &&
-		    (i == rm->dst_input || (rm->dst_input < 0 && (!after || s.after_ns < after))))
-			after = s.after_ns;
+			if (s.before_ns &&
+			    (i == rm->src_input || (rm->src_input < 0 && s.before_ns > before)))
+				before = s.before_ns;
+			if (s.after_ns && (i == rm->dst_input ||
+					   (rm->dst_input < 0 && (!after || s.after_ns < after))))
+				after = s.after_ns;
+		}
 	}
 	if (!before || !after || after < before)
 		return;
@@ -261,18 +287,22 @@ static uint8_t report_kind(uint8_t kind)
 
 /* The guest's silence and every sighting of its announcements in this
  * migration's window; how many of each kind were sent is the count at the
- * capture that saw the most (each is seen once per capture on its way). */
+ * capture that saw the most (each is seen once per capture on its way). The
+ * first after the stream's end only where the resume followed it: in
+ * postcopy the stream ends long after. */
 static int fill_guest_side(struct build_ctx *c, const struct mig_work *w,
+			   const struct switchover *sw, const struct announce *rarp,
 			   struct report_migration *rm)
 {
 	const struct guest_mac *g;
-	int64_t end = rm->stream.end_ns.set ? rm->stream.end_ns.v : 0;
+	int64_t end = rm->stream.end_ns.set && rm->stream.end_ns.v <= sw->resume_ns
+			      ? rm->stream.end_ns.v : 0;
 	int sent[REPORT_ANNOUNCE_KINDS][MAX_INPUTS] = { { 0 } };
 
 	if (c->guest.mac < 0)
 		return 0;
 	g = guest_set__mac(c->gs, c->guest.mac);
-	fill_silence(c, w, g, rm);
+	fill_silence(c, w, g, sw, rarp, rm);
 	if (!g->nannounces)
 		return 0;
 	rm->announce.seen = calloc(g->nannounces, sizeof(*rm->announce.seen));
@@ -300,43 +330,64 @@ static int fill_guest_side(struct build_ctx *c, const struct mig_work *w,
 	return 0;
 }
 
-/* The switchover's evidence for the timeline, the announce check and the
- * diagnosis, then those three. */
-static void fill_switchover(const struct build_ctx *c, const struct mig_work *w,
-			    struct report_migration *rm)
+/* The switchover's evidence (switchover.h), the resume first: every figure
+ * of the switchover is measured from it. */
+static void switchover_evidence(const struct build_ctx *c, const struct mig_work *w,
+				struct report_migration *rm, struct switchover *sw,
+				const struct announce **rarp)
 {
 	const struct guest_mac *g = c->guest.mac >= 0 ? guest_set__mac(c->gs, c->guest.mac) : NULL;
 	struct probe_scope ps = probe_scope(c, w);
-	struct announce_params params;
-	struct switchover sw = {
+
+	*sw = (struct switchover){
 		.ninputs = c->cfg->ninputs, .src = rm->src_input, .dst = rm->dst_input,
 		.prober = probes_prober_mask(&ps), .window_lo = w->window_lo,
 		.window_hi = w->window_hi, .target = c->guest.target,
 		.probes = ps.probes, .nprobes = ps.nprobes,
 	};
-
-	for (int i = 0; i < sw.ninputs; i++)
-		sw.vantage[i] = rm->sw.vantage[i] = c->is_ctl[i] ? "ctl" : role_name(w->role[i]);
+	for (int i = 0; i < sw->ninputs; i++)
+		sw->vantage[i] = rm->sw.vantage[i] = c->is_ctl[i] ? "ctl" : role_name(w->role[i]);
 	if (rm->stream.start_ns.set)
-		sw.start_ns = rm->stream.start_ns.v;
+		sw->start_ns = rm->stream.start_ns.v;
 	if (rm->stream.end_ns.set)
-		sw.end_ns = rm->stream.end_ns.v;
-	if (rm->downtime.probe_interval_ns.set)
-		sw.probe_interval_ns = rm->downtime.probe_interval_ns.v;
+		sw->end_ns = rm->stream.end_ns.v;
 	if (g) {
-		sw.announces = g->announces;
-		sw.nannounces = g->nannounces;
-		if (sw.src >= 0)
-			sw.guest_last_src_ns =
-				guest_silence_at(g, sw.src, w->ms->group, w->ms->last_data_ns).before_ns;
+		sw->announces = g->announces;
+		sw->nannounces = g->nannounces;
+	}
+	sw->resume_ns = switchover_resume(sw, rarp, &sw->resume_basis);
+	if (sw->end_ns) {
+		rm->verdict.resume_ns = opt_some(sw->resume_ns);
+		rm->verdict.resume_basis = sw->resume_basis;
+	}
+}
+
+/* The timeline, the announce check and the diagnosis, on the evidence
+ * gathered since the resume was found. */
+static void judge_switchover(const struct build_ctx *c, const struct mig_work *w,
+			     struct report_migration *rm, struct switchover *sw)
+{
+	const struct guest_mac *g = c->guest.mac >= 0 ? guest_set__mac(c->gs, c->guest.mac) : NULL;
+	struct announce_params params;
+
+	if (rm->downtime.probe_interval_ns.set)
+		sw->probe_interval_ns = rm->downtime.probe_interval_ns.v;
+	if (rm->downtime.silence_start_ns.set)
+		sw->guest_last_src_ns = rm->downtime.silence_start_ns.v;
+	else if (g && sw->src >= 0)
+		sw->guest_last_src_ns =
+			guest_silence_at(g, sw->src, w->ms->group, w->ms->last_data_ns).before_ns;
+	if (rm->stream.postcopy_set) {
+		sw->postcopy_end_ns = sw->end_ns;
+		sw->page_requests = rm->stream.postcopy.page_requests.v;
 	}
 	if (c->cfg->announce_set)
 		params = c->cfg->announce;
 	else
 		announce_params_default(&params);
-	timeline_build(&sw, &rm->sw);
-	announce_sched_check(&sw, &params, timeline_time(&rm->sw, TL_RESUME), &rm->sw);
-	diagnose(&sw, rm);
+	timeline_build(sw, &rm->sw);
+	announce_sched_check(sw, &params, timeline_time(&rm->sw, TL_RESUME), &rm->sw);
+	diagnose(sw, rm);
 }
 
 /* Each migration owns the captures' time up to midway between its stream's
@@ -406,22 +457,31 @@ int report_build(const struct flow_table *ft, const struct guest_set *gs,
 	fill_inputs(&c);
 	for (int m = 0; m < c.nwork; m++) {
 		struct report_migration *rm = &r->migrations[m];
-		struct probe_scope ps = probe_scope(&c, &c.work[m]);
+		const struct mig_work *w = &c.work[m];
+		const struct announce *rarp = NULL;
+		struct switchover sw;
 
 		r->nmigrations++; /* from here on report_free() releases it */
-		fill_stream(&c, &c.work[m], rm);
-		rc = plot_rate(&c.work[m], rm);
-		if (!rc)
-			rc = probes_fill(&ps, rm);
-		if (!rc)
-			rc = fill_guest_side(&c, &c.work[m], rm);
+		fill_stream(&c, w, rm);
+		rc = plot_rate(w, rm);
 		if (rc)
 			goto cleanup;
-		fill_switchover(&c, &c.work[m], rm);
+		switchover_evidence(&c, w, rm, &sw, &rarp);
+		rc = modes_fill(&(struct mode_scope){ .ms = w->ms, .src = rm->src_input,
+						      .dst = rm->dst_input,
+						      .resume_ns = sw.resume_ns,
+						      .resume_basis = sw.resume_basis }, rm);
+		if (!rc)
+			rc = fill_guest_side(&c, w, &sw, rarp, rm);
+		if (!rc)
+			rc = fill_probes(&c, w, &sw, rm);
+		if (rc)
+			goto cleanup;
+		judge_switchover(&c, w, rm, &sw);
 	}
 cleanup:
 	free(c.work);
 	free(role);
-	free(ms);
+	flow_table__migrations_free(ms, n > 0 ? n : 0);
 	return rc;
 }

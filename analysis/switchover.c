@@ -93,3 +93,32 @@ void switchover_announces(const struct switchover *sw, uint32_t mask, int64_t fr
 			out->first_ns = a->ts_ns;
 	}
 }
+
+static const struct announce *first_rarp(const struct switchover *sw, uint32_t mask)
+{
+	for (uint32_t k = 0; k < sw->nannounces; k++) {
+		const struct announce *a = &sw->announces[k];
+
+		if (a->kind == ANNOUNCE_RARP && (mask & input_bit(a->input)) &&
+		    a->ts_ns >= sw->start_ns && a->ts_ns < sw->window_hi)
+			return a;
+	}
+	return NULL;
+}
+
+int64_t switchover_resume(const struct switchover *sw, const struct announce **rarp,
+			  const char **basis)
+{
+	const struct announce *a = first_rarp(sw, input_bit(sw->dst));
+
+	*basis = "rarp_at_dst";
+	if (!a) {
+		a = first_rarp(sw, ~0u);
+		*basis = "rarp_elsewhere";
+	}
+	*rarp = a;
+	if (a)
+		return a->ts_ns;
+	*basis = "stream_end";
+	return sw->end_ns;
+}

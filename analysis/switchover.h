@@ -26,9 +26,14 @@ struct switchover {
 	uint32_t prober;              /* mask of the captures at the prober (ctl), 0: none */
 	const char *vantage[MAX_INPUTS]; /* each capture's role: src, dst, ctl, other */
 	int64_t start_ns, end_ns;     /* the stream's first packet and last data; 0: none */
+	int64_t resume_ns;            /* the anchor of every switchover figure (switchover_resume) */
+	const char *resume_basis;     /* how it was found: see switchover_resume */
 	int64_t window_lo, window_hi; /* this migration's share of the captures */
 	int64_t probe_interval_ns;    /* median request spacing, 0: unknown */
-	int64_t guest_last_src_ns;    /* the guest's last frame at src up to end_ns, 0: none */
+	int64_t guest_last_src_ns;    /* the guest's last frame at src before the resume, 0: none */
+	int64_t postcopy_end_ns;      /* the stream's last data when it ran on after the resume
+				       * (postcopy), 0: precopy */
+	int64_t page_requests;        /* the return path's, in postcopy where readable */
 	const struct probe *probes;   /* every probe, in request order */
 	uint32_t nprobes;
 	int target;                   /* the guest's echo target, -1: none */
@@ -70,6 +75,18 @@ struct announce_tally {
 };
 void switchover_announces(const struct switchover *sw, uint32_t mask, int64_t from,
 			  struct announce_tally *out);
+
+/* The resume, the anchor of every switchover figure (design §9): QEMU's
+ * first RARP leaving the destination NIC (it announces the guest the moment
+ * it runs there: round 0 of its announce), else the first RARP any capture
+ * saw (a link delay later), else the stream's last data (in precopy the
+ * guest resumes a few ms after it; in postcopy the stream runs on for
+ * seconds after the resume, so the last data never stands in when a RARP
+ * is there). Fills *rarp with that RARP's announcement (NULL: none) and
+ * *basis with "rarp_at_dst", "rarp_elsewhere" or "stream_end". Needs the
+ * stream's start, end and window, and the announcements. */
+int64_t switchover_resume(const struct switchover *sw, const struct announce **rarp,
+			  const char **basis);
 
 /* The earliest time a capture in `mask` holds; 0 when none. */
 int64_t switchover_first_in(const int64_t *ts, uint32_t mask);

@@ -10,19 +10,6 @@ static int first_input(uint32_t mask)
 	return -1;
 }
 
-/* QEMU's first RARP leaving the destination NIC: the guest runs there. */
-static int64_t first_rarp_at(const struct switchover *sw, int input)
-{
-	for (uint32_t k = 0; k < sw->nannounces && input >= 0; k++) {
-		const struct announce *a = &sw->announces[k];
-
-		if (a->input == input && a->kind == ANNOUNCE_RARP && a->ts_ns >= sw->start_ns &&
-		    a->ts_ns < sw->window_hi)
-			return a->ts_ns;
-	}
-	return 0;
-}
-
 static void add(struct report_switchover *out, const char *event, const char *vantage, int input,
 		int64_t ts_ns)
 {
@@ -55,8 +42,8 @@ static void sort_events(struct report_switchover *out)
 	}
 }
 
-/* Each seen event from the last stream data, and from the seen one before it. */
-static void relative_times(struct report_switchover *out, int64_t end_ns)
+/* Each seen event from t = 0, and from the seen one before it. */
+static void relative_times(struct report_switchover *out, int64_t t0_ns)
 {
 	const struct report_timeline_event *prev = NULL;
 
@@ -65,7 +52,7 @@ static void relative_times(struct report_switchover *out, int64_t end_ns)
 
 		if (e->state != TL_SEEN)
 			continue;
-		e->t_ns = opt_some(e->ts_ns - end_ns);
+		e->t_ns = opt_some(e->ts_ns - t0_ns);
 		if (prev)
 			e->since_prev_ns = opt_some(e->ts_ns - prev->ts_ns);
 		prev = e;
@@ -81,21 +68,26 @@ void timeline_build(const struct switchover *sw, struct report_switchover *out)
 	out->ntimeline = 0;
 	if (!sw->end_ns)
 		return;
-	switchover_tally(sw, input_bit(sw->src), sw->end_ns, &at_src);
-	switchover_tally(sw, input_bit(sw->dst), sw->end_ns, &at_dst);
-	switchover_tally(sw, sw->prober, sw->end_ns, &at_ctl);
-	switchover_announces(sw, sw->prober, sw->end_ns, &ann);
+	/* what happened from the resume on: in postcopy the stream runs on */
+	switchover_tally(sw, input_bit(sw->src), sw->resume_ns, &at_src);
+	switchover_tally(sw, input_bit(sw->dst), sw->resume_ns, &at_dst);
+	switchover_tally(sw, sw->prober, sw->resume_ns, &at_ctl);
+	switchover_announces(sw, sw->prober, sw->resume_ns, &ann);
+	out->t0_ns = sw->resume_ns;
+	out->t0_event = strcmp(sw->resume_basis, "stream_end") ? TL_RESUME : TL_STREAM_END;
 
 	add(out, TL_GUEST_LAST_SRC, "src", sw->src, sw->guest_last_src_ns);
 	add(out, TL_STREAM_END, end_at == sw->src ? "src" : "dst", end_at, sw->end_ns);
-	add(out, TL_RESUME, "dst", sw->dst, first_rarp_at(sw, sw->dst));
+	/* QEMU's first RARP leaving the destination NIC: the guest runs there */
+	add(out, TL_RESUME, "dst", sw->dst,
+	    !strcmp(sw->resume_basis, "rarp_at_dst") ? sw->resume_ns : 0);
 	add(out, TL_FIRST_ANNOUNCE_PROBER, "ctl", ctl, ann.first_ns);
 	add(out, TL_LAST_REQUEST_SRC, "src", sw->src, at_src.last_req_ns);
 	add(out, TL_FIRST_REQUEST_DST, "dst", sw->dst, at_dst.first_req_ns);
 	add(out, TL_FIRST_REPLY_DST, "dst", sw->dst, at_dst.first_rep_ns);
 	add(out, TL_FIRST_REPLY_PROBER, "ctl", ctl, at_ctl.first_rep_ns);
 	sort_events(out);
-	relative_times(out, sw->end_ns);
+	relative_times(out, out->t0_ns);
 }
 
 int64_t timeline_time(const struct report_switchover *out, const char *event)

@@ -10,9 +10,9 @@
  * ones not seen, each saying why: no capture at its vantage (TL_NO_CAPTURE,
  * that capture would give it) or a capture that holds no such frame
  * (TL_NOT_SEEN, itself evidence: no RARP left the destination). "After" means
- * after the last stream data, the one event every migration has. Each seen
- * event also gets its time since the last stream data and since the seen
- * event before it (the report's t and "since previous").
+ * after the resume (switchover_resume: QEMU's first RARP, else the stream's
+ * last data), which is also t = 0. Each seen event gets its time since t = 0
+ * and since the seen event before it (the report's t and "since previous").
  */
 #ifndef MIGSCOPE_TIMELINE_H
 #define MIGSCOPE_TIMELINE_H

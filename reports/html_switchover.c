@@ -57,7 +57,8 @@ static void timeline_table(FILE *out, const struct report_migration *m)
 	char a[48], b[48];
 
 	fputs("<div class=\"swpart\"><h4>Timeline</h4>"
-	      "<p class=\"note\">t = 0 at the last migration stream data; bold: the events the "
+	      "<p class=\"note\">t = 0 at the resume (the last migration stream data where no RARP "
+	      "marks it); bold: the events the "
 	      "verdict turns on</p>\n<table class=\"compact tl\">\n<tr><th class=\"num\">#</th>"
 	      "<th>event</th><th>vantage</th><th class=\"num\">t</th>"
 	      "<th class=\"num\">since previous</th></tr>\n", out);

@@ -226,6 +226,12 @@ static void blackout(FILE *out, const struct view *v, const struct report_migrat
 	fputs("</text>\n", out);
 }
 
+/* What t = 0 is: "resume", or "last stream data" where no RARP marks one. */
+static const char *t0_words(const struct report_migration *m)
+{
+	return !strcmp(m->sw.t0_event, TL_RESUME) ? "resume" : "last stream data";
+}
+
 /* ---- event markers --------------------------------------------------- */
 
 /* The events marked on a view, with their labels placed (html_marks.c). */
@@ -280,10 +286,10 @@ static void draw_marks(FILE *out, const struct report_migration *m, const struct
 		fprintf(out, "<g class=\"mark\" data-event=\"%s\"><title>", mk->event[i]);
 		html_esc(out, !strcmp(mk->event[i], "stream_start") ? "migration stream start"
 				   : switchover_event_text(mk->event[i]));
-		if (m->stream.end_ns.set) {
-			format_ms(mk->ts[i] - m->stream.end_ns.v, t, sizeof(t));
-			fprintf(out, ", %s%s ms after the last stream data",
-				mk->ts[i] >= m->stream.end_ns.v ? "+" : "", t);
+		if (m->sw.ntimeline) {
+			format_ms(mk->ts[i] - m->sw.t0_ns, t, sizeof(t));
+			fprintf(out, ", %s%s ms after the %s", mk->ts[i] >= m->sw.t0_ns ? "+" : "", t,
+				t0_words(m));
 		}
 		fprintf(out, "</title><line class=\"%s\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
 			"y2=\"%.1f\"/><text class=\"marklabel%s\" x=\"%.1f\" y=\"%.1f\" "
@@ -572,10 +578,10 @@ static void announce_panel(FILE *out, const struct view *v, const struct report_
 			fprintf(out, "<title>%s at the ", announce_kind_name(an->kind));
 			html_esc(out, html_vantage_name(an->vantage));
 			fprintf(out, ", %s", rel_ms(v, an->ts_ns, t, sizeof(t)));
-			if (m->stream.end_ns.set) {
-				format_ms(an->ts_ns - m->stream.end_ns.v, a, sizeof(a));
-				fprintf(out, " (%s%s ms after the stream end)",
-					an->ts_ns >= m->stream.end_ns.v ? "+" : "", a);
+			if (m->sw.ntimeline) {
+				format_ms(an->ts_ns - m->sw.t0_ns, a, sizeof(a));
+				fprintf(out, " (%s%s ms after the %s)",
+					an->ts_ns >= m->sw.t0_ns ? "+" : "", a, t0_words(m));
 			}
 			fprintf(out, "</title></%s>\n", an->kind == REPORT_GARP ? "circle" : "path");
 		}

@@ -338,6 +338,19 @@ static void metrics(FILE *out, const struct report_migration *m)
 	fputs("<div class=\"metrics\">\n", out);
 	metric(out, "migration time", html_ms(m->stream.migration_time_ns, v, sizeof(v)),
 	       "first to last stream byte");
+	x[0] = '\0';
+	for (int k = 0, n = 0; k < REPORT_FEATURES; k++)
+		if (m->stream.features >> k & 1)
+			n += snprintf(x + n, sizeof(x) - (size_t)n, "%s%s", n ? ", " : "",
+				      report_feature_name(k));
+	metric(out, "mode", m->stream.mode ? m->stream.mode : "n/a", x[0] ? x : NULL);
+	if (m->stream.postcopy_set) {
+		snprintf(d, sizeof(d), "%" PRId64 " B sent after the resume, %" PRId64
+			 " page requests", m->stream.postcopy.bytes_after_resume.v,
+			 m->stream.postcopy.page_requests.v);
+		metric(out, "postcopy phase", html_ms(m->stream.postcopy.duration_ns, v, sizeof(v)),
+		       d);
+	}
 	snprintf(d, sizeof(d), "probe interval %s", html_ms(m->downtime.probe_interval_ns, x, sizeof(x)));
 	metric(out, "downtime (probe gap)", html_ms(m->downtime.probe_gap_ns, v, sizeof(v)), d);
 	metric(out, "guest silence", html_ms(m->downtime.guest_silence_ns, v, sizeof(v)),

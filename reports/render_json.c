@@ -51,6 +51,41 @@ static struct opt_i64 view_bytes(const struct report_stream_view *v, bool wire)
 	return opt_some((int64_t)(wire ? v->wire_bytes : v->payload_bytes));
 }
 
+static void write_channels(struct json_writer *w, const struct report_migration *m)
+{
+	json_begin(w, "channels", '[');
+	for (int k = 0; k < m->stream.nchannels; k++) {
+		const struct report_channel *c = &m->stream.channels[k];
+
+		json_begin(w, NULL, '{');
+		json_str(w, "kind", c->kind);
+		json_int(w, "src_port", c->src_port);
+		json_int(w, "dst_port", c->dst_port);
+		json_opt_int(w, "out_bytes", c->out_bytes);
+		json_opt_int(w, "in_bytes", c->in_bytes);
+		json_opt_int(w, "reverse_bytes", c->reverse_bytes);
+		json_end(w, '}');
+	}
+	json_end(w, ']');
+}
+
+static void write_postcopy(struct json_writer *w, const struct report_migration *m)
+{
+	const struct report_postcopy *pc = &m->stream.postcopy;
+
+	if (!m->stream.postcopy_set) {
+		json_str(w, "postcopy", NULL);
+		return;
+	}
+	json_begin(w, "postcopy", '{');
+	json_opt_us(w, "duration_us", pc->duration_ns);
+	json_opt_int(w, "bytes_after_resume", pc->bytes_after_resume);
+	json_opt_int(w, "page_requests", pc->page_requests);
+	json_opt_int(w, "first_request_ns", pc->first_request_ns);
+	json_opt_int(w, "last_request_ns", pc->last_request_ns);
+	json_end(w, '}');
+}
+
 static void write_stream(struct json_writer *w, const struct report_migration *m)
 {
 	json_begin(w, "stream", '{');
@@ -69,6 +104,18 @@ static void write_stream(struct json_writer *w, const struct report_migration *m
 	json_opt_int(w, "peak_throughput_bps", m->stream.peak_bps);
 	json_int(w, "flows", m->stream.nflows);
 	json_str(w, "detected_by", m->stream.detected_by);
+	json_str(w, "mode", m->stream.mode);
+	json_begin(w, "features", '[');
+	for (int k = 0; k < REPORT_FEATURES; k++)
+		if (m->stream.features >> k & 1)
+			json_str(w, NULL, report_feature_name(k));
+	json_end(w, ']');
+	json_begin(w, "mode_evidence", '[');
+	for (int e = 0; e < m->stream.nmode_evidence; e++)
+		json_str(w, NULL, m->stream.mode_evidence[e]);
+	json_end(w, ']');
+	write_channels(w, m);
+	write_postcopy(w, m);
 	json_begin(w, "by_vantage", '{');
 	write_view(w, "src", &m->stream.at_src);
 	write_view(w, "dst", &m->stream.at_dst);
@@ -117,6 +164,10 @@ static void write_loss(struct json_writer *w, const struct report_migration *m)
 	json_opt_int(w, "probes_sent", m->loss.probes_sent);
 	json_opt_int(w, "probes_answered", m->loss.probes_answered);
 	json_opt_int(w, "lost_probes", m->loss.lost_probes);
+	json_begin(w, "phase_start_ns", '{');
+	for (int ph = 0; ph < PHASE_COUNT; ph++)
+		json_opt_int(w, phase_name(ph), m->loss.phase_start_ns[ph]);
+	json_end(w, '}');
 	json_begin(w, "by_phase", '{');
 	for (int ph = 0; ph < PHASE_COUNT; ph++) {
 		json_begin(w, phase_name(ph), '{');

@@ -1,8 +1,8 @@
 /*
  * The switchover block of a migration (timeline, announce schedule, verdict
  * details) in text and JSON, called by render_text.c and render_json.c.
- * Timeline times are relative to the last stream data: the one event every
- * migration has, and the moment the source handed the guest over.
+ * Timeline times are relative to t = 0, the resume (the stream's last data
+ * where no RARP marks it): the anchor of every switchover figure.
  */
 #include <inttypes.h>
 #include <string.h>
@@ -70,7 +70,8 @@ static void text_timeline(FILE *out, const struct report_migration *m)
 
 	if (!s->ntimeline)
 		return;
-	fprintf(out, "  timeline     (t = 0 at the last stream data; in brackets: since the line above)\n");
+	fprintf(out, "  timeline     (t = 0 at the %s; in brackets: since the line above)\n",
+		!strcmp(s->t0_event, TL_RESUME) ? "resume" : "last stream data");
 	for (int i = 0; i < s->ntimeline; i++) {
 		const struct report_timeline_event *e = &s->timeline[i];
 
@@ -133,6 +134,13 @@ static void text_schedule(FILE *out, const struct report_migration *m, int ninpu
 			text_rounds(out, bu->missing[i]);
 			fprintf(out, "\n");
 		}
+		for (int k = 1; k < bu->nrounds; k++) {
+			const struct report_announce_round *rd = &bu->round[k];
+
+			if (rd->late_ns.set && rd->late_ns.v > s->tolerance_ns)
+				fprintf(out, "               round %d left the %s %s late\n", k,
+					m->sw.vantage[s->anchor], rel_ms(rd->late_ns.v, a, sizeof(a)));
+		}
 		if (bu->not_at_prober) {
 			fprintf(out, "               left the %s, not at the prober: round ",
 				m->sw.vantage[s->anchor]);
@@ -166,6 +174,10 @@ static void json_timeline(struct json_writer *w, const struct report_migration *
 {
 	const struct report_switchover *s = &m->sw;
 
+	json_begin(w, "timeline_t0", '{');
+	json_str(w, "event", s->ntimeline ? s->t0_event : NULL);
+	json_opt_int(w, "ns", s->ntimeline ? opt_some(s->t0_ns) : opt_none());
+	json_end(w, '}');
 	json_begin(w, "timeline", '[');
 	for (int i = 0; i < s->ntimeline; i++) {
 		const struct report_timeline_event *e = &s->timeline[i];
@@ -202,6 +214,7 @@ static void json_burst(struct json_writer *w, const struct report_migration *m,
 		json_begin(w, NULL, '{');
 		json_int(w, "round", k);
 		json_int(w, "expected_ns", b->round[k].expected_ns);
+		json_opt_int(w, "late_ns", b->round[k].late_ns);
 		json_begin(w, "seen_ns", '[');
 		for (int i = 0; i < ninputs; i++)
 			json_opt_int(w, NULL, b->round[k].seen_ns[i] ? opt_some(b->round[k].seen_ns[i])

@@ -25,6 +25,46 @@ static const char *bytes(const struct report_stream_view *v, char *buf, size_t l
 	return buf;
 }
 
+/* "postcopy, multifd 4, tls" and why; postcopy's own figures; every
+ * channel when there are several. */
+static void print_mode(FILE *out, const struct report_migration *m)
+{
+	const struct report_stream *s = &m->stream;
+	char a[48];
+	int multifd = 0;
+
+	if (!s->mode)
+		return;
+	for (int k = 0; k < s->nchannels; k++)
+		multifd += !strcmp(s->channels[k].kind, "multifd");
+	fprintf(out, "  mode         %s", s->mode);
+	for (int k = 0; k < REPORT_FEATURES; k++) {
+		if (!(s->features >> k & 1))
+			continue;
+		fprintf(out, ", %s", report_feature_name(k));
+		if (1u << k == REPORT_MULTIFD)
+			fprintf(out, " %d", multifd);
+	}
+	fprintf(out, "\n");
+	for (int e = 0; e < s->nmode_evidence; e++)
+		fprintf(out, "               - %s\n", s->mode_evidence[e]);
+	if (s->postcopy_set)
+		fprintf(out, "  postcopy     %s after the resume, %" PRId64 " B sent, %" PRId64
+			" page requests seen\n", ms(s->postcopy.duration_ns, a, sizeof(a)),
+			s->postcopy.bytes_after_resume.v, s->postcopy.page_requests.v);
+	for (int k = 0; s->nchannels > 1 && k < s->nchannels; k++) {
+		const struct report_channel *c = &s->channels[k];
+
+		fprintf(out, "  channel %-4d %-8s port %u -> %u", k + 1, c->kind, c->src_port,
+			c->dst_port);
+		if (c->out_bytes.set)
+			fprintf(out, ", out %" PRId64 " B", c->out_bytes.v);
+		if (c->in_bytes.set)
+			fprintf(out, ", in %" PRId64 " B", c->in_bytes.v);
+		fprintf(out, "\n");
+	}
+}
+
 static void print_stream(FILE *out, const struct report_migration *m, const struct report *r)
 {
 	char a[48], b[48], t[48];
@@ -37,6 +77,7 @@ static void print_stream(FILE *out, const struct report_migration *m, const stru
 	fprintf(out, "  stream       %d flow(s) by %s, start %s UTC, migration time %s\n",
 		m->stream.nflows, m->stream.detected_by,
 		m->stream.start_ns.set ? t : "n/a", ms(m->stream.migration_time_ns, a, sizeof(a)));
+	print_mode(out, m);
 	fprintf(out, "  bytes        out %s at the source NIC, in %s at the destination NIC\n",
 		bytes(&m->stream.at_src, a, sizeof(a)), bytes(&m->stream.at_dst, b, sizeof(b)));
 	if (m->stream.retx_segments.set)
@@ -68,9 +109,13 @@ static void print_announce(FILE *out, const struct report_migration *m)
 	char a[48], t[48];
 	int k = 0, lines = 0;
 
-	fprintf(out, "  announce     %d RARP, %d GARP, %d NA; first %s after the stream end\n",
-		m->announce.count[REPORT_RARP], m->announce.count[REPORT_GARP],
-		m->announce.count[REPORT_NA], ms(m->announce.first_after_end_ns, a, sizeof(a)));
+	fprintf(out, "  announce     %d RARP, %d GARP, %d NA", m->announce.count[REPORT_RARP],
+		m->announce.count[REPORT_GARP], m->announce.count[REPORT_NA]);
+	if (m->stream.postcopy_set)
+		fprintf(out, "; the first at the resume, the stream running on\n");
+	else
+		fprintf(out, "; first %s after the stream end\n",
+			ms(m->announce.first_after_end_ns, a, sizeof(a)));
 	while (k < m->announce.nseen) {
 		const struct report_announce *first = &m->announce.seen[k];
 

@@ -71,6 +71,7 @@ void report_free(struct report *r)
 		return;
 	for (int m = 0; m < r->nmigrations; m++) {
 		free(r->migrations[m].announce.seen);
+		free(r->migrations[m].stream.channels);
 		free(r->migrations[m].plot.probes);
 		free(r->migrations[m].plot.rate);
 	}
@@ -81,9 +82,18 @@ void report_free(struct report *r)
 
 const char *phase_name(enum phase p)
 {
-	static const char *const names[PHASE_COUNT] = { "before", "precopy", "blackout", "after" };
+	static const char *const names[PHASE_COUNT] = { "before", "precopy", "pause", "postcopy",
+							 "after" };
 
 	return names[p];
+}
+
+const char *report_feature_name(int k)
+{
+	static const char *const names[REPORT_FEATURES] = { "multifd", "tls", "tunnelled", "nbd",
+							     "proxied" };
+
+	return k >= 0 && k < REPORT_FEATURES ? names[k] : "?";
 }
 
 bool report_has_findings(const struct report *r)

@@ -24,7 +24,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define REPORT_SCHEMA "migscope.report.v1"
+#define REPORT_SCHEMA "migscope.report.v2"
 
 enum {
 	REPORT_MAX_INPUTS = 4,   /* captures in one report (analysis/limits.h MAX_INPUTS) */
@@ -50,9 +50,12 @@ static inline struct opt_i64 opt_none(void)
 	return (struct opt_i64){ 0 };
 }
 
-/* A probe's phase, by its request time: before the stream, pre-copy (up to
- * the probe gap's start), blackout (in the gap), after. */
-enum phase { PHASE_BEFORE, PHASE_PRECOPY, PHASE_BLACKOUT, PHASE_AFTER, PHASE_COUNT };
+/* A probe's phase, by its request time (design §9): before the stream,
+ * pre-copy (the stream under way, the guest running on the source), pause
+ * (the guest stopped: from its last frame at the source NIC to the resume),
+ * post-copy (running on the destination while the stream still brings its
+ * pages: resume to the stream's last data; empty in precopy), after. */
+enum phase { PHASE_BEFORE, PHASE_PRECOPY, PHASE_PAUSE, PHASE_POSTCOPY, PHASE_AFTER, PHASE_COUNT };
 
 enum report_announce_kind { REPORT_RARP, REPORT_GARP, REPORT_NA, REPORT_ANNOUNCE_KINDS };
 
@@ -86,9 +89,47 @@ struct report_stream_view {
 	uint64_t rev_packets, rev_payload_bytes, rev_wire_bytes;
 };
 
+/* How the migration travelled besides its mode (report_feature_name). */
+enum report_feature {
+	REPORT_MULTIFD = 1u << 0,   /* several channels (QEMU's multifd) */
+	REPORT_TLS = 1u << 1,       /* TLS records on the migration's connections */
+	REPORT_TUNNELLED = 1u << 2, /* inside libvirtd's connection (16509, 16514) */
+	REPORT_NBD = 1u << 3,       /* a disk copied beside the memory (NBD) */
+	REPORT_PROXIED = 1u << 4,   /* found by its shape off every known port (a proxy) */
+	REPORT_FEATURES = 5,
+};
+
+/* One TCP connection of the migration. */
+struct report_channel {
+	const char *kind;           /* "main", "multifd", "nbd", "tunnel", "proxy" */
+	uint16_t src_port, dst_port; /* the source's end, the destination's */
+	struct opt_i64 out_bytes;   /* payload source -> destination at the source NIC */
+	struct opt_i64 in_bytes;    /* the same at the destination NIC */
+	struct opt_i64 reverse_bytes; /* destination -> source at the source NIC (else dst) */
+};
+
+/* After the resume, while the guest runs on the destination and faults in
+ * the pages the stream has not brought yet: the guest's brownout. */
+struct report_postcopy {
+	struct opt_i64 duration_ns;        /* resume to the stream's last data */
+	struct opt_i64 bytes_after_resume; /* payload the source sent after it */
+	struct opt_i64 page_requests;      /* the return path's, where readable */
+	struct opt_i64 first_request_ns, last_request_ns;
+};
+
+enum { REPORT_MAX_MODE_EVIDENCE = 4 };
+
 struct report_stream {
 	int nflows;
-	char detected_by[32];    /* how the flows were recognised: "port,qevm" */
+	char detected_by[48];    /* how the flows were recognised: "port,qevm" */
+	const char *mode;        /* "precopy" or "postcopy"; NULL: no stream end to tell */
+	uint32_t features;       /* enum report_feature */
+	char mode_evidence[REPORT_MAX_MODE_EVIDENCE][REPORT_TEXT_LEN];
+	int nmode_evidence;
+	struct report_channel *channels; /* owned, in order of their first packet */
+	int nchannels;
+	bool postcopy_set;       /* mode is postcopy: the block below holds */
+	struct report_postcopy postcopy;
 	struct opt_i64 start_ns, end_ns, migration_time_ns; /* first packet, last data */
 	struct report_stream_view at_src, at_dst;
 	const char *bytes_source; /* "counters", "packets" or "mixed"; NULL: no view */
@@ -125,13 +166,15 @@ struct report_phase_loss {
 
 struct report_loss {
 	struct opt_i64 probes_sent, probes_answered, lost_probes;
+	/* where each phase begins (null: not known, or the phase is empty) */
+	struct opt_i64 phase_start_ns[PHASE_COUNT];
 	struct report_phase_loss phase[PHASE_COUNT];
 };
 
 /* --- switchover: timeline, announce schedule --------------------------------
  * Filled by analysis/timeline.c and announce_sched.c. Times are on the
- * reference clock; the relative ones count from the last stream data, the
- * one event every migration has. */
+ * reference clock; the relative ones count from t = 0: the resume, else the
+ * stream's last data (report_switchover.t0_event). */
 enum {
 	REPORT_TIMELINE_EVENTS = 8,
 	REPORT_MAX_BURSTS = 4,  /* announce bursts detailed: the migration's, announce-self... */
@@ -161,18 +204,19 @@ struct report_timeline_event {
 	int input;           /* that capture, -1 when there is none */
 	uint8_t state;       /* enum timeline_state */
 	int64_t ts_ns;       /* when TL_SEEN */
-	struct opt_i64 t_ns;          /* when TL_SEEN: since the last stream data */
+	struct opt_i64 t_ns;          /* when TL_SEEN: since t = 0 */
 	struct opt_i64 since_prev_ns; /* since the seen event before it */
 };
 
 struct report_announce_round {
-	int64_t expected_ns;                 /* by the schedule, from the rounds seen at the anchor */
+	int64_t expected_ns;                 /* due by the schedule, from the round before it */
+	struct opt_i64 late_ns;              /* seen at the anchor this much after it was due */
 	int64_t seen_ns[REPORT_MAX_INPUTS];  /* per capture, 0: not seen there */
 };
 
 struct report_announce_burst {
 	int nrounds;
-	int64_t start_ns, t_ns;              /* round 0 at the anchor; since the last stream data */
+	int64_t start_ns, t_ns;              /* round 0 at the anchor; since the timeline's t = 0 */
 	struct report_announce_round round[REPORT_MAX_ROUNDS];
 	int seen[REPORT_MAX_INPUTS];         /* rounds each capture saw */
 	uint32_t missing[REPORT_MAX_INPUTS]; /* bit k: round k not seen at that capture */
@@ -197,6 +241,8 @@ struct report_announce_sched {
 
 struct report_switchover {
 	const char *vantage[REPORT_MAX_INPUTS]; /* each capture's role in this migration */
+	int64_t t0_ns;                     /* the timeline's t = 0 */
+	const char *t0_event;              /* TL_RESUME, else TL_STREAM_END */
 	struct report_timeline_event timeline[REPORT_TIMELINE_EVENTS];
 	int ntimeline;                     /* seen events first, in time order */
 	struct report_announce_sched sched;
@@ -206,7 +252,7 @@ struct report_switchover {
 
 /* The diagnosis (analysis/diagnose.h): a code with its evidence. */
 struct report_verdict {
-	const char *code;                  /* "ok", "stale_forwarding", ... */
+	const char *code;                  /* "ok", "stale_forwarding", "slow_guest", ... */
 	char summary[REPORT_TEXT_LEN];
 	char evidence[REPORT_MAX_EVIDENCE][REPORT_TEXT_LEN];
 	int nevidence;
@@ -285,6 +331,8 @@ void text_list_add(char (*lines)[REPORT_TEXT_LEN], int *n, int max, const char *
 	__attribute__((format(printf, 4, 0)));
 void report_free(struct report *r);
 const char *phase_name(enum phase p);
+/* "multifd", "tls", "tunnelled", "nbd", "proxied": feature bit k's name */
+const char *report_feature_name(int k);
 /* The CLI's "findings" exit code: any migration diagnosed with a fault
  * (no_announce, stale_forwarding, destination_silent, return_path), even one
  * that recovered, or whose guest never answered again. */

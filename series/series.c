@@ -14,7 +14,7 @@
 #include "analysis/stats.h"
 #include "series/json_reader.h"
 
-#define REPORT_SCHEMA_PREFIX "migscope.report.v1"
+#define REPORT_SCHEMA_PREFIX "migscope.report.v"
 /* a directory is scanned for its report among this many JSON files */
 enum { MAX_DIR_JSON = 64 };
 

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The JSON report's contract, docs/report.schema.json (migscope.report.v1),
+# The JSON report's contract, docs/report.schema.json (migscope.report.v2),
 # held by a real validator: Debian's python3-jsonschema, draft 2020-12, run
 # by tests/e2e/schema_validate.py. The schema against its metaschema; the
 # report of every fixture against the schema (synthetic, lab labelled and
@@ -139,13 +139,13 @@ MUTANTS=(
 	'a missing required key|s/"flows":[0-9]*,//|1|/migrations/0/stream|'"'flows' is a required property"
 	'a wrong type (a count as a string)|s/"packets":\([0-9]*\)/"packets":"\1"/|1|/inputs/0/packets|'"'2705' is not of type 'integer'"
 	'an unknown key|s/"verdict":{/"verdict":{"severity":"high",/|1|/migrations/0/verdict|'"Additional properties are not allowed ('severity' was unexpected)"
-	'a verdict outside the enum|s/"code":"ok"/"code":"fine"/|1|/migrations/0/verdict/code|'"'fine' is not one of ['ok', 'no_announce', 'stale_forwarding', 'destination_silent', 'return_path', 'insufficient_data']"
+	'a verdict outside the enum|s/"code":"ok"/"code":"fine"/|1|/migrations/0/verdict/code|'"'fine' is not one of ['ok', 'no_announce', 'stale_forwarding', 'destination_silent', 'slow_guest', 'return_path', 'insufficient_data']"
 	'a negative count|s/"lost_probes":[0-9]*/"lost_probes":-3/|1|/migrations/0/loss/lost_probes|-3 is less than the minimum of 0'
 	'a null where the writer always has a value|s/"flows":[0-9]*/"flows":null/|1|/migrations/0/stream/flows|'"None is not of type 'integer'"
 	'an integer written with a decimal point|s/"packets":\([0-9]*\)/"packets":\1.0/|1|/inputs/0/packets|'"is not of type 'integer'"
-	'another schema name|s/"migscope.report.v1"/"migscope.report.v2"/|1|/schema|'"'migscope.report.v1' was expected"
+	'another schema name|s/"migscope.report.v2"/"migscope.report.v1"/|1|/schema|'"'migscope.report.v2' was expected"
 	'a vantage outside the enum|s/"vantage":"ctl"/"vantage":"prober"/|1|/inputs/2/vantage|'"'prober' is not one of ['src', 'dst', 'ctl']"
-	'a timeline event outside the enum|s/"event":"resume"/"event":"resumed"/|1|/migrations/0/timeline/2/event|'"'resumed' is not one of"
+	'a timeline event outside the enum|s/"event":"resume","vantage"/"event":"resumed","vantage"/|1|/migrations/0/timeline/2/event|'"'resumed' is not one of"
 	'a timeline event neither seen nor missing|s/"missing":"not_seen"/"missing":null/|2|/migrations/0/timeline/7/ns|'"None is not of type 'integer'; /migrations/0/timeline/7/t_ns: None is not of type 'integer'"
 	'a *_us not written with three decimals|s/"probe_gap_us":\([0-9]*\)\.[0-9]*/"probe_gap_us":\1/|1|/migrations/0/downtime/probe_gap_us|is not written with three decimals'
 	'a key twice in one object|s/"flows":\([0-9]*\),/"flows":\1,"flows":\1,/|1||'"key 'flows' twice in one object"

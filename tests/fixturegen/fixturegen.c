@@ -81,7 +81,10 @@ static void write_switchover_truth(FILE *t, const struct fixture *fx, const stru
 	fprintf(t, ".migrations[%d].completed true\n", m);
 	fprintf(t, ".migrations[%d]%s\"guest_last_at_src\"))[0].ns %" PRId64 "\n", m, ev,
 		mt->last_guest_src_ns);
-	fprintf(t, ".migrations[%d]%s\"stream_end\"))[0].t_ns 0\n", m, ev);
+	/* t = 0 at the resume: QEMU's first RARP leaving the destination NIC */
+	fprintf(t, ".migrations[%d].timeline_t0.event \"resume\"\n", m);
+	fprintf(t, ".migrations[%d]%s\"stream_end\"))[0].t_ns %" PRId64 "\n", m, ev,
+		mt->end_ns - mt->rarp_ns[0]);
 	fprintf(t, ".migrations[%d]%s\"resume\"))[0].ns %" PRId64 "\n", m, ev, mt->rarp_ns[0]);
 	fprintf(t, ".migrations[%d]%s\"first_announce_at_prober\"))[0].missing %s\n", m, ev,
 		!with_ctl ? "\"no_capture\"" : fx->sc.drop_announce ? "\"not_seen\"" : "null");
@@ -115,6 +118,10 @@ static void write_migration_truth(FILE *t, const struct fixture *fx, const struc
 	fprintf(t, ".migrations[%d].vantage.src \"%s\"\n", m, a);
 	fprintf(t, ".migrations[%d].vantage.dst \"%s\"\n", m, b);
 	fprintf(t, ".migrations[%d].stream.flows %d\n", m, fx->sc.flows);
+	fprintf(t, ".migrations[%d].stream.channels|length %d\n", m, fx->sc.flows);
+	/* the simulated stream ends before the resume, as precopy does */
+	fprintf(t, ".migrations[%d].stream.mode \"precopy\"\n", m);
+	fprintf(t, ".migrations[%d].stream.postcopy null\n", m);
 	fprintf(t, ".migrations[%d].stream.start_ns %" PRId64 "\n", m, mt->start_ns);
 	fprintf(t, ".migrations[%d].stream.end_ns %" PRId64 "\n", m, mt->end_ns);
 	us(a, sizeof(a), mt->end_ns - mt->start_ns);
@@ -156,7 +163,7 @@ static int write_truth(const char *dir, const struct fixture *fx, const struct s
 		return -errno;
 	fprintf(t, "# written by migscope-fixturegen from the simulation: do not edit\n");
 	write_args(t, fx, with_ctl);
-	fprintf(t, ".schema \"migscope.report.v1\"\n");
+	fprintf(t, ".schema \"migscope.report.v2\"\n");
 	fprintf(t, ".migrations|length %d\n", fx->sc.migrations);
 	fprintf(t, ".guest.mac \"52:54:00:12:34:56\"\n");
 	if (!fx->sc.ipv6)

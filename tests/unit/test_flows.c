@@ -67,7 +67,7 @@ static int setup(void **state)
 
 	if (!fx || portset_parse(&fx->ports, PORTSET_DEFAULT))
 		return -1;
-	fx->t = flow_table__new(&fx->ports);
+	fx->t = flow_table__new(&fx->ports, NULL, false);
 	*state = fx;
 	return fx->t ? 0 : -1;
 }
@@ -820,7 +820,7 @@ static void test_migrations_handed_over(void **state)
 	assert_int_equal(ms[1].view[0].synack_to_ack_ns, 100 * US);
 	assert_false(ms[1].view[1].handshake);
 	assert_int_equal(ms[1].last_data_ns, T0 + 11 * SEC + 9 * MS + 10 * US);
-	free(ms);
+	flow_table__migrations_free(ms, n);
 }
 
 static void test_flow_cap(void **state)
