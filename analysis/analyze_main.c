@@ -35,13 +35,19 @@ static void analyze_usage(FILE *out)
 		"  -o, --output FILE     write the report to FILE instead of stdout\n"
 		"      --no-align        take the captures' clocks as they are (default: estimate\n"
 		"                        each capture's offset from the packets they share)\n"
+		"  -H, --hypervisor FILE what the hypervisor recorded, beside the network's account:\n"
+		"                        QEMU's query-migrate JSON or QMP event log, virsh\n"
+		"                        domjobinfo --completed, or its job-completed event\n"
+		"                        (repeatable; event stamps pick the migration, else\n"
+		"                        the files go to the migrations in order)\n"
 		"      --announce I,M,R,S  QEMU's announce-initial, -max (ms), -rounds, -step (ms)\n"
 		"                        on the destination, to check the RARPs against\n"
 		"                        (default 50,550,5,100: QEMU's defaults)\n"
 		"  -h, --help            this help\n"
 		"\n"
 		"Each migration gets a verdict: ok, no_announce, stale_forwarding,\n"
-		"destination_silent, return_path or insufficient_data, with its evidence.\n"
+		"destination_silent, slow_guest, return_path or insufficient_data, with its\n"
+		"evidence.\n"
 		"\n"
 		"exit status: 0 done, 1 findings (a verdict other than ok and insufficient_data,\n"
 		"even one that recovered, or a guest that never answered again), 2 usage or\n"
@@ -93,6 +99,7 @@ int analyze_main(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "no-align", no_argument, NULL, 'A' },
 		{ "announce", required_argument, NULL, 'N' },
+		{ "hypervisor", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -106,7 +113,7 @@ int analyze_main(int argc, char **argv)
 	optind = 1;
 
 	memset(&cfg, 0, sizeof(cfg));
-	while ((opt = getopt_long(argc, argv, "f:g:p:o:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "f:g:p:o:H:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'f':
 			format = optarg;
@@ -141,6 +148,14 @@ int analyze_main(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			cfg.announce_set = true;
+			break;
+		case 'H':
+			if (cfg.nhypervisor == MAX_HYPERVISOR_FILES) {
+				fprintf(stderr, "migscope: at most %d --hypervisor files\n",
+					MAX_HYPERVISOR_FILES);
+				return EXIT_USAGE;
+			}
+			cfg.hypervisor_paths[cfg.nhypervisor++] = optarg;
 			break;
 		case 'h':
 			analyze_usage(stdout);

@@ -11,6 +11,7 @@
 #include "analysis/domain.h"
 #include "analysis/flows.h"
 #include "analysis/guest.h"
+#include "analysis/hypervisor.h"
 #include "analysis/linklayer.h"
 #include "analysis/report_build.h"
 
@@ -275,8 +276,8 @@ static int shape_ports(const struct flow_table *ft, const struct guest_set *gs,
 }
 
 static int analyze_pass(const struct analyze_config *cfg, const struct portset *shaped,
-			struct report *out, struct portset *shape, char *why, size_t whylen,
-			char *err, size_t errlen)
+			const struct report_hypervisor *hv, struct report *out,
+			struct portset *shape, char *why, size_t whylen, char *err, size_t errlen)
 {
 	struct capture_counters *counters[MAX_INPUTS] = { 0 };
 	struct input_cursor cur[MAX_INPUTS];
@@ -347,7 +348,7 @@ static int analyze_pass(const struct analyze_config *cfg, const struct portset *
 		in[i].retrans_tracer = counters[i]->retrans_tracer && !counters[i]->retrans_truncated;
 		in[i].tick_ns = capture_reader__tick_ns(cur[i].reader);
 	}
-	rc = report_build(ft, gs, in, cfg, out);
+	rc = report_build(ft, gs, in, cfg, hv, cfg->nhypervisor, out);
 	if (rc) {
 		snprintf(err, errlen, "out of memory building the report");
 		goto cleanup;
@@ -378,15 +379,28 @@ cleanup:
 
 int analyze(const struct analyze_config *cfg, struct report *out, char *err, size_t errlen)
 {
+	struct report_hypervisor hv[MAX_HYPERVISOR_FILES];
 	struct portset shape = { 0 };
 	char why[256] = "";
-	int rc = analyze_pass(cfg, NULL, out, &shape, why, sizeof(why), err, errlen);
+	int rc;
 
+	memset(out, 0, sizeof(*out));
+	memset(hv, 0, sizeof(hv));
+	if (cfg->nhypervisor < 0 || cfg->nhypervisor > MAX_HYPERVISOR_FILES) {
+		snprintf(err, errlen, "give at most %d hypervisor files", MAX_HYPERVISOR_FILES);
+		return -EINVAL;
+	}
+	for (int i = 0; i < cfg->nhypervisor; i++) {
+		rc = hypervisor_read(cfg->hypervisor_paths[i], &hv[i], err, errlen);
+		if (rc)
+			return rc;
+	}
+	rc = analyze_pass(cfg, NULL, hv, out, &shape, why, sizeof(why), err, errlen);
 	if (rc || !why[0])
 		return rc;
 	/* no migration by port or magic, but one by its shape: read again */
 	report_free(out);
-	rc = analyze_pass(cfg, &shape, out, NULL, NULL, 0, err, errlen);
+	rc = analyze_pass(cfg, &shape, hv, out, NULL, NULL, 0, err, errlen);
 	if (!rc)
 		report_warn(out, "a migration found by its shape, on no migration port and without "
 			    "QEMU's magic (a proxy relaying it? TLS?): %s; name its ports with "

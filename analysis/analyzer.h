@@ -40,6 +40,11 @@ struct analyze_config {
 	struct ip_addr guest_ip;        /* family 0: detect */
 	bool no_align;                  /* trust the captures' clocks as they are */
 	bool announce_set;              /* else QEMU's default announce schedule */
+	/* what the hypervisor recorded (analysis/hypervisor.h); a file with
+	 * QEMU's event stamps goes to the migration they fall in, the others to
+	 * the migrations in order */
+	const char *hypervisor_paths[MAX_HYPERVISOR_FILES];
+	int nhypervisor;
 	struct announce_params announce;
 	/* called every ANALYZE_PROGRESS_EVERY packets when set */
 	void (*progress)(uint64_t packets, void *arg);

@@ -331,6 +331,9 @@ static void slow_guest(const struct switchover *sw, const struct facts *f,
 	else
 		evidence(rm, "postcopy: the stream ran %s after resume, bringing the guest's pages",
 			 dur(sw->postcopy_end_ns - f->resume, a, sizeof(a)));
+	if (sw->blocktime_ns)
+		evidence(rm, "QEMU counted %s of vCPU time blocked on page faults (postcopy-blocktime)",
+			 dur(sw->blocktime_ns, a, sizeof(a)));
 	recovery_line(f, rm);
 }
 

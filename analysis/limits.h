@@ -13,7 +13,8 @@ enum {
 	MAX_GROUPS = 64,         /* migrations in one set of captures */
 	FLOW_DATA_MARKS = 64,    /* recent data segments kept to time their ACKs */
 	FLOW_TIME_MARKS = 16,    /* per migration: stream bytes at the first RARPs (the resume) */
-	MAX_BULK_FLOWS = 512,    /* other TCP flows with payload, for migrations found by shape */
+	MAX_BULK_FLOWS = 512,
+	MAX_HYPERVISOR_FILES = 8, /* --hypervisor files beside the captures */    /* other TCP flows with payload, for migrations found by shape */
 	MAX_MACS = 64,           /* guest MAC candidates */
 	MAX_TARGETS = 16,        /* echo targets (guest IP candidates) */
 	MAX_PROBES = 262144,     /* echo requests kept: 43 min at 10 ms */

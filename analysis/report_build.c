@@ -29,6 +29,8 @@ struct mig_work {
 
 struct build_ctx {
 	const struct guest_set *gs;
+	const struct report_hypervisor *hv; /* per --hypervisor file */
+	int nhv;
 	const struct build_input *in;
 	const struct analyze_config *cfg;
 	struct report *r;
@@ -362,6 +364,78 @@ static void switchover_evidence(const struct build_ctx *c, const struct mig_work
 	}
 }
 
+/* A field the migration's record lacks, from another file's. */
+static void hv_fill(struct opt_i64 *into, struct opt_i64 from)
+{
+	if (!into->set)
+		*into = from;
+}
+
+static void hv_merge(struct report_hypervisor *h, const struct report_hypervisor *f)
+{
+	size_t n = strlen(h->sources);
+
+	if (!strstr(h->sources, f->sources))
+		snprintf(h->sources + n, sizeof(h->sources) - n, "%s%s", n ? "," : "", f->sources);
+	if (!h->status[0])
+		snprintf(h->status, sizeof(h->status), "%s", f->status);
+	hv_fill(&h->total_time_ns, f->total_time_ns);
+	hv_fill(&h->downtime_ns, f->downtime_ns);
+	hv_fill(&h->setup_time_ns, f->setup_time_ns);
+	hv_fill(&h->postcopy_requests, f->postcopy_requests);
+	hv_fill(&h->postcopy_blocktime_ns, f->postcopy_blocktime_ns);
+	hv_fill(&h->stop_ns, f->stop_ns);
+	hv_fill(&h->resume_ns, f->resume_ns);
+	hv_fill(&h->postcopy_start_ns, f->postcopy_start_ns);
+	hv_fill(&h->completed_ns, f->completed_ns);
+}
+
+/* The hypervisor's records of migration m: those whose QEMU events fall in
+ * its window, and of the others (no stamps: query-migrate, virsh) the m-th. */
+static void fill_hypervisor(const struct build_ctx *c, int m, struct report_migration *rm)
+{
+	const struct mig_work *w = &c->work[m];
+	int timeless = 0;
+
+	for (int i = 0; i < c->nhv; i++) {
+		const struct report_hypervisor *f = &c->hv[i];
+		struct opt_i64 t = f->stop_ns.set ? f->stop_ns : f->resume_ns;
+
+		if (t.set ? t.v < w->window_lo || t.v >= w->window_hi : timeless++ != m)
+			continue;
+		hv_merge(&rm->hypervisor, f);
+		rm->hypervisor_set = true;
+	}
+}
+
+/* The outage in its parts (report_outage): the hypervisor's pause beside the
+ * network's, then from the resume each step the captures show. */
+static void fill_outage(struct report_migration *rm)
+{
+	const struct report_hypervisor *h = &rm->hypervisor;
+	struct report_outage *o = &rm->outage;
+	int64_t req = timeline_time(&rm->sw, TL_FIRST_REQUEST_DST);
+	int64_t rep = timeline_time(&rm->sw, TL_FIRST_REPLY_DST);
+	int64_t back = timeline_time(&rm->sw, TL_FIRST_REPLY_PROBER);
+	int64_t resume = timeline_time(&rm->sw, TL_RESUME);
+
+	if (rm->downtime.silence_start_ns.set && resume)
+		o->pause_ns = opt_some(resume - rm->downtime.silence_start_ns.v);
+	if (h->stop_ns.set && h->resume_ns.set)
+		o->pause_hypervisor_ns = opt_some(h->resume_ns.v - h->stop_ns.v);
+	else
+		o->pause_hypervisor_ns = h->downtime_ns;
+	if (h->resume_ns.set && resume)
+		o->announce_delay_ns = opt_some(resume - h->resume_ns.v);
+	if (resume && req)
+		o->reconvergence_ns = opt_some(req - resume);
+	if (req && rep && rep >= req)
+		o->guest_answer_ns = opt_some(rep - req);
+	if (rep && back && back >= rep)
+		o->return_ns = opt_some(back - rep);
+	o->total_ns = rm->downtime.probe_gap_ns;
+}
+
 /* The timeline, the announce check and the diagnosis, on the evidence
  * gathered since the resume was found. */
 static void judge_switchover(const struct build_ctx *c, const struct mig_work *w,
@@ -381,6 +455,8 @@ static void judge_switchover(const struct build_ctx *c, const struct mig_work *w
 		sw->postcopy_end_ns = sw->end_ns;
 		sw->page_requests = rm->stream.postcopy.page_requests.v;
 	}
+	if (rm->hypervisor.postcopy_blocktime_ns.set)
+		sw->blocktime_ns = rm->hypervisor.postcopy_blocktime_ns.v;
 	if (c->cfg->announce_set)
 		params = c->cfg->announce;
 	else
@@ -434,9 +510,10 @@ static void assign_roles(struct build_ctx *c, const struct mig_stream *ms,
 }
 
 int report_build(const struct flow_table *ft, const struct guest_set *gs,
-		 const struct build_input *in, const struct analyze_config *cfg, struct report *r)
+		 const struct build_input *in, const struct analyze_config *cfg,
+		 const struct report_hypervisor *hv, int nhv, struct report *r)
 {
-	struct build_ctx c = { .gs = gs, .in = in, .cfg = cfg, .r = r };
+	struct build_ctx c = { .gs = gs, .hv = hv, .nhv = nhv, .in = in, .cfg = cfg, .r = r };
 	enum role (*role)[MAX_INPUTS] = NULL;
 	struct mig_stream *ms = NULL;
 	int n = flow_table__migrations(ft, cfg->ninputs, &ms), rc = 0;
@@ -477,8 +554,14 @@ int report_build(const struct flow_table *ft, const struct guest_set *gs,
 			rc = fill_probes(&c, w, &sw, rm);
 		if (rc)
 			goto cleanup;
+		fill_hypervisor(&c, m, rm);
 		judge_switchover(&c, w, rm, &sw);
+		fill_outage(rm);
 	}
+	for (int i = 0, timeless = 0; i < nhv; i++)
+		if (!hv[i].stop_ns.set && !hv[i].resume_ns.set && ++timeless > c.nwork)
+			report_warn(r, "%s: no migration left to describe (files without QEMU's event "
+				    "stamps go to the migrations in order)", cfg->hypervisor_paths[i]);
 cleanup:
 	free(c.work);
 	free(role);

@@ -32,7 +32,9 @@ struct build_input {
 	bool exact;                  /* its stream counts are a migscope capture's counters */
 };
 
+/* hv[0..nhv): what the hypervisor recorded, one per --hypervisor file. */
 int report_build(const struct flow_table *ft, const struct guest_set *gs,
-		 const struct build_input *in, const struct analyze_config *cfg, struct report *r);
+		 const struct build_input *in, const struct analyze_config *cfg,
+		 const struct report_hypervisor *hv, int nhv, struct report *r);
 
 #endif

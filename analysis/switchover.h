@@ -34,6 +34,7 @@ struct switchover {
 	int64_t postcopy_end_ns;      /* the stream's last data when it ran on after the resume
 				       * (postcopy), 0: precopy */
 	int64_t page_requests;        /* the return path's, in postcopy where readable */
+	int64_t blocktime_ns;         /* QEMU's postcopy-blocktime when given, 0: not */
 	const struct probe *probes;   /* every probe, in request order */
 	uint32_t nprobes;
 	int target;                   /* the guest's echo target, -1: none */

@@ -181,6 +181,49 @@ static void write_loss(struct json_writer *w, const struct report_migration *m)
 	json_end(w, '}');
 }
 
+static void write_hypervisor(struct json_writer *w, const struct report_migration *m)
+{
+	const struct report_hypervisor *h = &m->hypervisor;
+	char kinds[sizeof(h->sources)], *k, *save = NULL;
+
+	if (!m->hypervisor_set) {
+		json_str(w, "hypervisor", NULL);
+		return;
+	}
+	json_begin(w, "hypervisor", '{');
+	json_begin(w, "sources", '[');
+	snprintf(kinds, sizeof(kinds), "%s", h->sources);
+	for (k = strtok_r(kinds, ",", &save); k; k = strtok_r(NULL, ",", &save))
+		json_str(w, NULL, k);
+	json_end(w, ']');
+	json_str(w, "status", h->status[0] ? h->status : NULL);
+	json_opt_us(w, "total_time_us", h->total_time_ns);
+	json_opt_us(w, "downtime_us", h->downtime_ns);
+	json_opt_us(w, "setup_time_us", h->setup_time_ns);
+	json_opt_int(w, "postcopy_requests", h->postcopy_requests);
+	json_opt_us(w, "postcopy_blocktime_us", h->postcopy_blocktime_ns);
+	json_opt_int(w, "stop_ns", h->stop_ns);
+	json_opt_int(w, "resume_ns", h->resume_ns);
+	json_opt_int(w, "postcopy_start_ns", h->postcopy_start_ns);
+	json_opt_int(w, "completed_ns", h->completed_ns);
+	json_end(w, '}');
+}
+
+static void write_outage(struct json_writer *w, const struct report_migration *m)
+{
+	const struct report_outage *o = &m->outage;
+
+	json_begin(w, "outage", '{');
+	json_opt_us(w, "pause_us", o->pause_ns);
+	json_opt_us(w, "pause_hypervisor_us", o->pause_hypervisor_ns);
+	json_opt_us(w, "announce_delay_us", o->announce_delay_ns);
+	json_opt_us(w, "reconvergence_us", o->reconvergence_ns);
+	json_opt_us(w, "guest_answer_us", o->guest_answer_ns);
+	json_opt_us(w, "return_us", o->return_ns);
+	json_opt_us(w, "total_us", o->total_ns);
+	json_end(w, '}');
+}
+
 static void write_migration(struct json_writer *w, const struct report_migration *m,
 			    const struct report *r)
 {
@@ -196,6 +239,8 @@ static void write_migration(struct json_writer *w, const struct report_migration
 	write_announce(w, m);
 	write_loss(w, m);
 	json_opt_bool(w, "reachable_after", m->reachable_after);
+	write_hypervisor(w, m);
+	write_outage(w, m);
 	render_switchover_json(w, m, r);
 	json_begin(w, "verdict", '{');
 	json_str(w, "code", m->verdict.code);

@@ -134,6 +134,38 @@ static void print_announce(FILE *out, const struct report_migration *m)
 	}
 }
 
+/* QEMU's account beside the network's, and the outage in its parts. */
+static void print_accounts(FILE *out, const struct report_migration *m)
+{
+	const struct report_hypervisor *h = &m->hypervisor;
+	const struct report_outage *o = &m->outage;
+	char a[48], b[48], c[48], d[48], e[48], f[48];
+
+	if (m->hypervisor_set) {
+		fprintf(out, "  hypervisor   %s (%s): total-time %s, downtime %s, setup %s",
+			h->status[0] ? h->status : "status n/a", h->sources,
+			ms(h->total_time_ns, a, sizeof(a)), ms(h->downtime_ns, b, sizeof(b)),
+			ms(h->setup_time_ns, c, sizeof(c)));
+		if (h->postcopy_requests.set)
+			fprintf(out, ", %" PRId64 " postcopy requests", h->postcopy_requests.v);
+		if (h->postcopy_blocktime_ns.set)
+			fprintf(out, ", blocktime %s", ms(h->postcopy_blocktime_ns, d, sizeof(d)));
+		fprintf(out, "\n");
+	}
+	if (!o->pause_ns.set && !o->pause_hypervisor_ns.set && !o->reconvergence_ns.set)
+		return;
+	fprintf(out, "  outage       pause %s", ms(o->pause_ns, a, sizeof(a)));
+	if (o->pause_hypervisor_ns.set)
+		fprintf(out, " (QEMU: %s)", ms(o->pause_hypervisor_ns, b, sizeof(b)));
+	if (o->announce_delay_ns.set)
+		fprintf(out, ", QEMU's RESUME to its first RARP %s",
+			ms(o->announce_delay_ns, c, sizeof(c)));
+	fprintf(out, ", then requests at dst %s, the guest's answer %s, at the prober %s; the "
+		"prober's gap %s\n", ms(o->reconvergence_ns, d, sizeof(d)),
+		ms(o->guest_answer_ns, e, sizeof(e)), ms(o->return_ns, f, sizeof(f)),
+		ms(o->total_ns, a, sizeof(a)));
+}
+
 static void print_loss(FILE *out, const struct report_migration *m)
 {
 	char a[48], b[48];
@@ -184,6 +216,7 @@ int render_text(const struct report *r, FILE *out)
 		print_downtime(out, m);
 		print_announce(out, m);
 		print_loss(out, m);
+		print_accounts(out, m);
 		render_switchover_text(out, m, r);
 		fprintf(out, "  verdict      %s: %s\n", m->verdict.code, m->verdict.summary);
 		for (int e = 0; e < m->verdict.nevidence; e++)

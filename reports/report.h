@@ -250,6 +250,32 @@ struct report_switchover {
 };
 /* --- end of the switchover block ------------------------------------------ */
 
+/* What the hypervisor recorded of the migration (analysis/hypervisor.h),
+ * read from files given beside the captures; its stamps are the hypervisor
+ * host's wall clock. */
+struct report_hypervisor {
+	char sources[64];        /* the kinds of file read: "query-migrate,qmp-events" */
+	char status[24];         /* QEMU's: "completed", "failed", ...; "" when not given */
+	struct opt_i64 total_time_ns, downtime_ns, setup_time_ns;
+	struct opt_i64 postcopy_requests, postcopy_blocktime_ns;
+	struct opt_i64 stop_ns;          /* the source's STOP event */
+	struct opt_i64 resume_ns;        /* the destination's RESUME after it */
+	struct opt_i64 postcopy_start_ns; /* MIGRATION status postcopy-active */
+	struct opt_i64 completed_ns;     /* MIGRATION status completed */
+};
+
+/* The outage split into its parts, each from the vantage that shows it
+ * (design §9), the hypervisor's figures beside the network's. */
+struct report_outage {
+	struct opt_i64 pause_ns;          /* network: the guest's last frame at src to the resume */
+	struct opt_i64 pause_hypervisor_ns; /* QEMU: STOP to RESUME, else its downtime figure */
+	struct opt_i64 announce_delay_ns; /* QEMU's RESUME to its first RARP at the dst NIC */
+	struct opt_i64 reconvergence_ns;  /* the resume to the first request at the dst NIC */
+	struct opt_i64 guest_answer_ns;   /* that request to the first reply leaving the dst NIC */
+	struct opt_i64 return_ns;         /* that reply to the first at the prober */
+	struct opt_i64 total_ns;          /* what the prober saw: the probe gap */
+};
+
 /* The diagnosis (analysis/diagnose.h): a code with its evidence. */
 struct report_verdict {
 	const char *code;                  /* "ok", "stale_forwarding", "slow_guest", ... */
@@ -300,6 +326,9 @@ struct report_migration {
 	struct opt_i64 reachable_after; /* 0/1 */
 	struct report_switchover sw;
 	struct report_verdict verdict;
+	bool hypervisor_set;      /* a --hypervisor file described this migration */
+	struct report_hypervisor hypervisor;
+	struct report_outage outage;
 	struct report_plot plot;
 };
 

@@ -12,7 +12,7 @@
 
 #include "analysis/analyzer.h"
 #include "analysis/stats.h"
-#include "series/json_reader.h"
+#include "analysis/json_reader.h"
 
 #define REPORT_SCHEMA_PREFIX "migscope.report.v"
 /* a directory is scanned for its report among this many JSON files */

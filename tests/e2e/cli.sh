@@ -47,6 +47,11 @@ check "analyze help: its usage on stdout, nothing on stderr" \
 	bash -c "head -1 '$T/out' | grep -q '^usage: migscope analyze \[options\]' && ! test -s '$T/err'"
 grep -q -- '--guest' "$T/out" && ok "analyze help lists --guest" || not_ok "analyze help lists --guest"
 
+# what the hypervisor recorded, in a file that is none of its formats
+run "hypervisor file of no known kind" 2 analyze --hypervisor "$FIX/baseline.truth" $B
+check "hypervisor file of no known kind: named" grep -q "baseline.truth: neither QEMU's query-migrate" "$T/err"
+run "hypervisor file missing" 2 analyze -H "$T/nope.json" $B
+
 # bad files
 : >"$T/empty.pcap"
 echo "this is not a capture" >"$T/text.pcap"

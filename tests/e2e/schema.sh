@@ -110,6 +110,8 @@ report odd/announce-parameters "$SYN" --announce 10,100,6,40 src=baseline-cn1.pc
 report odd/absent-guest "$SYN" --guest 52:54:00:aa:bb:cc src=baseline-cn1.pcap dst=baseline-cn2.pcap ctl=baseline-ctl.pcap
 report odd/lab-dst-silent-src-ctl "$LAB/dst-silent" src=cn1.pcap.gz ctl=ctl.pcap.gz
 report odd/lab-port-not-ready-no-announce-self-dst-ctl "$LAB/port-not-ready-no-announce-self" dst=cn2.pcap.gz ctl=ctl.pcap.gz
+report odd/lab-baseline-hypervisor "$LAB/baseline" --hypervisor query-migrate.json src=cn1.pcap.gz dst=cn2.pcap.gz ctl=ctl.pcap.gz
+report odd/lab-back-and-forth-hypervisor "$LAB/back-and-forth" -H query-migrate-1.json -H query-migrate-2.json src=cn1.pcap.gz dst=cn2.pcap.gz ctl=ctl.pcap.gz
 
 # validate them all in one run of the validator: one line per report
 mapfile -t files < <(cd "$T/reports" && find . -name '*.json' | sed 's|^\./||' | sort)

@@ -5,7 +5,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "series/json_reader.h"
+#include "analysis/json_reader.h"
 #include "reports/render.h"
 
 /* A memfd rather than a file under /tmp: nothing is left behind by a crash

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "series/json_reader.h"
+#include "analysis/json_reader.h"
 #include "series/series.h"
 #include "series/render_series.h"
 #include "tests/fuzz/fuzz_common.h"

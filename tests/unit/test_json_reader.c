@@ -1,5 +1,5 @@
 /*
- * Unit tests of series/json_reader.c: navigation, exact fixed-point
+ * Unit tests of analysis/json_reader.c: navigation, exact fixed-point
  * numbers, string decoding, and hostile documents (every malformed one is an
  * error naming a byte offset, never a crash; the ASan build runs these too).
  */
@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "series/json_reader.h"
+#include "analysis/json_reader.h"
 
 static struct json_doc *parse(const char *text)
 {

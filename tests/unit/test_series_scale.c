@@ -26,7 +26,7 @@
 
 #include <cmocka.h>
 
-#include "series/json_reader.h"
+#include "analysis/json_reader.h"
 #include "analysis/limits.h"
 #include "series/series.h"
 

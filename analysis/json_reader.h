@@ -1,8 +1,10 @@
 /*
  * json_reader - reads small JSON documents (RFC 8259) whole into a node
- * array: migscope's own report JSON and the lab's scenario.json, for
- * `migscope series`. Not for captures: documents are capped at
- * JSON_MAX_BYTES and JSON_MAX_DEPTH levels of nesting.
+ * array: what the hypervisor recorded beside the captures (QEMU's
+ * query-migrate, its QMP events: hypervisor.h), and for `migscope series`
+ * migscope's own report JSON and the lab's scenario.json. Not for captures:
+ * documents are capped at JSON_MAX_BYTES and JSON_MAX_DEPTH levels of
+ * nesting.
  *
  * Nodes are indexes into the document, 0 being the root; lookups return -1
  * when the node is absent or of another type, and accept -1, so a path can be

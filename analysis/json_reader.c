@@ -1,4 +1,4 @@
-#include "series/json_reader.h"
+#include "analysis/json_reader.h"
 
 #include <errno.h>
 #include <stdio.h>
