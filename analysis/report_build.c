@@ -496,17 +496,40 @@ static void fill_guest(struct build_ctx *c)
 		ip_format(&c->guest.ip6, c->r->guest.ipv6, sizeof(c->r->guest.ipv6));
 }
 
-static void assign_roles(struct build_ctx *c, const struct mig_stream *ms,
-			 enum role (*role)[MAX_INPUTS])
+/* The guest's echo replies each capture saw in each migration's window
+ * before its stream: where the guest ran (roles.h). */
+static void replies_before(const struct build_ctx *c, uint32_t (*out)[MAX_INPUTS])
 {
+	uint32_t n;
+	const struct probe *p = guest_set__probes(c->gs, &n);
+
+	for (uint32_t k = 0; k < n && c->guest.target >= 0; k++) {
+		if (p[k].target != c->guest.target)
+			continue;
+		for (int m = 0; m < c->nwork; m++)
+			for (int i = 0; i < c->cfg->ninputs; i++)
+				out[m][i] += p[k].rep_ns[i] >= c->work[m].window_lo &&
+					     p[k].rep_ns[i] && p[k].rep_ns[i] < c->work[m].ms->first_ns;
+	}
+}
+
+static int assign_roles(struct build_ctx *c, enum role (*role)[MAX_INPUTS])
+{
+	uint32_t (*before)[MAX_INPUTS] = calloc((size_t)(c->nwork ? c->nwork : 1), sizeof(*before));
 	struct role_capture cap[MAX_INPUTS];
 
+	if (!before)
+		return -ENOMEM;
+	replies_before(c, before);
 	for (int i = 0; i < c->cfg->ninputs; i++)
 		cap[i] = (struct role_capture){ .path = c->in[i].path, .label = c->in[i].label,
 						.tick_ns = c->in[i].tick_ns };
-	roles_assign(ms, c->nwork, cap, c->cfg->ninputs, role, c->is_ctl, c->r);
+	roles_assign(c->nwork ? c->work[0].ms : NULL, c->nwork, cap, c->cfg->ninputs,
+		     (const uint32_t(*)[MAX_INPUTS])before, role, c->is_ctl, c->r);
 	for (int m = 0; m < c->nwork; m++)
-		c->work[m] = (struct mig_work){ .ms = &ms[m], .role = role[m] };
+		c->work[m].role = role[m];
+	free(before);
+	return 0;
 }
 
 int report_build(const struct flow_table *ft, const struct guest_set *gs,
@@ -528,9 +551,13 @@ int report_build(const struct flow_table *ft, const struct guest_set *gs,
 		rc = -ENOMEM;
 		goto cleanup;
 	}
-	assign_roles(&c, ms, role);
+	for (int m = 0; m < c.nwork; m++)
+		c.work[m].ms = &ms[m];
 	set_windows(&c);
 	fill_guest(&c);
+	rc = assign_roles(&c, role);
+	if (rc)
+		goto cleanup;
 	fill_inputs(&c);
 	for (int m = 0; m < c.nwork; m++) {
 		struct report_migration *rm = &r->migrations[m];

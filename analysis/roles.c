@@ -72,13 +72,29 @@ static void warn_close_timing(struct report *r, const struct mig_stream *ms, con
 		    role_name(role[a]), role_name(role[b]));
 }
 
+/* The capture that saw the guest answer before the stream while every other
+ * compute capture saw none: the source's. -1 when the sign is not clear. */
+static int sure_source(const enum role *role, int n, const uint32_t *replies)
+{
+	int src = -1;
+
+	for (int i = 0; replies && i < n; i++) {
+		if (role[i] == ROLE_CTL || !replies[i])
+			continue;
+		if (replies[i] < ROLES_SURE_REPLIES || src >= 0)
+			return -1;
+		src = i;
+	}
+	return src;
+}
+
 /* One migration's roles, given the hosts known so far. */
 static void assign_one(const struct mig_stream *ms, int m, const struct role_capture *cap, int n,
-		       const struct ip_addr *host, const bool *is_ctl, enum role *role,
-		       struct report *r)
+		       const struct ip_addr *host, const bool *is_ctl, const uint32_t *replies,
+		       enum role *role, struct report *r)
 {
 	int64_t dmin = 0, dmax = 0, noise = 0;
-	int nseen = 0, nsrc = 0, imin, imax;
+	int nseen = 0, nsrc = 0, imin, imax, k;
 	bool timed = false, guessed = false;
 
 	for (int i = 0; i < n; i++) {
@@ -92,6 +108,13 @@ static void assign_one(const struct mig_stream *ms, int m, const struct role_cap
 			role[i] = ip_equal(&host[i], &ms->source)	   ? ROLE_SRC
 				  : ip_equal(&host[i], &ms->destination) ? ROLE_DST
 									 : ROLE_NONE;
+	}
+	if ((k = sure_source(role, n, replies)) >= 0 && role[k] == ROLE_NONE &&
+	    !role_held(role, n, ROLE_SRC)) {
+		role[k] = ROLE_SRC;
+		for (int i = 0; nseen == 2 && i < n; i++)
+			if (i != k && role[i] == ROLE_NONE)
+				role[i] = ROLE_DST;
 	}
 	if (delay_extremes(ms, role, n, &imin, &imax) >= 2) {
 		dmin = ms->view[imin].ack_delay_ns;
@@ -131,7 +154,8 @@ static void assign_one(const struct mig_stream *ms, int m, const struct role_cap
 }
 
 void roles_assign(const struct mig_stream *mig, int nmig, const struct role_capture *cap,
-		  int ncap, enum role (*role)[MAX_INPUTS], bool *is_ctl, struct report *r)
+		  int ncap, const uint32_t (*replies_before)[MAX_INPUTS],
+		  enum role (*role)[MAX_INPUTS], bool *is_ctl, struct report *r)
 {
 	struct ip_addr host[MAX_INPUTS];
 
@@ -145,7 +169,8 @@ void roles_assign(const struct mig_stream *mig, int nmig, const struct role_capt
 				host[i] = *host_of(&mig[m], !strcmp(label, "src") ? ROLE_SRC : ROLE_DST);
 	}
 	for (int m = 0; m < nmig; m++) {
-		assign_one(&mig[m], m, cap, ncap, host, is_ctl, role[m], r);
+		assign_one(&mig[m], m, cap, ncap, host, is_ctl,
+			   replies_before ? replies_before[m] : NULL, role[m], r);
 		for (int i = 0; i < ncap; i++)
 			if (!host[i].family && (role[m][i] == ROLE_SRC || role[m][i] == ROLE_DST))
 				host[i] = *host_of(&mig[m], role[m][i]);

@@ -7,6 +7,11 @@
  * one migration tells which, and that host decides its role in the others
  * (cn1 is src of the way out and dst of the way back). The evidence, in
  * order:
+ *  - where the guest answered its probes before the stream: its replies
+ *    leave the source NIC, and the switch sends them to the prober only, so
+ *    a capture that saw ROLES_SURE_REPLIES of them where the other compute
+ *    capture saw none is at the source (a sign that cannot be wrong, where
+ *    a microsecond of timing can);
  *  - timing: a capture's shortest delay from stream data to the ACK covering
  *    it, both stamps on that capture's clock (so the offset between captures
  *    cancels). At the receiver's NIC it is the receiver's turnaround; at the
@@ -57,10 +62,15 @@ struct role_capture {
  * the floor. */
 int64_t roles_timing_noise_ns(const struct role_capture *a, const struct role_capture *b);
 
+enum { ROLES_SURE_REPLIES = 3 };
+
 /* Fills role[m][i] for the nmig migrations (in time order) and each of the
  * ncap captures, and is_ctl[i] for the captures that are the prober's or saw
- * no stream at all. Warnings go to r. */
+ * no stream at all. replies_before[m][i]: the guest's echo replies capture i
+ * saw in migration m's window before its stream (NULL: none known).
+ * Warnings go to r. */
 void roles_assign(const struct mig_stream *mig, int nmig, const struct role_capture *cap,
-		  int ncap, enum role (*role)[MAX_INPUTS], bool *is_ctl, struct report *r);
+		  int ncap, const uint32_t (*replies_before)[MAX_INPUTS],
+		  enum role (*role)[MAX_INPUTS], bool *is_ctl, struct report *r);
 
 #endif
