@@ -146,7 +146,7 @@ static void print_accounts(FILE *out, const struct report_migration *m)
 			h->status[0] ? h->status : "status n/a", h->sources,
 			ms(h->total_time_ns, a, sizeof(a)), ms(h->downtime_ns, b, sizeof(b)),
 			ms(h->setup_time_ns, c, sizeof(c)));
-		if (h->postcopy_requests.set)
+		if (h->postcopy_requests.set && (h->postcopy_requests.v || m->stream.postcopy_set))
 			fprintf(out, ", %" PRId64 " postcopy requests", h->postcopy_requests.v);
 		if (h->postcopy_blocktime_ns.set)
 			fprintf(out, ", blocktime %s", ms(h->postcopy_blocktime_ns, d, sizeof(d)));
