@@ -10,6 +10,7 @@
  * captures or the command line goes through html_esc().
  */
 #include <errno.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <string.h>
 
@@ -418,6 +419,57 @@ static void phases(FILE *out, const struct report_migration *m)
 	fputs("</table>\n", out);
 }
 
+/* The outage in its parts, the hypervisor's figures beside the network's. */
+static void outage(FILE *out, const struct report_migration *m)
+{
+	const struct report_outage *o = &m->outage;
+	const struct report_hypervisor *h = &m->hypervisor;
+	static const struct {
+		const char *part, *from;
+		size_t off;
+	} PARTS[] = {
+		{ "pause", "guest's last frame at the source NIC to the resume",
+		  offsetof(struct report_outage, pause_ns) },
+		{ "pause, QEMU's account", "STOP to RESUME, else its downtime figure",
+		  offsetof(struct report_outage, pause_hypervisor_ns) },
+		{ "announce", "QEMU's RESUME to its first RARP at the destination NIC",
+		  offsetof(struct report_outage, announce_delay_ns) },
+		{ "reconvergence", "the resume to the first request at the destination NIC",
+		  offsetof(struct report_outage, reconvergence_ns) },
+		{ "the guest's answer", "that request to the first reply leaving the destination",
+		  offsetof(struct report_outage, guest_answer_ns) },
+		{ "the way back", "that reply to the first at the prober",
+		  offsetof(struct report_outage, return_ns) },
+		{ "the prober saw", "the probe gap", offsetof(struct report_outage, total_ns) },
+	};
+	char a[48];
+
+	fputs("<h3>The outage in its parts</h3>", out);
+	if (m->hypervisor_set) {
+		fputs("<p class=\"note\">QEMU's account (", out);
+		html_esc(out, h->sources);
+		html_escf(out, "): %s, total-time %s", h->status[0] ? h->status : "status n/a",
+			  html_ms(h->total_time_ns, a, sizeof(a)));
+		html_escf(out, ", downtime %s", html_ms(h->downtime_ns, a, sizeof(a)));
+		if (h->postcopy_blocktime_ns.set)
+			html_escf(out, ", postcopy blocktime %s",
+				  html_ms(h->postcopy_blocktime_ns, a, sizeof(a)));
+		fputs("</p>", out);
+	}
+	fputs("<table class=\"compact outage\">\n<tr><th>part</th><th>from, to</th>"
+	      "<th class=\"num\">duration</th></tr>\n", out);
+	for (size_t k = 0; k < sizeof(PARTS) / sizeof(PARTS[0]); k++) {
+		const struct opt_i64 *v = (const struct opt_i64 *)((const char *)o + PARTS[k].off);
+
+		fputs("<tr>", out);
+		cell(out, NULL, PARTS[k].part);
+		cell(out, NULL, PARTS[k].from);
+		cell(out, "num", html_ms(*v, a, sizeof(a)));
+		fputs("</tr>\n", out);
+	}
+	fputs("</table>\n", out);
+}
+
 static void migration(FILE *out, const struct report *r, const struct report_migration *m, int i)
 {
 	fprintf(out, "<section class=\"card\" id=\"migration-%d\"><h2>", i);
@@ -429,6 +481,7 @@ static void migration(FILE *out, const struct report *r, const struct report_mig
 	html_timelines(out, r, m, i);
 	legend(out);
 	phases(out, m);
+	outage(out, m);
 	fputs("</section>\n", out);
 }
 
