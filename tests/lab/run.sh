@@ -59,6 +59,10 @@
 #   --tls               the migration over TLS with any scenario
 #   --dirty MBPS        the dirtying guest (guest/dirty.c) with any scenario
 #                       (--wss MB: its working set, 16)
+#   --guest-append ARGS more for the guest kernel's command line
+#                       (MSL_GUEST_APPEND), e.g. init_on_free=1: the guest
+#                       zeroes what it frees, QEMU sends those pages as zero
+#                       pages (a stream of 56 MB instead of 75)
 #
 # OUTDIR receives cn1.pcap cn2.pcap ctl.pcap (tcpdump on each NIC eth0),
 # scenario.json (what ran and what came of it), query-migrate.json (and
@@ -102,7 +106,7 @@ FAULT_AT=p-cn2:egress FAULT_SPECS=() GUEST_IPV6_KEEP=0 GUEST_NO_IPV6=0
 QUIET_GUEST=0 BOOT_REPLY_US=0 ANNOUNCE_SELF=1 HOLD="" BACK_AFTER=3 MIGRATION_COUNT=1 POST_MIGRATION=""
 DIRTY_MBPS="" DIRTY_WSS=0 DIRTY_WSS_SET="" MAX_BANDWIDTH="" DOWNTIME_LIMIT="" AUTO_CONVERGE=0 XBZRLE=0
 MIG_PARAMS="" DST_PARAMS="" MIG_TIMEOUT_SET=${MSL_MIG_TIMEOUT:-} CANCEL_ON_TIMEOUT=0
-POSTCOPY_AFTER="" POSTCOPY_BW=16 MULTIFD=0 TLS=0 TLS_DIR=""
+POSTCOPY_AFTER="" POSTCOPY_BW=16 MULTIFD=0 TLS=0 TLS_DIR="" GUEST_APPEND=${MSL_GUEST_APPEND:-}
 EXPECT_REACHABLE=true EXPECT_STATUS=completed NOTES=""
 
 usage() {
@@ -146,6 +150,7 @@ parse_args() {
 		--postcopy-bandwidth) POSTCOPY_BW=$(num "$1" "${2:-}") ;;
 		--multifd) MULTIFD=$(num "$1" "${2:-}") ;;
 		--dirty) DIRTY_MBPS=$(num "$1" "${2:-}") ;;
+		--guest-append) GUEST_APPEND=${2:-} ;;
 		--ipv6) IPV6=1; shift; continue ;;
 		--guest-ipv6) GUEST_IPV6_KEEP=1; shift; continue ;;
 		--announce-self) ANNOUNCE_SELF=1; shift; continue ;;
