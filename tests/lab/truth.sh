@@ -253,8 +253,10 @@ migration_modes() { # I
 		                  opened_ns: ($s[$c].opened_ns // $d[$c].opened_ns),
 		                  at_source: ($s[$c] | view), at_destination: ($d[$c] | view)}]
 		             | sort_by(.opened_ns),
-		 # the return path of the main channel as the destination sent it
-		 return_path: ([$d[] | select(.kind == "main")] | first
+		 # the return path of the main channel (the first opened: QEMU 7.2
+		 # connects it before any multifd channel) as the destination sent
+		 # it; its page requests where the stream is plaintext (TLS: null)
+		 return_path: ([$d[]] | sort_by(.opened_ns) | first
 		               | if . == null then null else
 		                 {segments_after_resume: .reverse_after_resume.segments,
 		                  bytes_after_resume: .reverse_after_resume.bytes,
