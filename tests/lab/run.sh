@@ -45,8 +45,11 @@
 #   --no-announce-self  port-not-ready: no announce-self on the destination
 #                       once the hold is over (then it stays unreachable)
 #   --back-after S      back-and-forth: seconds between the migrations (3)
-#   --wss MB --max-bandwidth MBPS --auto-converge --xbzrle --downtime-limit MS
-#                       dirty: working set, bandwidth cap, capabilities
+#   --wss MB --auto-converge --xbzrle
+#                       dirty (--dirty): working set, capabilities
+#   --max-bandwidth MBPS --downtime-limit MS
+#                       QEMU's precopy bandwidth cap and downtime limit (any
+#                       scenario; dirty: 32 MB/s by default)
 #   --mig-timeout S     migration timeout (MSL_MIG_TIMEOUT; 120; dirty: 20, or 60 with
 #                       --auto-converge/--xbzrle)
 #   --port N            the migration port (49152; e.g. 7000: outside libvirt's
