@@ -58,7 +58,8 @@
 #                       postcopy-blocktime on the destination,
 #                       migrate-start-postcopy S s after migrate
 #   --postcopy-bandwidth MBPS   max-postcopy-bandwidth (16)
-#   --multifd N         multifd with N channels with any scenario (not postcopy)
+#   --multifd N         multifd with N channels with any scenario (not with
+#                       postcopy: QEMU 7.2's destination aborts at the end)
 #   --tls               the migration over TLS with any scenario
 #   --dirty MBPS        the dirtying guest (guest/dirty.c) with any scenario
 #                       (--wss MB: its working set, 16)
