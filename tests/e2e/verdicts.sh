@@ -38,6 +38,16 @@ CASES=(
 	"dst-silent src,ctl insufficient_data"
 	"return-path src,ctl insufficient_data"
 	"port-not-ready-no-announce-self dst,ctl insufficient_data"
+	# every way clouds migrate (issue 12): healthy runs, whatever their
+	# mode; a postcopy guest that answers late while it faults its pages in
+	# is a brownout, not a silent destination
+	"postcopy-early src,dst,ctl ok"
+	"postcopy-late src,dst,ctl ok"
+	"postcopy-loss-2 src,dst,ctl ok"
+	"multifd-4 src,dst,ctl ok"
+	"tls src,dst,ctl ok"
+	"tls-multifd-4 src,dst,ctl ok"
+	"tls-port-7000 src,dst,ctl ok"
 )
 
 # fixtures/lab is committed: missing, it is a failure, never a pass

@@ -24,6 +24,12 @@
 #   vlan, vxlan             baseline with the guest network on 802.1Q VLAN 100,
 #                           or in VXLAN VNI 100 between the compute nodes
 #   ipv6                    baseline with an IPv6 guest, probed by ping -6 too
+#   postcopy [AFTER_S]      the dirty guest (48 MB/s of 16 MB) migrated with
+#                           postcopy-ram: migrate-start-postcopy AFTER_S (0.05)
+#                           s after migrate, postcopy bandwidth 16 MB/s
+#   multifd [N]             baseline with N (4) multifd channels
+#   tls                     baseline over TLS: a throwaway CA and certificates
+#                           made at run time (openssl), tls-creds-x509 objects
 #
 # Options:
 #   --interval S        probe interval (MSL_PROBE_INTERVAL, default 0.01)
@@ -39,14 +45,33 @@
 #   --no-announce-self  port-not-ready: no announce-self on the destination
 #                       once the hold is over (then it stays unreachable)
 #   --back-after S      back-and-forth: seconds between the migrations (3)
-#   --wss MB --max-bandwidth MBPS --auto-converge --xbzrle --downtime-limit MS
-#                       dirty: working set, bandwidth cap, capabilities
+#   --wss MB --auto-converge --xbzrle
+#                       dirty (--dirty): working set, capabilities
+#   --max-bandwidth MBPS --downtime-limit MS
+#                       QEMU's precopy bandwidth cap and downtime limit (any
+#                       scenario; dirty: 32 MB/s by default)
 #   --mig-timeout S     migration timeout (MSL_MIG_TIMEOUT; 120; dirty: 20, or 60 with
 #                       --auto-converge/--xbzrle)
+#   --port N            the migration port (49152; e.g. 7000: outside libvirt's
+#                       49152-49215)
+#   --postcopy S        postcopy with any scenario: postcopy-ram on both QEMUs,
+#                       postcopy-blocktime on the destination,
+#                       migrate-start-postcopy S s after migrate
+#   --postcopy-bandwidth MBPS   max-postcopy-bandwidth (16)
+#   --multifd N         multifd with N channels with any scenario (not with
+#                       postcopy: QEMU 7.2's destination aborts at the end)
+#   --tls               the migration over TLS with any scenario
+#   --dirty MBPS        the dirtying guest (guest/dirty.c) with any scenario
+#                       (--wss MB: its working set, 16)
+#   --guest-append ARGS more for the guest kernel's command line
+#                       (MSL_GUEST_APPEND), e.g. init_on_free=1: the guest
+#                       zeroes what it frees, QEMU sends those pages as zero
+#                       pages (a stream of 56 MB instead of 75)
 #
 # OUTDIR receives cn1.pcap cn2.pcap ctl.pcap (tcpdump on each NIC eth0),
 # scenario.json (what ran and what came of it), query-migrate.json (and
-# query-migrate-N.json per migration), ping.log (ping6.log), qmp-*.log (QMP
+# query-migrate-N.json per migration; query-migrate-N-destination.json: the
+# destination's, with postcopy's blocktime), ping.log (ping6.log), qmp-*.log (QMP
 # transcripts with QEMU's events), fault-N.json (msl-fault's counters), the
 # guests' serial logs and the QEMU/tcpdump/msl-fault stderr.
 #
@@ -57,7 +82,7 @@ set -eu
 
 LAB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$LAB/../.." && pwd)
-for f in common guest net vlan qemu observe fault record scenarios; do
+for f in common guest net vlan qemu tls observe fault record scenarios; do
 	# shellcheck source=/dev/null
 	. "$LAB/lib/$f.sh"
 done
@@ -85,6 +110,7 @@ FAULT_AT=p-cn2:egress FAULT_SPECS=() GUEST_IPV6_KEEP=0 GUEST_NO_IPV6=0
 QUIET_GUEST=0 BOOT_REPLY_US=0 ANNOUNCE_SELF=1 HOLD="" BACK_AFTER=3 MIGRATION_COUNT=1 POST_MIGRATION=""
 DIRTY_MBPS="" DIRTY_WSS=0 DIRTY_WSS_SET="" MAX_BANDWIDTH="" DOWNTIME_LIMIT="" AUTO_CONVERGE=0 XBZRLE=0
 MIG_PARAMS="" DST_PARAMS="" MIG_TIMEOUT_SET=${MSL_MIG_TIMEOUT:-} CANCEL_ON_TIMEOUT=0
+POSTCOPY_AFTER="" POSTCOPY_BW=16 MULTIFD=0 TLS=0 TLS_DIR="" GUEST_APPEND=${MSL_GUEST_APPEND:-}
 EXPECT_REACHABLE=true EXPECT_STATUS=completed NOTES=""
 
 usage() {
@@ -123,12 +149,19 @@ parse_args() {
 		--max-bandwidth) MAX_BANDWIDTH=$(num "$1" "${2:-}") ;;
 		--downtime-limit) DOWNTIME_LIMIT=$(num "$1" "${2:-}") ;;
 		--mig-timeout) MIG_TIMEOUT_SET=$(num "$1" "${2:-}") ;;
+		--port) MIG_PORT=$(num "$1" "${2:-}") ;;
+		--postcopy) POSTCOPY_AFTER=$(num "$1" "${2:-}") ;;
+		--postcopy-bandwidth) POSTCOPY_BW=$(num "$1" "${2:-}") ;;
+		--multifd) MULTIFD=$(num "$1" "${2:-}") ;;
+		--dirty) DIRTY_MBPS=$(num "$1" "${2:-}") ;;
+		--guest-append) GUEST_APPEND=${2:-} ;;
 		--ipv6) IPV6=1; shift; continue ;;
 		--guest-ipv6) GUEST_IPV6_KEEP=1; shift; continue ;;
 		--announce-self) ANNOUNCE_SELF=1; shift; continue ;;
 		--no-announce-self) ANNOUNCE_SELF=0; shift; continue ;;
 		--auto-converge) AUTO_CONVERGE=1; shift; continue ;;
 		--xbzrle) XBZRLE=1; shift; continue ;;
+		--tls) TLS=1; shift; continue ;;
 		*) usage "unknown option $1" ;;
 		esac
 		[ $# -ge 2 ] || usage "$1 needs a value"
@@ -137,6 +170,7 @@ parse_args() {
 	done
 	case $NET in flat | vlan | vxlan) ;; *) usage "--net flat|vlan|vxlan, got '$NET'" ;; esac
 	"scenario_$SCENARIO" "${SARGS[@]}"
+	mode_setup
 	AFTER=${AFTER_SET:-3}
 	MIG_TIMEOUT=${MIG_TIMEOUT_SET:-120}
 	MIG_TIMEOUT_SET=$MIG_TIMEOUT

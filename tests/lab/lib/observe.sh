@@ -34,9 +34,12 @@ start_agents() {
 	[ "${MSL_AGENT:-1}" = 0 ] && return 0
 	case $bin in /*) ;; *) bin=$REPO/$bin ;; esac
 	[ -x "$bin" ] || die "the capture agent is not at $bin (make, set MSL_MIGSCOPE, or MSL_AGENT=0)"
+	# a migration port off the agent's default list (--port) is added to it
+	local ports=()
+	[ "$MIG_PORT" -ge 49152 ] && [ "$MIG_PORT" -le 49215 ] || ports=(--ports "49152-49215,16509,16514,$MIG_PORT")
 	for name in cn1 cn2; do
 		bg "agent-$name" "$P-$name" /dev/null "$OUT/agent-$name.stderr" \
-			"$bin" capture -i eth0 --node "$name" -w "$OUT/$name.msc.pcapng"
+			"$bin" capture -i eth0 --node "$name" "${ports[@]}" -w "$OUT/$name.msc.pcapng"
 		AGENTS+=("$name")
 	done
 }

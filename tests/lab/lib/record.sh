@@ -45,6 +45,7 @@ write_scenario_json() {
 		--arg cn1 "${HOST_IP[cn1]}" --arg cn2 "${HOST_IP[cn2]}" \
 		--arg ctl "$CTL_IP" --arg ctl6 "$CTL_IP6" --arg ctlu "$CTL_UNDERLAY" \
 		--argjson port "$MIG_PORT" --argjson ac "$AUTO_CONVERGE" --argjson xb "$XBZRLE" \
+		--arg pc "$POSTCOPY_AFTER" --arg pbw "$POSTCOPY_BW" --argjson mf "$MULTIFD" --argjson tls "$TLS" \
 		--arg params "${MIG_PARAMS:-}" --arg dparams "${DST_PARAMS:-}" \
 		--argjson timeout "$MIG_TIMEOUT_SET" --argjson cancel "$CANCEL_ON_TIMEOUT" \
 		--arg dirty "$DIRTY_MBPS" --argjson wss "$DIRTY_WSS" \
@@ -64,7 +65,13 @@ write_scenario_json() {
 	 controller: {ipv4: $ctl, ipv6: (if $ctl6 == "" then null else $ctl6 end),
 	              underlay: (if $ctlu == "" then null else $ctlu end)},
 	 vantages: {cn1: "cn1.pcap", cn2: "cn2.pcap", ctl: "ctl.pcap"},
-	 migration_setup: {port: $port, capabilities: {events: true, "auto-converge": ($ac == 1), xbzrle: ($xb == 1)},
+	 migration_setup: {port: $port,
+	                   capabilities: ({events: true, "auto-converge": ($ac == 1), xbzrle: ($xb == 1)}
+	                                  + {"postcopy-ram": ($pc != ""), multifd: ($mf > 0)}),
+	                   destination_capabilities: (if $pc != "" then {"postcopy-blocktime": true} else {} end),
+	                   postcopy: (if $pc == "" then null
+	                              else {start_after_s: ($pc | tonumber), max_postcopy_bandwidth_mbps: ($pbw | tonumber)} end),
+	                   multifd_channels: $mf, tls: ($tls == 1),
 	                   parameters: (if $params == "" then {} else ($params | fromjson) end),
 	                   destination_parameters: (if $dparams == "" then {} else ($dparams | fromjson) end),
 	                   timeout_s: $timeout, cancel_on_timeout: ($cancel == 1)},
@@ -88,6 +95,11 @@ summary() {
 	echo "== lab run $SCENARIO${SARGS[*]:+ ${SARGS[*]}}: $OUT (${SECONDS}s in all)"
 	jq -r '.migrations[] | .query_migrate as $q
 		| "qemu: \(.from) -> \(.to): status \($q.status), total-time \($q["total-time"] // "-") ms, downtime \($q.downtime // "-") ms, setup-time \($q["setup-time"] // "-") ms, ram transferred \($q.ram.transferred // "-") bytes (\($q.ram.duplicate // "-") zero pages, \($q.ram.normal // "-") normal, \($q.ram["dirty-sync-count"] // "-") passes)"' "$s"
+	jq -r '.migrations[] | select(.qemu_events.source_status_history != null)
+		| .query_migrate_destination as $d
+		| "qemu: \(.from) -> \(.to) port \(.port): status history \([.qemu_events.source_status_history[].status] | join(" -> "))\(
+			if .query_migrate.ram["postcopy-requests"] then ", postcopy-requests \(.query_migrate.ram["postcopy-requests"])" else "" end)\(
+			if $d["postcopy-blocktime"] != null then ", destination postcopy-blocktime \($d["postcopy-blocktime"]) ms (per vCPU \($d["postcopy-vcpu-blocktime"]))" else "" end)"' "$s"
 	for f in cn1 cn2 ctl; do
 		printf 'capture %s.pcap: %s bytes\n' "$f" "$(stat -c %s "$OUT/$f.pcap")"
 	done

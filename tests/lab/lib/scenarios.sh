@@ -6,7 +6,7 @@
 # switch, captures and probes, BEFORE s of steady probes, the migration(s),
 # AFTER s of observation, scenario.json.
 
-SCENARIOS="baseline back-and-forth loss corrupt duplicate lost-announce no-announce port-not-ready dst-silent return-path dirty vlan vxlan ipv6"
+SCENARIOS="baseline back-and-forth loss corrupt duplicate lost-announce no-announce port-not-ready dst-silent return-path dirty vlan vxlan ipv6 postcopy multifd tls"
 
 # check_percent ARG: a rate in percent (0 < r <= 100)
 check_percent() {
@@ -180,6 +180,83 @@ scenario_vlan() { NET=vlan; }
 scenario_vxlan() { NET=vxlan; }
 scenario_ipv6() { IPV6=1; }
 
+# Postcopy, as nova (live_migration_permit_post_copy), KubeVirt
+# (allowPostCopy) and libvirt (--postcopy) run it: the dirtying guest
+# (guest/dirty.c, 48 MB/s of 16 MB unless --dirty/--wss say otherwise) is
+# migrated with postcopy-ram on both QEMUs (postcopy-blocktime on the
+# destination: QEMU measures how long the guest waited for its pages), and
+# AFTER_S (0.05) s after migrate the lab sends migrate-start-postcopy: the
+# guest stops on the source, resumes on the destination at once, and its
+# pages follow, on request (the return path's page requests) and in the
+# background, at max-postcopy-bandwidth (16 MB/s, --postcopy-bandwidth): a
+# postcopy phase of seconds. A late switch (e.g. 1.5) comes after some
+# precopy passes. --postcopy S gives any other scenario the same.
+scenario_postcopy() {
+	[ $# -ge 1 ] && POSTCOPY_AFTER=$(num "postcopy AFTER_S" "$1")
+	: "${POSTCOPY_AFTER:=0.05}"
+	: "${DIRTY_MBPS:=48}"
+}
+
+# Multifd (libvirt --parallel): N (4) channels beside the main one, each its
+# own TCP connection to the same port. --multifd N gives any scenario the same.
+scenario_multifd() {
+	[ "$MULTIFD" = 0 ] && MULTIFD=4
+	[ $# -ge 1 ] && MULTIFD=$1
+	return 0
+}
+
+# TLS (libvirt --tls): certificates made at run time (lib/tls.sh), QEMU's
+# tls-creds-x509 objects, the tls-creds migration parameter. --tls gives any
+# scenario the same.
+scenario_tls() { TLS=1; }
+
+# The migration modes every scenario can take (--postcopy, --multifd, --tls,
+# --port, --dirty), after the scenario's own settings: the migration
+# parameters they need, what they cannot be combined with, the notes.
+mode_setup() {
+	local more=() p=${MIG_PARAMS:-} m
+	if ! [[ $MIG_PORT =~ ^[0-9]+$ && $MIG_PORT -ge 1 && $MIG_PORT -le 65535 ]]; then
+		usage "--port takes a TCP port, got '$MIG_PORT'"
+	fi
+	if ! [[ $MULTIFD =~ ^[0-9]+$ && $MULTIFD -le 255 ]]; then
+		usage "multifd channels: 1..255 (QEMU's range), got '$MULTIFD'"
+	fi
+	# QEMU 7.2 takes both capabilities, then the destination aborts as the
+	# postcopy migration completes ("util/yank.c:107:
+	# yank_unregister_instance: Assertion `QLIST_EMPTY(&entry->yankfns)'
+	# failed", tried: postcopy 0.3 --multifd 2) and the guest never answers
+	[ -n "$POSTCOPY_AFTER" ] && [ "$MULTIFD" != 0 ] &&
+		usage "postcopy and multifd: QEMU 7.2's destination aborts when such a migration completes (see lib/scenarios.sh)"
+	if [ -n "$DIRTY_MBPS" ] && [ "$DIRTY_WSS" = 0 ]; then
+		DIRTY_WSS=${DIRTY_WSS_SET:-16}
+	fi
+	# max-bandwidth and downtime-limit: dirty sets them itself, elsewhere
+	# only when asked for
+	[ -n "$p" ] || p='{}'
+	MIG_PARAMS=$(jq -cn --argjson p "$p" --arg bw "$MAX_BANDWIDTH" --arg dl "$DOWNTIME_LIMIT" \
+		--argjson mf "$MULTIFD" --arg pc "$POSTCOPY_AFTER" --arg pbw "$POSTCOPY_BW" '
+		$p
+		+ (if $bw == "" or ($p | has("max-bandwidth")) then {} else {"max-bandwidth": ($bw | tonumber * 1048576 | floor)} end)
+		+ (if $dl == "" or ($p | has("downtime-limit")) then {} else {"downtime-limit": ($dl | tonumber)} end)
+		+ (if $mf > 0 then {"multifd-channels": $mf} else {} end)
+		+ (if $pc == "" then {} else {"max-postcopy-bandwidth": ($pbw | tonumber * 1048576 | floor)} end)')
+	[ "$MIG_PARAMS" = '{}' ] && MIG_PARAMS=""
+	if [ -n "$POSTCOPY_AFTER" ]; then
+		POSTCOPY_AFTER_US=$(awk -v a="$POSTCOPY_AFTER" 'BEGIN { printf "%d", a * 1e6 }')
+		# a migration switched to postcopy cannot be cancelled: it completes or fails
+		EXPECT_STATUS=completed CANCEL_ON_TIMEOUT=0
+		more+=("postcopy-ram on both QEMUs, postcopy-blocktime on the destination, migrate-start-postcopy ${POSTCOPY_AFTER}s after migrate, max-postcopy-bandwidth $POSTCOPY_BW MB/s")
+	fi
+	[ "$MULTIFD" != 0 ] && more+=("multifd with $MULTIFD channels (each a TCP connection to port $MIG_PORT)")
+	[ "$TLS" = 1 ] && more+=("TLS: a throwaway CA and x509 certificates made at run time with openssl, tls-creds-x509 on both QEMUs, migration parameter tls-creds")
+	[ "$MIG_PORT" != 49152 ] && more+=("migration port $MIG_PORT")
+	if [ -n "$DIRTY_MBPS" ] && [ "$SCENARIO" != dirty ]; then
+		more+=("the guest dirties $DIRTY_MBPS MB/s in $DIRTY_WSS MB")
+	fi
+	for m in "${more[@]}"; do NOTES=${NOTES:+$NOTES; }$m; done
+	return 0
+}
+
 # A guest that says nothing by itself after the switchover. The guest learnt
 # ctl's MAC from ctl's ARP request at boot (a STALE entry); its first echo
 # reply put that entry in DELAY, and 5 s later it sends a unicast ARP probe
@@ -198,6 +275,7 @@ wait_guest_quiet() {
 run_scenario() {
 	local spec
 	build_topology
+	[ "$TLS" = 1 ] && tls_setup
 	boot_guest src cn1
 	start_incoming dst cn2
 	for spec in "${FAULT_SPECS[@]}"; do
