@@ -505,7 +505,10 @@ bool flow_table__packet(struct flow_table *t, int input, int64_t ts_ns, uint32_t
 	}
 
 	g = &t->groups[f->group];
-	if (cap_payload >= 3 && !(f->detect & ~(DETECT_PORT | DETECT_TUNNEL))) {
+	/* a flow taken by its port, libvirtd's or one found by the stream's
+	 * shape, says what it carries in its first payload: TLS records or a
+	 * magic */
+	if (cap_payload >= 3 && !(f->detect & ~(DETECT_PORT | DETECT_TUNNEL | DETECT_SHAPE))) {
 		f->detect |= stream_kind(payload, cap_payload);
 		g->detect |= f->detect;
 	}
