@@ -794,6 +794,9 @@ static void add_channel(struct mig_stream *ms, const struct mig_flow *fl, int sr
 		c->view[i].seen = true;
 		c->view[i].out_bytes = v->dir[src_ep].payload_bytes;
 		c->view[i].rev_bytes = v->dir[!src_ep].payload_bytes;
+		c->view[i].page_requests = v->page_requests[!src_ep];
+		c->view[i].first_request_ns = v->first_request_ns[!src_ep];
+		c->view[i].last_request_ns = v->last_request_ns[!src_ep];
 		/* the destination asks; each capture on the way sees the same ones */
 		if (v->page_requests[!src_ep] > c->page_requests) {
 			c->page_requests = v->page_requests[!src_ep];
