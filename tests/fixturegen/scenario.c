@@ -308,6 +308,8 @@ int scenario_run(const struct scenario *sc, struct capture_set *cs, struct sim_t
 	struct sim s = { .sc = sc, .cs = cs, .truth = truth };
 	int64_t t = T0 + 1 * SEC, until;
 
+	if (sc->kind != SC_CLASSIC)
+		return modes_run(sc, cs, truth);
 	memset(truth, 0, sizeof(*truth));
 	s.run_host[0] = CN1;
 	s.run_from[0] = INT64_MIN;

@@ -70,4 +70,7 @@ void sim_echo(struct frame *f, const struct scenario *sc, int reply, uint16_t se
  * unless the scenario drops them; an IPv6 guest's own NA. */
 void sim_announce(struct sim *s, struct mig_truth *mt, const int64_t at[RARP_ROUNDS]);
 
+/* The scenarios of kind != SC_CLASSIC (modes.c), as scenario_run. */
+int modes_run(const struct scenario *sc, struct capture_set *cs, struct sim_truth *truth);
+
 #endif
