@@ -505,7 +505,10 @@ bool flow_table__packet(struct flow_table *t, int input, int64_t ts_ns, uint32_t
 	}
 
 	g = &t->groups[f->group];
-	if (cap_payload >= 3 && !(f->detect & ~(DETECT_PORT | DETECT_TUNNEL))) {
+	/* a flow taken by its port, libvirtd's or one found by the stream's
+	 * shape, says what it carries in its first payload: TLS records or a
+	 * magic */
+	if (cap_payload >= 3 && !(f->detect & ~(DETECT_PORT | DETECT_TUNNEL | DETECT_SHAPE))) {
 		f->detect |= stream_kind(payload, cap_payload);
 		g->detect |= f->detect;
 	}
@@ -791,6 +794,9 @@ static void add_channel(struct mig_stream *ms, const struct mig_flow *fl, int sr
 		c->view[i].seen = true;
 		c->view[i].out_bytes = v->dir[src_ep].payload_bytes;
 		c->view[i].rev_bytes = v->dir[!src_ep].payload_bytes;
+		c->view[i].page_requests = v->page_requests[!src_ep];
+		c->view[i].first_request_ns = v->first_request_ns[!src_ep];
+		c->view[i].last_request_ns = v->last_request_ns[!src_ep];
 		/* the destination asks; each capture on the way sees the same ones */
 		if (v->page_requests[!src_ep] > c->page_requests) {
 			c->page_requests = v->page_requests[!src_ep];

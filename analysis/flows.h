@@ -207,9 +207,12 @@ struct mig_channel {
 	struct {
 		bool seen;
 		uint64_t out_bytes, rev_bytes;
+		/* the return path's page requests this capture saw, and when */
+		uint32_t page_requests;
+		int64_t first_request_ns, last_request_ns;
 	} view[MAX_INPUTS];
 	uint32_t page_requests;        /* return-path page requests, most any capture saw */
-	int64_t first_request_ns, last_request_ns;
+	int64_t first_request_ns, last_request_ns; /* at that capture (the first on a tie) */
 };
 
 struct mig_stream {

@@ -121,21 +121,32 @@ static void fill_features(const struct mode_scope *s, struct report_migration *r
 	}
 }
 
-/* The return path's page requests, over the migration's connections. */
-static void page_requests(const struct mig_stream *ms, struct report_postcopy *pc)
+/* The return path's page requests, over the migration's connections: as
+ * many as the capture that saw the most (another may have lost some), timed
+ * where they leave, at the destination NIC, as every figure is timed at the
+ * NIC its frame leaves; without that capture, at the one that saw the most.
+ * Never by the captures' order on the command line: the source NIC sees the
+ * same requests a link later. */
+static void page_requests(const struct mode_scope *s, struct report_postcopy *pc)
 {
+	const struct mig_stream *ms = s->ms;
 	int64_t n = 0, first = 0, last = 0;
 
 	for (int k = 0; k < ms->nchannels; k++) {
 		const struct mig_channel *ch = &ms->channels[k];
+		int64_t f = ch->first_request_ns, l = ch->last_request_ns;
 
 		if (!ch->page_requests)
 			continue;
 		n += ch->page_requests;
-		if (!first || ch->first_request_ns < first)
-			first = ch->first_request_ns;
-		if (ch->last_request_ns > last)
-			last = ch->last_request_ns;
+		if (s->dst >= 0 && ch->view[s->dst].page_requests) {
+			f = ch->view[s->dst].first_request_ns;
+			l = ch->view[s->dst].last_request_ns;
+		}
+		if (!first || f < first)
+			first = f;
+		if (l > last)
+			last = l;
 	}
 	pc->page_requests = opt_some(n);
 	if (n) {
@@ -156,7 +167,7 @@ static void fill_mode(const struct mode_scope *s, struct report_migration *rm)
 		return;
 	if (strcmp(s->resume_basis, "stream_end"))
 		after = mig_stream_sent_after(ms, ref, s->resume_ns);
-	page_requests(ms, &pc);
+	page_requests(s, &pc);
 	if (after >= POSTCOPY_MIN_BYTES || (pc.page_requests.v && end > s->resume_ns)) {
 		rm->stream.mode = "postcopy";
 		pc.duration_ns = opt_some(end - s->resume_ns);

@@ -13,7 +13,8 @@
  *    packet.
  *  - the postcopy phase: its length (resume to the last data), the bytes
  *    sent in it, the return path's page requests where the stream is
- *    plaintext and the capture kept their headers.
+ *    plaintext and the capture kept their headers (the first and last timed
+ *    at the destination NIC, where they leave, when it was captured).
  *
  * Ownership: modes_fill stores the channels in rm (report_free releases
  * them). Errors: 0 or -ENOMEM.

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "scenario.h"
+#include "sim.h"
 
 static const char *const HOST_NAME[NHOSTS] = { "cn1", "cn2", "ctl" };
 static const char *const HOST_IP_TEXT[NHOSTS] = { "198.18.0.1", "198.18.0.2", "198.18.0.10" };
@@ -23,6 +24,7 @@ struct fixture {
 	const char *ext;     /* ".pcap" or ".pcap.gz" */
 	bool labelled;       /* src=/dst=/ctl= on the command line, else detected */
 	bool nic_only_truth; /* also a truth for the two compute NICs without ctl */
+	bool ports_truth;    /* also a truth with --ports naming the scenario's port */
 };
 
 #define BASE_SCENARIO(nm, enc) \
@@ -30,20 +32,42 @@ struct fixture {
 	  .final_segments = 60, .seg_gap_ns = 500000, .lost = { 200, 450, 451 }, .nlost = 3 }
 
 static const struct fixture FIXTURES[] = {
-	{ BASE_SCENARIO("baseline", ENCAP_NONE), ".pcap", true, true },
-	{ BASE_SCENARIO("vlan", ENCAP_VLAN), ".pcap.gz", true, false },
-	{ BASE_SCENARIO("qinq", ENCAP_QINQ), ".pcap.gz", true, false },
-	{ BASE_SCENARIO("vxlan", ENCAP_VXLAN), ".pcap.gz", true, false },
-	{ BASE_SCENARIO("geneve", ENCAP_GENEVE), ".pcap.gz", false, false },
+	{ BASE_SCENARIO("baseline", ENCAP_NONE), ".pcap", true, true, false },
+	{ BASE_SCENARIO("vlan", ENCAP_VLAN), ".pcap.gz", true, false, false },
+	{ BASE_SCENARIO("qinq", ENCAP_QINQ), ".pcap.gz", true, false, false },
+	{ BASE_SCENARIO("vxlan", ENCAP_VXLAN), ".pcap.gz", true, false, false },
+	{ BASE_SCENARIO("geneve", ENCAP_GENEVE), ".pcap.gz", false, false, false },
 	{ { .name = "back-and-forth", .migrations = 2, .flows = 1, .segments = 600,
 	    .final_segments = 40, .seg_gap_ns = 500000, .lost = { 100 }, .nlost = 1 },
-	  ".pcap.gz", false, false },
+	  ".pcap.gz", false, false, false },
 	{ { .name = "lost-announce", .migrations = 1, .drop_announce = true, .flows = 1,
 	    .segments = 600, .final_segments = 40, .seg_gap_ns = 500000 },
-	  ".pcap.gz", true, false },
+	  ".pcap.gz", true, false, false },
 	{ { .name = "ipv6", .migrations = 1, .ipv6 = true, .flows = 1, .segments = 600,
 	    .final_segments = 40, .seg_gap_ns = 500000, .lost = { 300 }, .nlost = 1 },
-	  ".pcap.gz", true, false },
+	  ".pcap.gz", true, false, false },
+	/* the modes (modes.c): a guest that answers 800 ms after the first request
+	 * reaching it (slow_guest), one within 300 ms (ok, and its captures left
+	 * unlabelled), one whose destination sent announce round 1 450 ms late */
+	{ { .kind = SC_POSTCOPY, .name = "postcopy", .migrations = 1, .flows = 1,
+	    .stall_ns = 800 * MS },
+	  ".pcap.gz", true, true, false },
+	{ { .kind = SC_POSTCOPY, .name = "postcopy-fast", .migrations = 1, .flows = 1,
+	    .stall_ns = 300 * MS },
+	  ".pcap.gz", false, false, false },
+	{ { .kind = SC_POSTCOPY, .name = "postcopy-late-announce", .migrations = 1, .flows = 1,
+	    .stall_ns = 650 * MS, .late_ns = { 0, 450 * MS } },
+	  ".pcap.gz", true, false, false },
+	{ { .kind = SC_MULTIFD_TLS, .name = "multifd-tls", .migrations = 1, .flows = 5 },
+	  ".pcap.gz", false, false, false },
+	{ { .kind = SC_TUNNEL, .name = "tunnelled", .migrations = 1, .flows = 1, .port = 16509 },
+	  ".pcap.gz", true, false, false },
+	{ { .kind = SC_TUNNEL, .name = "tunnelled-tls", .migrations = 1, .flows = 1, .port = 16514,
+	    .tls = true },
+	  ".pcap.gz", true, false, false },
+	{ { .kind = SC_PROXY, .name = "proxy", .migrations = 1, .flows = 1, .port = 40123,
+	    .tls = true },
+	  ".pcap.gz", true, false, true },
 };
 
 static void us(char *buf, size_t len, int64_t ns)
@@ -56,13 +80,23 @@ static void file_name(char *buf, size_t len, const struct fixture *fx, enum host
 	snprintf(buf, len, "%s-%s%s", fx->sc.name, HOST_NAME[h], fx->ext);
 }
 
-static void write_args(FILE *t, const struct fixture *fx, bool with_ctl)
+/* How one truth file reads the fixture: with the prober's capture or not,
+ * with --ports naming the scenario's port or not. */
+struct truth_view {
+	bool with_ctl;
+	bool ports;
+};
+
+static void write_args(FILE *t, const struct fixture *fx, struct truth_view v)
 {
 	static const char *const label[NHOSTS] = { "src=", "dst=", "ctl=" };
 	char name[128];
 
-	fprintf(t, "args --format json");
-	for (int h = 0; h < (with_ctl ? NHOSTS : CTL); h++) {
+	fprintf(t, "args");
+	if (v.ports)
+		fprintf(t, " --ports %u", fx->sc.port);
+	fprintf(t, " --format json");
+	for (int h = 0; h < (v.with_ctl ? NHOSTS : CTL); h++) {
 		file_name(name, sizeof(name), fx, (enum host)h);
 		fprintf(t, " %s%s", fx->labelled ? label[h] : "", name);
 	}
@@ -71,12 +105,16 @@ static void write_args(FILE *t, const struct fixture *fx, bool with_ctl)
 
 /* The switchover as the simulation planted it: the timeline's events, QEMU's
  * announce rounds (the schedule itself, so matched at every vantage they
- * reached), and the verdict: the switch that never sees an announcement keeps
+ * reached; a round the destination sent late was due its wait after the one
+ * before), and the verdict: the switch that never sees an announcement keeps
  * sending the guest's requests to the source (stale forwarding, never over). */
-static void write_switchover_truth(FILE *t, const struct fixture *fx, const struct mig_truth *mt,
+static void write_switchover_truth(FILE *t, const struct fixture *fx, const struct sim_truth *tr,
 				   int m, bool with_ctl)
 {
+	const struct mig_truth *mt = &tr->mig[m];
 	const char *ev = ".timeline|map(select(.event==";
+	const char *verdict = fx->sc.kind != SC_CLASSIC ? tr->mode.verdict
+			    : fx->sc.drop_announce ? "stale_forwarding" : "ok";
 
 	fprintf(t, ".migrations[%d].completed true\n", m);
 	fprintf(t, ".migrations[%d]%s\"guest_last_at_src\"))[0].ns %" PRId64 "\n", m, ev,
@@ -94,11 +132,10 @@ static void write_switchover_truth(FILE *t, const struct fixture *fx, const stru
 	fprintf(t, ".migrations[%d].announce_schedule.bursts|length 1\n", m);
 	for (int k = 0; k < RARP_ROUNDS; k++)
 		fprintf(t, ".migrations[%d].announce_schedule.bursts[0].rounds[%d].expected_ns %" PRId64
-			"\n", m, k, mt->rarp_ns[k]);
+			"\n", m, k, mt->rarp_ns[k] - tr->mode.late_ns[k]);
 	fprintf(t, ".migrations[%d].announce_schedule.bursts[0].not_at_prober %s\n", m,
 		with_ctl && fx->sc.drop_announce ? "[0,1,2,3,4]" : "[]");
-	fprintf(t, ".migrations[%d].verdict.code \"%s\"\n", m,
-		fx->sc.drop_announce ? "stale_forwarding" : "ok");
+	fprintf(t, ".migrations[%d].verdict.code \"%s\"\n", m, verdict);
 	fprintf(t, ".migrations[%d].verdict.resume_ns %" PRId64 "\n", m, mt->rarp_ns[0]);
 	if (fx->sc.drop_announce)
 		fprintf(t, ".migrations[%d].verdict.duration_us null\n", m);
@@ -119,9 +156,14 @@ static void write_migration_truth(FILE *t, const struct fixture *fx, const struc
 	fprintf(t, ".migrations[%d].vantage.dst \"%s\"\n", m, b);
 	fprintf(t, ".migrations[%d].stream.flows %d\n", m, fx->sc.flows);
 	fprintf(t, ".migrations[%d].stream.channels|length %d\n", m, fx->sc.flows);
-	/* the simulated stream ends before the resume, as precopy does */
-	fprintf(t, ".migrations[%d].stream.mode \"precopy\"\n", m);
-	fprintf(t, ".migrations[%d].stream.postcopy null\n", m);
+	if (tr->mode.postcopy) {
+		/* the stream ran on after the resume: write_mode_truth has the rest */
+		fprintf(t, ".migrations[%d].stream.mode \"postcopy\"\n", m);
+	} else {
+		/* the simulated stream ends before the resume, as precopy does */
+		fprintf(t, ".migrations[%d].stream.mode \"precopy\"\n", m);
+		fprintf(t, ".migrations[%d].stream.postcopy null\n", m);
+	}
 	fprintf(t, ".migrations[%d].stream.start_ns %" PRId64 "\n", m, mt->start_ns);
 	fprintf(t, ".migrations[%d].stream.end_ns %" PRId64 "\n", m, mt->end_ns);
 	us(a, sizeof(a), mt->end_ns - mt->start_ns);
@@ -144,25 +186,126 @@ static void write_migration_truth(FILE *t, const struct fixture *fx, const struc
 	fprintf(t, ".migrations[%d].announce.rarp|length %d\n", m, RARP_ROUNDS * seen_rarp);
 	fprintf(t, ".migrations[%d].announce.rarp[0].ns %" PRId64 "\n", m, mt->rarp_ns[0]);
 	fprintf(t, ".migrations[%d].announce.rarp[0].vantage \"dst\"\n", m);
-	us(a, sizeof(a), mt->rarp_ns[0] - mt->end_ns);
+	/* the first announcement at or after the stream's end: a round leaves
+	 * the destination NIC before any other capture sees it */
+	snprintf(a, sizeof(a), "null");
+	for (int k = RARP_ROUNDS - 1; k >= 0; k--)
+		if (mt->rarp_ns[k] >= mt->end_ns)
+			us(a, sizeof(a), mt->rarp_ns[k] - mt->end_ns);
 	fprintf(t, ".migrations[%d].announce.first_after_stream_end_us %s\n", m, a);
 	fprintf(t, ".migrations[%d].announce.na|length %d\n", m, fx->sc.ipv6 ? (with_ctl ? 3 : 2) : 0);
 	fprintf(t, ".migrations[%d].reachable_after %s\n", m, mt->reachable_after ? "true" : "false");
-	write_switchover_truth(t, fx, mt, m, with_ctl);
+	write_switchover_truth(t, fx, tr, m, with_ctl);
+}
+
+static const char *const PHASE_NAME[PHASES] = { "before", "precopy", "pause", "postcopy",
+						"after" };
+
+static void opt_ns(char *buf, size_t len, int64_t ns)
+{
+	if (ns)
+		snprintf(buf, len, "%" PRId64, ns);
+	else
+		snprintf(buf, len, "null");
+}
+
+static void opt_us(char *buf, size_t len, int64_t ns)
+{
+	if (ns)
+		us(buf, len, ns);
+	else
+		snprintf(buf, len, "null");
+}
+
+/* What the modes' scenarios add: how the migration travelled (its detection,
+ * features, channels with their bytes; the postcopy phase's figures), the
+ * probes per phase around the resume, the verdict's figures, the late
+ * announce rounds, and whether the report says it found the stream by its
+ * shape. With --ports naming the proxy's port, the stream is on a migration
+ * port: no shape, no "proxied", its one channel the main one. */
+static void write_mode_truth(FILE *t, const struct sim_truth *tr, struct truth_view v)
+{
+	const struct mode_truth *md = &tr->mode;
+	const struct mig_truth *mt = &tr->mig[0];
+	const struct probe_view_truth *pv = v.with_ctl ? &md->at_ctl : &md->at_nic;
+	const char *ev = ".timeline|map(select(.event==";
+	const char *p = ".migrations[0]";
+	bool shaped = md->shaped && !v.ports;
+	char a[48];
+
+	fprintf(t, "%s.stream.detected_by \"%s\"\n", p, shaped || !md->shaped ? md->detected_by
+								 : "port,tls");
+	fprintf(t, "%s.stream.features %s\n", p, shaped || !md->shaped ? md->features : "[\"tls\"]");
+	fprintf(t, "%s.stream.channels|map(.kind) [", p);
+	for (int k = 0; k < md->nch; k++)
+		fprintf(t, "%s\"%s\"", k ? "," : "", md->shaped && !shaped ? "main" : md->ch[k].kind);
+	fprintf(t, "]\n");
+	for (int k = 0; k < md->nch; k++) {
+		const struct channel_truth *ch = &md->ch[k];
+
+		fprintf(t, "%s.stream.channels[%d].src_port %u\n", p, k, ch->src_port);
+		fprintf(t, "%s.stream.channels[%d].dst_port %u\n", p, k, ch->dst_port);
+		fprintf(t, "%s.stream.channels[%d].out_bytes %" PRIu64 "\n", p, k, ch->out_bytes);
+		fprintf(t, "%s.stream.channels[%d].in_bytes %" PRIu64 "\n", p, k, ch->in_bytes);
+		fprintf(t, "%s.stream.channels[%d].reverse_bytes %" PRIu64 "\n", p, k,
+			ch->reverse_bytes);
+	}
+	if (md->postcopy) {
+		us(a, sizeof(a), mt->end_ns - mt->resume_ns);
+		fprintf(t, "%s.stream.postcopy.duration_us %s\n", p, a);
+		fprintf(t, "%s.stream.postcopy.bytes_after_resume %" PRIu64 "\n", p,
+			md->bytes_after_resume);
+		fprintf(t, "%s.stream.postcopy.page_requests %u\n", p, md->page_requests);
+		fprintf(t, "%s.stream.postcopy.first_request_ns %" PRId64 "\n", p,
+			md->first_request_ns);
+		fprintf(t, "%s.stream.postcopy.last_request_ns %" PRId64 "\n", p, md->last_request_ns);
+	}
+	for (int ph = 0; ph < PHASES; ph++) {
+		const struct phase_truth *pt = &pv->phase[ph];
+
+		opt_ns(a, sizeof(a), pv->phase_start[ph]);
+		fprintf(t, "%s.loss.phase_start_ns.%s %s\n", p, PHASE_NAME[ph], a);
+		fprintf(t, "%s.loss.by_phase.%s.sent %u\n", p, PHASE_NAME[ph], pt->sent);
+		fprintf(t, "%s.loss.by_phase.%s.lost %u\n", p, PHASE_NAME[ph], pt->lost);
+		/* every answered probe of the phase took one round trip: its
+		 * median and 99th percentile */
+		if (pt->rtt_min != pt->rtt_max)
+			continue;
+		opt_us(a, sizeof(a), pt->rtt_min);
+		fprintf(t, "%s.loss.by_phase.%s.rtt_p50_us %s\n", p, PHASE_NAME[ph], a);
+		fprintf(t, "%s.loss.by_phase.%s.rtt_p99_us %s\n", p, PHASE_NAME[ph], a);
+	}
+	opt_us(a, sizeof(a), md->verdict_duration_ns);
+	fprintf(t, "%s.verdict.duration_us %s\n", p, a);
+	opt_us(a, sizeof(a), pv->gap_end ? pv->gap_end - mt->resume_ns : 0);
+	fprintf(t, "%s.verdict.reconvergence_us %s\n", p, a);
+	fprintf(t, "%s%s\"first_request_at_dst\"))[0].ns %" PRId64 "\n", p, ev,
+		md->first_req_dst_ns);
+	fprintf(t, "%s%s\"first_reply_at_dst\"))[0].ns %" PRId64 "\n", p, ev, md->first_rep_dst_ns);
+	opt_ns(a, sizeof(a), md->last_req_src_ns);
+	fprintf(t, "%s%s\"last_request_at_src\"))[0].ns %s\n", p, ev, a);
+	for (int k = 0; k < RARP_ROUNDS; k++)
+		fprintf(t, "%s.announce_schedule.bursts[0].rounds[%d].late_ns %" PRId64 "\n", p, k,
+			md->late_ns[k]);
+	fprintf(t, "%s.announce_schedule.bursts[0].by_vantage|map(.seen) %s\n", p,
+		v.with_ctl ? "[5,5,5]" : "[5,5]");
+	fprintf(t, ".warnings|any(test(\"found\\\\sby\\\\sits\\\\sshape\")) %s\n",
+		shaped ? "true" : "false");
 }
 
 static int write_truth(const char *dir, const struct fixture *fx, const struct sim_truth *tr,
-		       bool with_ctl)
+		       struct truth_view v)
 {
 	char path[512];
 	FILE *t;
 
-	snprintf(path, sizeof(path), "%s/%s%s.truth", dir, fx->sc.name, with_ctl ? "" : "-nic");
+	snprintf(path, sizeof(path), "%s/%s%s.truth", dir, fx->sc.name,
+		 v.ports ? "-ports" : v.with_ctl ? "" : "-nic");
 	t = fopen(path, "w");
 	if (!t)
 		return -errno;
 	fprintf(t, "# written by migscope-fixturegen from the simulation: do not edit\n");
-	write_args(t, fx, with_ctl);
+	write_args(t, fx, v);
 	fprintf(t, ".schema \"migscope.report.v2\"\n");
 	fprintf(t, ".migrations|length %d\n", fx->sc.migrations);
 	fprintf(t, ".guest.mac \"52:54:00:12:34:56\"\n");
@@ -171,14 +314,16 @@ static int write_truth(const char *dir, const struct fixture *fx, const struct s
 	else
 		fprintf(t, ".guest.ipv6 \"2001:db8::100\"\n");
 	for (int m = 0; m < fx->sc.migrations; m++)
-		write_migration_truth(t, fx, tr, m, with_ctl);
+		write_migration_truth(t, fx, tr, m, v.with_ctl);
 	if (fx->sc.migrations == 1) {
-		uint32_t answered = with_ctl ? tr->probes_answered : tr->probes_answered_nic;
+		uint32_t answered = v.with_ctl ? tr->probes_answered : tr->probes_answered_nic;
 
 		fprintf(t, ".migrations[0].loss.probes_sent %u\n", tr->probes_sent);
 		fprintf(t, ".migrations[0].loss.probes_answered %u\n", answered);
 		fprintf(t, ".migrations[0].loss.lost_probes %u\n", tr->probes_sent - answered);
 	}
+	if (fx->sc.kind != SC_CLASSIC)
+		write_mode_truth(t, tr, v);
 	return fclose(t) ? -EIO : 0;
 }
 
@@ -195,9 +340,11 @@ static int generate(const char *dir, const struct fixture *fx)
 		rc = cs_write(&cs, h, path);
 	}
 	if (!rc)
-		rc = write_truth(dir, fx, &truth, true);
+		rc = write_truth(dir, fx, &truth, (struct truth_view){ .with_ctl = true });
 	if (!rc && fx->nic_only_truth)
-		rc = write_truth(dir, fx, &truth, false);
+		rc = write_truth(dir, fx, &truth, (struct truth_view){ .with_ctl = false });
+	if (!rc && fx->ports_truth)
+		rc = write_truth(dir, fx, &truth, (struct truth_view){ .with_ctl = true, .ports = true });
 	cs_free(&cs);
 	return rc;
 }

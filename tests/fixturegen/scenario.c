@@ -4,50 +4,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define US 1000LL
-#define MS 1000000LL
-#define SEC 1000000000LL
+#include "sim.h"
 
-enum {
-	MSS = 1448,
-	MIG_PORT = 49152,
-	PING_ID = 0x4d53,
-};
-
-static const int64_t T0 = 1700000000LL * SEC; /* fixed epoch: reproducible files */
-static const int64_t LINK_NS = 40 * US;       /* NIC to NIC through the switch */
-static const int64_t ACK_TURN_NS = 20 * US;   /* receiver's stack to its ACK */
-static const int64_t GUEST_TURN_NS = 200 * US;/* guest's echo reply time */
-static const int64_t PROBE_NS = 10 * MS;
-static const int64_t RESUME_NS = 3 * MS;      /* end of stream to guest running */
 /* QEMU's announce defaults: initial 50 ms, step 100 ms, max 550 ms, 5 rounds */
 static const int64_t RARP_AT_NS[RARP_ROUNDS] = { 0, 50 * MS, 200 * MS, 450 * MS, 800 * MS };
 
-static const uint8_t HOST_MAC[NHOSTS][6] = {
+const uint8_t HOST_MAC[NHOSTS][6] = {
 	{ 2, 0, 0, 0, 0, 1 }, { 2, 0, 0, 0, 0, 2 }, { 2, 0, 0, 0, 0, 0x0a } };
-static const uint8_t HOST_IP[NHOSTS][4] = {
+const uint8_t HOST_IP[NHOSTS][4] = {
 	{ 198, 18, 0, 1 }, { 198, 18, 0, 2 }, { 198, 18, 0, 10 } };
 static const uint8_t CTL_IP6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 0x10 };
-static const uint8_t GUEST_MAC[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
-static const uint8_t GUEST_IP[4] = { 198, 18, 0, 100 };
+const uint8_t GUEST_MAC[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+const uint8_t GUEST_IP[4] = { 198, 18, 0, 100 };
 static const uint8_t GUEST_IP6[16] = { 0x20, 0x01, 0x0d, 0xb8, [14] = 0x01, [15] = 0x00 };
 
-struct sim {
-	const struct scenario *sc;
-	struct capture_set *cs;
-	struct sim_truth *truth;
-	int rc;
-	/* where the guest runs: interval k on host run_host[k] in [from, to) */
-	enum host run_host[MAX_SIM_MIGRATIONS + 1];
-	int64_t run_from[MAX_SIM_MIGRATIONS + 1], run_to[MAX_SIM_MIGRATIONS + 1];
-	int nruns;
-	/* where the switch sends frames for the guest MAC: learned at these times */
-	enum host fdb_host[MAX_SIM_MIGRATIONS + 1];
-	int64_t fdb_from[MAX_SIM_MIGRATIONS + 1];
-	int nfdb;
-};
-
-static void see(struct sim *s, enum host at, int64_t ts, const struct frame *f)
+void sim_see(struct sim *s, enum host at, int64_t ts, const struct frame *f)
 {
 	if (!s->rc)
 		s->rc = cs_add(s->cs, at, ts, f);
@@ -55,21 +26,21 @@ static void see(struct sim *s, enum host at, int64_t ts, const struct frame *f)
 
 /* A guest frame crossing a compute NIC is carried as the scenario says; the
  * controller sits in the tenant network and sees it plain. */
-static void see_guest(struct sim *s, enum host at, enum host peer, int64_t ts,
+void sim_see_guest(struct sim *s, enum host at, enum host peer, int64_t ts,
 		      const struct frame *inner)
 {
 	struct frame outer;
 
 	if (at == CTL) {
-		see(s, at, ts, inner);
+		sim_see(s, at, ts, inner);
 		return;
 	}
 	frame_encap(&outer, inner, s->sc->encap, HOST_MAC[at], HOST_MAC[peer], HOST_IP[at],
 		    HOST_IP[peer]);
-	see(s, at, ts, &outer);
+	sim_see(s, at, ts, &outer);
 }
 
-static bool guest_runs_on(const struct sim *s, enum host h, int64_t t)
+bool sim_guest_runs_on(const struct sim *s, enum host h, int64_t t)
 {
 	for (int k = 0; k < s->nruns; k++)
 		if (s->run_host[k] == h && t >= s->run_from[k] && t < s->run_to[k])
@@ -77,7 +48,7 @@ static bool guest_runs_on(const struct sim *s, enum host h, int64_t t)
 	return false;
 }
 
-static enum host fdb_lookup(const struct sim *s, int64_t t)
+enum host sim_fdb_lookup(const struct sim *s, int64_t t)
 {
 	enum host h = s->fdb_host[0];
 
@@ -102,7 +73,7 @@ static int cmp_seg(const void *a, const void *b)
 	return (x->t > y->t) - (x->t < y->t);
 }
 
-static void tcp_frame(struct frame *f, enum host from, enum host to, uint16_t sport,
+void sim_tcp_frame(struct frame *f, enum host from, enum host to, uint16_t sport,
 		      uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags, uint32_t len,
 		      const uint8_t *head, uint32_t head_len)
 {
@@ -133,17 +104,17 @@ static int64_t run_flow(struct sim *s, struct mig_truth *mt, int mig, int flow, 
 		goto cleanup;
 	}
 	/* handshake: SYN, SYN-ACK after the server's turn, ACK */
-	tcp_frame(&f, c, d, cport, sport, isn_c, 0, TCP_SYN, 0, NULL, 0);
-	see(s, c, t_syn, &f);
-	see(s, d, t_syn + LINK_NS, &f);
+	sim_tcp_frame(&f, c, d, cport, sport, isn_c, 0, TCP_SYN, 0, NULL, 0);
+	sim_see(s, c, t_syn, &f);
+	sim_see(s, d, t_syn + LINK_NS, &f);
 	t = t_syn + LINK_NS + ACK_TURN_NS;
-	tcp_frame(&f, d, c, sport, cport, isn_s, isn_c + 1, TCP_SYN | TCP_ACK, 0, NULL, 0);
-	see(s, d, t, &f);
-	see(s, c, t + LINK_NS, &f);
+	sim_tcp_frame(&f, d, c, sport, cport, isn_s, isn_c + 1, TCP_SYN | TCP_ACK, 0, NULL, 0);
+	sim_see(s, d, t, &f);
+	sim_see(s, c, t + LINK_NS, &f);
 	t += LINK_NS + 10 * US;
-	tcp_frame(&f, c, d, cport, sport, isn_c + 1, isn_s + 1, TCP_ACK, 0, NULL, 0);
-	see(s, c, t, &f);
-	see(s, d, t + LINK_NS, &f);
+	sim_tcp_frame(&f, c, d, cport, sport, isn_c + 1, isn_s + 1, TCP_ACK, 0, NULL, 0);
+	sim_see(s, c, t, &f);
+	sim_see(s, d, t + LINK_NS, &f);
 
 	for (uint32_t i = 0; i < nseg; i++) {
 		segs[n++] = (struct seg){ .t = t_data + (int64_t)i * sc->seg_gap_ns, .idx = i };
@@ -162,9 +133,9 @@ static int64_t run_flow(struct sim *s, struct mig_truth *mt, int mig, int flow, 
 		uint32_t seq = isn_c + 1 + sg->idx * MSS;
 		const uint8_t *head = sg->idx ? NULL : flow ? multifd : qevm;
 
-		tcp_frame(&f, c, d, cport, sport, seq, isn_s + 1, TCP_ACK | TCP_PSH, MSS, head,
+		sim_tcp_frame(&f, c, d, cport, sport, seq, isn_s + 1, TCP_ACK | TCP_PSH, MSS, head,
 			  head ? (flow ? 4 : 8) : 0);
-		see(s, c, sg->t, &f);
+		sim_see(s, c, sg->t, &f);
 		mt->out_bytes += MSS;
 		if (sg->retx) {
 			mt->retx_segments++;
@@ -174,7 +145,7 @@ static int64_t run_flow(struct sim *s, struct mig_truth *mt, int mig, int flow, 
 			last = sg->t;
 		if (sg->lost)
 			continue;
-		see(s, d, sg->t + LINK_NS, &f);
+		sim_see(s, d, sg->t + LINK_NS, &f);
 		mt->in_bytes += MSS;
 		/* receiver: cumulative ACK every second segment, at once for an
 		 * out-of-order segment (dup ACK) or one that fills a hole */
@@ -189,58 +160,58 @@ static int64_t run_flow(struct sim *s, struct mig_truth *mt, int mig, int flow, 
 			ack_now = sg->idx != before || next - before > 1 || pending >= 2;
 			if (ack_now || k + 1 == n) {
 				t = sg->t + LINK_NS + ACK_TURN_NS;
-				tcp_frame(&f, d, c, sport, cport, isn_s + 1, isn_c + 1 + next * MSS,
+				sim_tcp_frame(&f, d, c, sport, cport, isn_s + 1, isn_c + 1 + next * MSS,
 					  TCP_ACK, 0, NULL, 0);
-				see(s, d, t, &f);
-				see(s, c, t + LINK_NS, &f);
+				sim_see(s, d, t, &f);
+				sim_see(s, c, t + LINK_NS, &f);
 				pending = 0;
 			}
 		}
 	}
 	/* close after the migration completed */
 	t = last + 1 * MS;
-	tcp_frame(&f, c, d, cport, sport, isn_c + 1 + nseg * MSS, isn_s + 1, TCP_FIN | TCP_ACK, 0,
+	sim_tcp_frame(&f, c, d, cport, sport, isn_c + 1 + nseg * MSS, isn_s + 1, TCP_FIN | TCP_ACK, 0,
 		  NULL, 0);
-	see(s, c, t, &f);
-	see(s, d, t + LINK_NS, &f);
+	sim_see(s, c, t, &f);
+	sim_see(s, d, t + LINK_NS, &f);
 	t += LINK_NS + ACK_TURN_NS;
-	tcp_frame(&f, d, c, sport, cport, isn_s + 1, isn_c + 2 + nseg * MSS, TCP_FIN | TCP_ACK, 0,
+	sim_tcp_frame(&f, d, c, sport, cport, isn_s + 1, isn_c + 2 + nseg * MSS, TCP_FIN | TCP_ACK, 0,
 		  NULL, 0);
-	see(s, d, t, &f);
-	see(s, c, t + LINK_NS, &f);
+	sim_see(s, d, t, &f);
+	sim_see(s, c, t + LINK_NS, &f);
 	t += LINK_NS + 10 * US;
-	tcp_frame(&f, c, d, cport, sport, isn_c + 2 + nseg * MSS, isn_s + 2, TCP_ACK, 0, NULL, 0);
-	see(s, c, t, &f);
-	see(s, d, t + LINK_NS, &f);
+	sim_tcp_frame(&f, c, d, cport, sport, isn_c + 2 + nseg * MSS, isn_s + 2, TCP_ACK, 0, NULL, 0);
+	sim_see(s, c, t, &f);
+	sim_see(s, d, t + LINK_NS, &f);
 cleanup:
 	free(got);
 	free(segs);
 	return last;
 }
 
-static void announce(struct sim *s, struct mig_truth *mt)
+void sim_announce(struct sim *s, struct mig_truth *mt, const int64_t at[RARP_ROUNDS])
 {
 	struct frame f;
 
 	for (int r = 0; r < RARP_ROUNDS; r++) {
-		int64_t t = mt->resume_ns + RARP_AT_NS[r];
+		int64_t t = mt->resume_ns + at[r];
 
 		mt->rarp_ns[r] = t;
 		frame_rarp(&f, GUEST_MAC);
-		see_guest(s, mt->dst, mt->src, t, &f);
+		sim_see_guest(s, mt->dst, mt->src, t, &f);
 		if (s->sc->drop_announce)
 			continue; /* dropped at the switch port */
-		see_guest(s, mt->src, mt->dst, t + LINK_NS, &f);
-		see_guest(s, CTL, mt->dst, t + LINK_NS, &f);
+		sim_see_guest(s, mt->src, mt->dst, t + LINK_NS, &f);
+		sim_see_guest(s, CTL, mt->dst, t + LINK_NS, &f);
 	}
 	if (s->sc->ipv6) {
 		/* the guest's own announcement after resume */
 		int64_t t = mt->resume_ns + 20 * MS;
 
 		frame_unsolicited_na(&f, GUEST_MAC, GUEST_IP6);
-		see_guest(s, mt->dst, mt->src, t, &f);
-		see_guest(s, mt->src, mt->dst, t + LINK_NS, &f);
-		see_guest(s, CTL, mt->dst, t + LINK_NS, &f);
+		sim_see_guest(s, mt->dst, mt->src, t, &f);
+		sim_see_guest(s, mt->src, mt->dst, t + LINK_NS, &f);
+		sim_see_guest(s, CTL, mt->dst, t + LINK_NS, &f);
 	}
 }
 
@@ -273,10 +244,10 @@ static void run_migration(struct sim *s, int m, int64_t t_start)
 		s->fdb_from[s->nfdb] = mt->resume_ns + LINK_NS / 2;
 		s->nfdb++;
 	}
-	announce(s, mt);
+	sim_announce(s, mt, RARP_AT_NS);
 }
 
-static void echo(struct frame *f, const struct scenario *sc, int reply, uint16_t seq)
+void sim_echo(struct frame *f, const struct scenario *sc, int reply, uint16_t seq)
 {
 	const uint8_t *smac = reply ? GUEST_MAC : HOST_MAC[CTL];
 	const uint8_t *dmac = reply ? HOST_MAC[CTL] : GUEST_MAC;
@@ -298,20 +269,20 @@ static void run_probes(struct sim *s, int64_t until)
 
 	for (uint32_t k = 0; T0 + (int64_t)k * PROBE_NS < until; k++) {
 		int64_t t = T0 + (int64_t)k * PROBE_NS, arrive = t + LINK_NS, out, back;
-		enum host h = fdb_lookup(s, t + LINK_NS / 2);
+		enum host h = sim_fdb_lookup(s, t + LINK_NS / 2);
 		uint16_t seq = (uint16_t)(k + 1);
 
-		echo(&f, s->sc, 0, seq);
-		see_guest(s, CTL, h, t, &f);
-		see_guest(s, h, CTL, arrive, &f);
+		sim_echo(&f, s->sc, 0, seq);
+		sim_see_guest(s, CTL, h, t, &f);
+		sim_see_guest(s, h, CTL, arrive, &f);
 		tr->probes_sent++;
 		out = arrive + GUEST_TURN_NS;
-		if (!guest_runs_on(s, h, arrive) || !guest_runs_on(s, h, out))
+		if (!sim_guest_runs_on(s, h, arrive) || !sim_guest_runs_on(s, h, out))
 			continue;
 		back = out + LINK_NS;
-		echo(&f, s->sc, 1, seq);
-		see_guest(s, h, CTL, out, &f);
-		see_guest(s, CTL, h, back, &f);
+		sim_echo(&f, s->sc, 1, seq);
+		sim_see_guest(s, h, CTL, out, &f);
+		sim_see_guest(s, CTL, h, back, &f);
 		tr->probes_answered++;
 		tr->probes_answered_nic++;
 		for (int m = 0; m < s->sc->migrations; m++) {
@@ -337,6 +308,8 @@ int scenario_run(const struct scenario *sc, struct capture_set *cs, struct sim_t
 	struct sim s = { .sc = sc, .cs = cs, .truth = truth };
 	int64_t t = T0 + 1 * SEC, until;
 
+	if (sc->kind != SC_CLASSIC)
+		return modes_run(sc, cs, truth);
 	memset(truth, 0, sizeof(*truth));
 	s.run_host[0] = CN1;
 	s.run_from[0] = INT64_MIN;

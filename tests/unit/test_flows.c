@@ -351,6 +351,43 @@ static void test_magic_adds_to_port_detection(void **state)
 	assert_int_equal(flow_table__group(t, 0)->detect, DETECT_PORT | DETECT_QEVM);
 }
 
+/* A TLS ClientHello record (RFC 8446 5.1: handshake, legacy version 3.1). */
+static const uint8_t client_hello[] = { 0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc };
+
+/* TLS on a migration port hides the magic: the flow says so. */
+static void test_tls_on_migration_port(void **state)
+{
+	struct flow_table *t = table(state);
+	struct pkt_meta m = tcp(&A, &B, PKT_TCP_ACK | PKT_TCP_PSH, ISS_C + 1, ISS_S + 1, 517);
+
+	handshake(t, 0, T0, &A, &B);
+	flow_table__packet(t, 0, T0 + 1 * MS, HDR + 517, &m, client_hello, sizeof(client_hello));
+	assert_int_equal(flow_table__flow(t, 0)->detect, DETECT_PORT | DETECT_TLS);
+	assert_int_equal(flow_table__group(t, 0)->detect, DETECT_PORT | DETECT_TLS);
+}
+
+/* A flow on a port found by the stream's shape (a proxy's, relaying the
+ * migration over TLS) says it is TLS too: the shape's evidence named it
+ * "TLS" in its warning while the stream's detection and features did not. */
+static void test_tls_on_shaped_port(void **state)
+{
+	struct fixture *fx = *state;
+	struct portset shaped = { 0 };
+	const struct ep proxy = { ip_b, OTHER_PORT };
+	struct pkt_meta m = tcp(&A, &proxy, PKT_TCP_ACK | PKT_TCP_PSH, ISS_C + 1, ISS_S + 1, 517);
+	struct flow_table *t;
+
+	portset_add(&shaped, OTHER_PORT);
+	t = flow_table__new(&fx->ports, &shaped, false);
+	assert_non_null(t);
+	handshake(t, 0, T0, &A, &proxy);
+	flow_table__packet(t, 0, T0 + 1 * MS, HDR + 517, &m, client_hello, sizeof(client_hello));
+	assert_int_equal(flow_table__nflows(t), 1);
+	assert_int_equal(flow_table__flow(t, 0)->detect, DETECT_PORT | DETECT_SHAPE | DETECT_TLS);
+	assert_int_equal(flow_table__group(t, 0)->detect, DETECT_PORT | DETECT_SHAPE | DETECT_TLS);
+	flow_table__free(t);
+}
+
 static void test_ipv6_flow(void **state)
 {
 	static const uint8_t v6a[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
@@ -979,6 +1016,8 @@ int main(void)
 		T(test_magic_after_handshake_on_unlisted_port),
 		T(test_magic_after_ruled_out_handshake),
 		T(test_magic_adds_to_port_detection),
+		T(test_tls_on_migration_port),
+		T(test_tls_on_shaped_port),
 		T(test_ipv6_flow),
 		T(test_packet_tells_membership),
 		T(test_counts_per_direction_and_input),
