@@ -398,9 +398,16 @@ int analyze(const struct analyze_config *cfg, struct report *out, char *err, siz
 	rc = analyze_pass(cfg, NULL, hv, out, &shape, why, sizeof(why), err, errlen);
 	if (rc || !why[0])
 		return rc;
-	/* no migration by port or magic, but one by its shape: read again */
+	/* no migration by port or magic, but one by its shape: read again, with
+	 * its port a migration port everywhere (the clocks are aligned on it too) */
 	report_free(out);
-	rc = analyze_pass(cfg, &shape, hv, out, NULL, NULL, 0, err, errlen);
+	{
+		struct analyze_config again = *cfg;
+
+		for (size_t w = 0; w < sizeof(shape.bits) / sizeof(shape.bits[0]); w++)
+			again.ports.bits[w] |= shape.bits[w];
+		rc = analyze_pass(&again, &shape, hv, out, NULL, NULL, 0, err, errlen);
+	}
 	if (!rc)
 		report_warn(out, "a migration found by its shape, on no migration port and without "
 			    "QEMU's magic (a proxy relaying it? TLS?): %s; name its ports with "
