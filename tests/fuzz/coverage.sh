@@ -1,5 +1,5 @@
 #!/bin/bash
-# make fuzz-coverage: the lines of analysis/ and reports/ that the fuzz
+# make fuzz-coverage: the lines of analysis/, reports/ and bpf/parse.h that the fuzz
 # corpus reaches. Runs the source-coverage build of each target (fuzz-cov/)
 # once over its seeds (tests/fuzz/corpus, the regression inputs) and the
 # campaign's corpus (BUILD/fuzz/corpus, when `make fuzz` has run), merges
@@ -29,7 +29,7 @@ for t in "$@"; do
 	objects+=(-object "$out/fuzz_$t")
 done
 llvm-profdata merge -sparse "$out"/profiles/*.profraw -o "$out/all.profdata"
-src=$(ls analysis/*.c reports/*.c | grep -v '^analysis/main.c$')
+src="$(ls analysis/*.c reports/*.c | grep -v '^analysis/main.c$') bpf/parse.h"
 # shellcheck disable=SC2086
 llvm-cov report "${objects[@]:1}" -instr-profile="$out/all.profdata" $src
 # shellcheck disable=SC2086

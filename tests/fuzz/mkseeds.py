@@ -190,6 +190,57 @@ def domain_edges():
     return {'first-and-last': first, 'spread': spread, 'last': sorted(last, key=lambda r: r[0])}
 
 
+def migscope_capture(recs, comment):
+    """A pcapng as `migscope capture` writes it: shb_userappl "migscope
+    capture", the frames, and an ISB whose opt_comment holds the counters."""
+    def blk(t, body):
+        body += bytes(-len(body) % 4)
+        return struct.pack('<II', t, len(body) + 12) + body + struct.pack('<I', len(body) + 12)
+
+    def opt(code, val):
+        return struct.pack('<HH', code, len(val)) + val + bytes(-len(val) % 4)
+    appl = opt(4, b'migscope capture') + opt(0, b'')
+    out = [blk(0x0A0D0D0A, struct.pack('<IHHq', 0x1A2B3C4D, 1, 0, -1) + appl),
+           blk(1, struct.pack('<HHI', 1, 0, 128) + opt(9, b'\x09') + opt(0, b''))]
+    for t, wire, f in recs:
+        out.append(blk(6, struct.pack('<IIIII', 0, t >> 32, t & 0xffffffff, len(f), wire) + f))
+    end = recs[-1][0]
+    out.append(blk(5, struct.pack('<III', 0, end >> 32, end & 0xffffffff) +
+                   opt(1, comment.encode()) + opt(0, b'')))
+    return b''.join(out)
+
+
+def many_probes():
+    """5,000 probes a millisecond apart (one in nine lost) around a short
+    stream: more than the HTML plot keeps (4096), so it thins them."""
+    gm, cm, h = bytes.fromhex('525400123456'), bytes([2, 0, 0, 0, 0, 10]), bytes([2, 0, 0, 0, 0, 1])
+    t0 = 1700000000 * 10**9
+
+    def ip4(src, dst, p, pl):
+        return (bytes([0x45, 0]) + struct.pack('>H', 20 + len(pl)) + b'\0\0\x40\0\x40' +
+                bytes([p]) + b'\0\0' + bytes(src) + bytes(dst) + pl)
+
+    def echo(req, seq):
+        pl = bytes([8 if req else 0, 0, 0, 0]) + struct.pack('>HH', 9, seq) + b'x' * 8
+        ctl, guest = [198, 18, 0, 10], [198, 18, 0, 100]
+        return ((gm + cm if req else cm + gm) + b'\x08\x00' +
+                ip4(ctl if req else guest, guest if req else ctl, 1, pl))
+
+    def seg(seq, fl, data=b''):
+        tcp = struct.pack('>HHIIBBHHH', 50000, 49152, seq, 1, 0x50, fl, 65535, 0, 0) + data
+        return h + h + b'\x08\x00' + ip4([198, 18, 0, 1], [198, 18, 0, 2], 6, tcp)
+    recs = []
+    for k in range(5000):
+        t = t0 + k * 10**6
+        recs.append((t, echo(True, k)))
+        if k % 9:
+            recs.append((t + 200000, echo(False, k)))
+    recs += [(t0 + 2400 * 10**6, seg(0, 2)), (t0 + 2401 * 10**6, seg(1, 0x18, b'QEVM' + bytes(60)))]
+    rarp = b'\xff' * 6 + gm + b'\x80\x35\x00\x01\x08\x00\x06\x04\x00\x03' + gm + bytes(4) + gm + bytes(4)
+    recs += [(t0 + 2500 * 10**6 + r, rarp) for r in (3, 53, 203, 453, 803)]
+    return [(t, len(f), f) for t, f in sorted(recs, key=lambda r: r[0])]
+
+
 def main():
     build = sys.argv[1] if len(sys.argv) > 1 else 'build'
     for t in ('analyze', 'analyze_multi', 'series'):
@@ -236,6 +287,30 @@ def main():
         b'9223372036854775807', b'1699999999070000000')
     open(os.path.join(a, 'migscope-capture-counters.pcapng'), 'wb').write(f2)
 
+    # the agent's capture with every kind of counters line: flows both ways,
+    # its retransmit tracer, ring drops, flow-table misses
+    link, recs = seeds['syn-baseline-cn1']
+    lines = ['migscope-counters v1',
+             'iface name=eth0 ifindex=2 attach=tcx frames_in=900 frames_out=1800 events=120 '
+             'ring_drops=3 flows_full=1 heads_pulled=0 tai_offset_ns=37000000000 retrans_tracer=yes']
+    for sport in (50000, 50001):
+        lines.append('flow src=198.18.0.1 sport=%d dst=198.18.0.2 dport=49152 packets=400 '
+                     'payload_bytes=579200 wire_bytes=605600 ooo_segments=2 ooo_bytes=2896 '
+                     'first_ns=%d last_ns=%d last_data_ns=%d tcp_flags=0x1b dirs=out'
+                     % (sport, recs[0][0], recs[-1][0], recs[-1][0] - 5000))
+        lines.append('flow src=198.18.0.2 sport=49152 dst=198.18.0.1 dport=%d packets=200 '
+                     'payload_bytes=0 wire_bytes=13200 ooo_segments=0 ooo_bytes=0 '
+                     'first_ns=%d last_ns=%d tcp_flags=0x10 dirs=in' % (sport, recs[0][0], recs[-1][0]))
+        lines.append('retransmits src=198.18.0.1 sport=%d dst=198.18.0.2 dport=49152 '
+                     'segments=2 bytes=2896 calls=2' % sport)
+    open(os.path.join(a, 'migscope-capture-tracer.pcapng'), 'wb').write(
+        migscope_capture(recs, '\n'.join(lines) + '\n'))
+    with gzip.GzipFile(os.path.join(a, 'many-probes.pcap.gz'), 'wb', mtime=0) as g:
+        tmp = os.path.join(OUT, 'tmp.pcap')
+        write_pcap(tmp, 1, many_probes())
+        g.write(open(tmp, 'rb').read())
+        os.unlink(tmp)
+
     # the time domain's edges (analysis/domain.h), in pcapng (64-bit stamps)
     for name, recs in domain_edges().items():
         open(os.path.join(a, 'domain-' + name + '.pcapng'), 'wb').write(pcapng(recs))
@@ -269,6 +344,8 @@ def main():
     src_pcap = open(os.path.join(ROOT, 'tests', 'fuzz', 'regress', 'F2-counter_time-overflow',
                                  'src.pcap'), 'rb').read()
     multi('migscope-capture-pair', [0, 1 | 2 << 2], [src_pcap, f2])
+    tracer = open(os.path.join(a, 'migscope-capture-tracer.pcapng'), 'rb').read()
+    multi('migscope-capture-tracer-src', [0, 1 | 2 << 2], [tracer, 'syn-baseline-cn2'])
 
     # report JSONs and the lab's scenario files for series and the JSON reader
     s = os.path.join(OUT, 'series')
