@@ -199,9 +199,9 @@ clean:
 # gcc's -fsanitize=undefined leaves float-to-integer overflow unchecked (how
 # F3 went unseen): the CLI and unit tests under ASan check it too.
 SAN          += -fsanitize=float-cast-overflow
-FUZZ_TARGETS ?= analyze analyze_multi series
+FUZZ_TARGETS ?= analyze analyze_multi series hypervisor
 FUZZ_SECONDS ?= 600
-FUZZ_ALL     := analyze analyze_multi series
+FUZZ_ALL     := analyze analyze_multi series hypervisor
 FUZZ_SRC     := $(LIB_SRC) tests/fuzz/fuzz_common.c
 FUZZ_UBSAN   := -fsanitize=undefined -fno-sanitize-recover=all
 FUZZ_FLAGS_fuzz      := -fsanitize=address $(FUZZ_UBSAN) -fno-omit-frame-pointer

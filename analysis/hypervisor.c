@@ -39,7 +39,9 @@ static void add_source(struct report_hypervisor *h, const char *kind)
 static int set_value(struct opt_i64 *f, int64_t v, int64_t scale, const struct source *s,
 		     const char *what)
 {
-	if (v < 0 || (uint64_t)v > COUNT_MAX)
+	/* the value as the report holds it (ns for a duration: 2^53 ns is 104
+	 * days) within COUNT_MAX, so sums and differences of them cannot wrap */
+	if (v < 0 || (uint64_t)v > COUNT_MAX / (uint64_t)scale)
 		return out_of_range(s, what, v);
 	if (!f->set)
 		*f = opt_some(v * scale);
@@ -119,6 +121,28 @@ static int read_event(const struct json_doc *d, const char *event, struct report
 	return 0;
 }
 
+/* A query-migrate reply: an object whose status is one of QEMU's
+ * MigrationStatus (qapi/migration.json); its figures are the source's
+ * (total-time, ram), while the destination, of an incoming migration,
+ * answers its status alone, or with postcopy-blocktime. */
+static bool is_query_migrate(const struct json_doc *d, int node)
+{
+	static const char *const statuses[] = {
+		"none", "setup", "cancelling", "cancelled", "active", "postcopy-active",
+		"postcopy-paused", "postcopy-recover-setup", "postcopy-recover", "completed",
+		"failed", "colo", "pre-switchover", "device", "wait-unplug",
+	};
+	const char *status;
+
+	if (json_doc__type(d, node) != JSON_OBJECT ||
+	    !(status = json_doc__str(d, json_doc__get(d, node, "status"))))
+		return false;
+	for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++)
+		if (!strcmp(status, statuses[i]))
+			return true;
+	return false;
+}
+
 /* One JSON document: an event, a query-migrate reply (bare or in
  * "return"), or anything else (another reply: skipped). */
 static int read_json(const struct json_doc *d, struct report_hypervisor *h, bool *known,
@@ -131,11 +155,11 @@ static int read_json(const struct json_doc *d, struct report_hypervisor *h, bool
 		*known = true;
 		return read_event(d, event, h, s);
 	}
-	if (json_doc__type(d, ret) == JSON_OBJECT && json_doc__get(d, ret, "total-time") >= 0) {
+	if (ret >= 0 && is_query_migrate(d, ret)) {
 		*known = true;
 		return read_query_migrate(d, ret, h, s);
 	}
-	if (json_doc__get(d, 0, "total-time") >= 0 && json_doc__get(d, 0, "status") >= 0) {
+	if (is_query_migrate(d, 0)) {
 		*known = true;
 		return read_query_migrate(d, 0, h, s);
 	}

@@ -18,8 +18,9 @@
  *     memory_postcopy_requests).
  * Several files add up: a field one of them gives is kept, the first given.
  *
- * Bounds (domain.h): stamps in the stamp domain, durations and counts
- * non-negative and at most COUNT_MAX; else -ERANGE naming the file and line.
+ * Bounds (domain.h): stamps in the stamp domain, counts and durations (in
+ * ns, as the report holds them: at most 104 days) non-negative and at most
+ * COUNT_MAX; else -ERANGE naming the file and line.
  * Ownership: the caller owns *out. Errors: 0, or -errno with one line in err
  * (a file that is none of these: -EINVAL).
  */

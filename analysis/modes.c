@@ -179,6 +179,8 @@ static void fill_mode(const struct mode_scope *s, struct report_migration *rm)
 			      dur_text(end - s->resume_ns, b, sizeof(b)),
 			      !strcmp(s->resume_basis, "rarp_at_dst")
 				      ? "QEMU's first RARP leaving the destination NIC"
+			      : !strcmp(s->resume_basis, "announce_at_dst")
+				      ? "the guest's first announcement leaving the destination NIC"
 				      : "QEMU's first RARP in the captures");
 		if (pc.page_requests.v)
 			mode_evidence(rm, "%lld page requests on the return path (the "

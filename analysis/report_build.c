@@ -260,7 +260,7 @@ static void fill_silence(const struct build_ctx *c, const struct mig_work *w,
 {
 	int64_t before = 0, after = 0;
 
-	if (rarp && !strcmp(sw->resume_basis, "rarp_at_dst") && rm->src_input >= 0) {
+	if (rarp && strstr(sw->resume_basis, "_at_dst") && rm->src_input >= 0) {
 		before = rarp->prev_frame_ns[rm->src_input];
 		after = rarp->ts_ns;
 	} else {
@@ -392,16 +392,39 @@ static void hv_merge(struct report_hypervisor *h, const struct report_hypervisor
 
 /* The hypervisor's records of migration m: those whose QEMU events fall in
  * its window, and of the others (no stamps: query-migrate, virsh) the m-th. */
+/* The migration (in order) a file without event stamps describes, -1 for
+ * one with stamps. A file of the destination's side alone (QEMU's incoming
+ * query-migrate: no total-time, no downtime; postcopy's blocktime lives only
+ * there) describes the same migration as the stampless file before it, so
+ * each migration's source and destination files can be given in pairs. */
+static int hv_slot(const struct report_hypervisor *hv, int i)
+{
+	int slot = -1;
+
+	for (int k = 0; k <= i; k++) {
+		const struct report_hypervisor *f = &hv[k];
+		bool dst_only = !f->total_time_ns.set && !f->downtime_ns.set && !f->setup_time_ns.set;
+
+		if (f->stop_ns.set || f->resume_ns.set) {
+			if (k == i)
+				return -1;
+			continue;
+		}
+		if (!dst_only || slot < 0)
+			slot++;
+	}
+	return slot;
+}
+
 static void fill_hypervisor(const struct build_ctx *c, int m, struct report_migration *rm)
 {
 	const struct mig_work *w = &c->work[m];
-	int timeless = 0;
 
 	for (int i = 0; i < c->nhv; i++) {
 		const struct report_hypervisor *f = &c->hv[i];
 		struct opt_i64 t = f->stop_ns.set ? f->stop_ns : f->resume_ns;
 
-		if (t.set ? t.v < w->window_lo || t.v >= w->window_hi : timeless++ != m)
+		if (t.set ? t.v < w->window_lo || t.v >= w->window_hi : hv_slot(c->hv, i) != m)
 			continue;
 		hv_merge(&rm->hypervisor, f);
 		rm->hypervisor_set = true;
@@ -585,10 +608,11 @@ int report_build(const struct flow_table *ft, const struct guest_set *gs,
 		judge_switchover(&c, w, rm, &sw);
 		fill_outage(rm);
 	}
-	for (int i = 0, timeless = 0; i < nhv; i++)
-		if (!hv[i].stop_ns.set && !hv[i].resume_ns.set && ++timeless > c.nwork)
+	for (int i = 0; i < nhv; i++)
+		if (hv_slot(hv, i) >= c.nwork)
 			report_warn(r, "%s: no migration left to describe (files without QEMU's event "
-				    "stamps go to the migrations in order)", cfg->hypervisor_paths[i]);
+				    "stamps go to the migrations in order, a destination's beside the "
+				    "source's before it)", cfg->hypervisor_paths[i]);
 cleanup:
 	free(c.work);
 	free(role);

@@ -94,31 +94,45 @@ void switchover_announces(const struct switchover *sw, uint32_t mask, int64_t fr
 	}
 }
 
-static const struct announce *first_rarp(const struct switchover *sw, uint32_t mask)
+/* The first announcement of one of `kinds` (bits 1 << ANNOUNCE_*) that a
+ * capture in `mask` saw within the migration, NULL: none. */
+static const struct announce *first_announce(const struct switchover *sw, uint32_t mask,
+					     uint32_t kinds)
 {
 	for (uint32_t k = 0; k < sw->nannounces; k++) {
 		const struct announce *a = &sw->announces[k];
 
-		if (a->kind == ANNOUNCE_RARP && (mask & input_bit(a->input)) &&
+		if ((kinds & (1u << a->kind)) && (mask & input_bit(a->input)) &&
 		    a->ts_ns >= sw->start_ns && a->ts_ns < sw->window_hi)
 			return a;
 	}
 	return NULL;
 }
 
-int64_t switchover_resume(const struct switchover *sw, const struct announce **rarp,
+int64_t switchover_resume(const struct switchover *sw, const struct announce **first,
 			  const char **basis)
 {
-	const struct announce *a = first_rarp(sw, input_bit(sw->dst));
+	static const struct {
+		const char *basis;
+		bool at_dst;
+		uint32_t kinds;
+	} order[] = {
+		{ "rarp_at_dst", true, 1u << ANNOUNCE_RARP },
+		{ "rarp_elsewhere", false, 1u << ANNOUNCE_RARP },
+		{ "announce_at_dst", true, (1u << ANNOUNCE_GARP) | (1u << ANNOUNCE_NA) },
+	};
 
-	*basis = "rarp_at_dst";
-	if (!a) {
-		a = first_rarp(sw, ~0u);
-		*basis = "rarp_elsewhere";
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		const struct announce *a = first_announce(sw, order[i].at_dst ? input_bit(sw->dst) : ~0u,
+							  order[i].kinds);
+
+		if (a) {
+			*first = a;
+			*basis = order[i].basis;
+			return a->ts_ns;
+		}
 	}
-	*rarp = a;
-	if (a)
-		return a->ts_ns;
+	*first = NULL;
 	*basis = "stream_end";
 	return sw->end_ns;
 }

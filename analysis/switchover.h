@@ -80,13 +80,16 @@ void switchover_announces(const struct switchover *sw, uint32_t mask, int64_t fr
 /* The resume, the anchor of every switchover figure (design §9): QEMU's
  * first RARP leaving the destination NIC (it announces the guest the moment
  * it runs there: round 0 of its announce), else the first RARP any capture
- * saw (a link delay later), else the stream's last data (in precopy the
- * guest resumes a few ms after it; in postcopy the stream runs on for
- * seconds after the resume, so the last data never stands in when a RARP
- * is there). Fills *rarp with that RARP's announcement (NULL: none) and
- * *basis with "rarp_at_dst", "rarp_elsewhere" or "stream_end". Needs the
- * stream's start, end and window, and the announcements. */
-int64_t switchover_resume(const struct switchover *sw, const struct announce **rarp,
+ * saw (a link delay later), else the guest's own first GARP or NA leaving
+ * the destination NIC (QEMU's announce switched off, the guest announcing
+ * itself: later than the resume by its network stack's reaction), else the
+ * stream's last data (in precopy the guest resumes a few ms after it; in
+ * postcopy the stream runs on for seconds after the resume, so the last
+ * data never stands in when an announcement is there). Fills *first with
+ * that announcement (NULL: none) and *basis with "rarp_at_dst",
+ * "rarp_elsewhere", "announce_at_dst" or "stream_end". Needs the stream's
+ * start, end and window, and the announcements. */
+int64_t switchover_resume(const struct switchover *sw, const struct announce **first,
 			  const char **basis);
 
 /* The earliest time a capture in `mask` holds; 0 when none. */

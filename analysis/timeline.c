@@ -78,7 +78,8 @@ void timeline_build(const struct switchover *sw, struct report_switchover *out)
 
 	add(out, TL_GUEST_LAST_SRC, "src", sw->src, sw->guest_last_src_ns);
 	add(out, TL_STREAM_END, end_at == sw->src ? "src" : "dst", end_at, sw->end_ns);
-	/* QEMU's first RARP leaving the destination NIC: the guest runs there */
+	/* QEMU's first RARP leaving the destination NIC: the guest runs there
+	 * (the resume's own line where an announcement of the guest's stood in) */
 	add(out, TL_RESUME, "dst", sw->dst,
 	    !strcmp(sw->resume_basis, "rarp_at_dst") ? sw->resume_ns : 0);
 	add(out, TL_FIRST_ANNOUNCE_PROBER, "ctl", ctl, ann.first_ns);

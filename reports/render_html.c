@@ -272,6 +272,8 @@ static const char *resume_basis_text(const char *basis)
 		return "n/a";
 	if (!strcmp(basis, "rarp_at_dst"))
 		return "first RARP leaving the destination NIC";
+	if (!strcmp(basis, "announce_at_dst"))
+		return "the guest's first GARP/NA leaving the destination NIC (no RARP seen)";
 	if (!strcmp(basis, "rarp_elsewhere"))
 		return "first RARP in any capture (none at the destination NIC)";
 	if (!strcmp(basis, "stream_end"))

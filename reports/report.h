@@ -283,7 +283,7 @@ struct report_verdict {
 	char evidence[REPORT_MAX_EVIDENCE][REPORT_TEXT_LEN];
 	int nevidence;
 	struct opt_i64 resume_ns;          /* the verdict's reference time */
-	const char *resume_basis;          /* "rarp_at_dst", "rarp_elsewhere", "stream_end" */
+	const char *resume_basis;          /* "rarp_at_dst", "rarp_elsewhere", "announce_at_dst", "stream_end" */
 	struct opt_i64 duration_ns;        /* how long the diagnosed fault lasted; null: to the end */
 	struct opt_i64 reconvergence_ns;   /* resume to the first reply at the prober */
 };

@@ -42,3 +42,4 @@ shopt -s nullglob
 replay analyze $F/corpus/analyze/* $R/*.pcap $R/*.pcapng $R/*.gz $R/analyze/*
 replay analyze_multi $F/corpus/analyze_multi/* "$T"/F2* $R/analyze_multi/*
 replay series $F/corpus/series/* $R/F6-series-quadratic/loss-r1/report.json $R/series/*
+replay hypervisor $F/corpus/hypervisor/* $R/hypervisor/*

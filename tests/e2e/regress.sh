@@ -87,6 +87,12 @@ check "F5 shifted: the moved RARP fits no round" grep -q "1 RARP at src fit no r
 run "F6 32000 migrations" 2 series "$R/F6-series-quadratic/loss-r1/report.json"
 says "F6: named" "report.json: 32000 migrations, more than one analysis reports (64)"
 
+# F8: a hypervisor duration in ms whose nanoseconds do not fit: refused,
+# naming the field, not wrapped into a negative downtime
+run "F8 -H downtime of 2^53 ms" 2 analyze -H "$R/hypervisor/F8-ms-to-ns-overflow.json" \
+	tests/fuzz/corpus/analyze/syn-baseline-cn1.pcap.gz
+says "F8: the field and its value named" "line 1: downtime 9007199254740992 is out of range"
+
 # F7: caps reached are reported whatever else was warned about
 run "F7 70 streams" 0 analyze -f json "$R/F7-cap-warnings-dropped.pcap.gz"
 expect_eq "F7: 64 migrations kept" 64 "$(jq '.migrations | length' "$T/out")"

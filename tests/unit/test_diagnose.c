@@ -58,6 +58,8 @@ struct sim_spec {
 	bool capture[NV];     /* which captures exist */
 	bool cancelled;       /* the guest never leaves the source */
 	int rarp_rounds;      /* QEMU's rounds from the resume (0: announce-rounds 0) */
+	bool garp_only;       /* the rounds' GARPs without QEMU's RARPs (announce off,
+			       * the guest announcing itself) */
 	bool announce_lost;   /* the switch drops RARPs and GARPs: only dst sees them */
 	int64_t burst2_ms;    /* a second burst (announce-self) at resume + this, 0: none */
 	int64_t move_ms;      /* requests go to the destination from resume + this, or NEVER */
@@ -143,7 +145,8 @@ static void announce_burst(struct sim *s, const struct sim_spec *sp, int64_t fro
 
 	announce_params_default(&p);
 	for (int k = 0; k < sp->rarp_rounds; k++) {
-		announce(s, sp, from + announce_round_offset_ns(&p, k), false);
+		if (!sp->garp_only)
+			announce(s, sp, from + announce_round_offset_ns(&p, k), false);
 		/* the guest kernel's GARP, asked for by the same round */
 		announce(s, sp, from + announce_round_offset_ns(&p, k) + 30 * MS, true);
 	}
@@ -461,6 +464,28 @@ static void test_no_announce_never(void **state)
 	report_free(&r);
 }
 
+/* QEMU announced nothing, the guest did (its GARP 30 ms after it ran on the
+ * destination): the resume is that GARP leaving the destination NIC, not
+ * the stream's end, and an announcement left: not no_announce. */
+static void test_resume_on_guest_announce(void **state)
+{
+	struct sim_spec sp = healthy();
+	struct report r;
+
+	(void)state;
+	sp.garp_only = true;
+	run(&sp, &r);
+	assert_verdict(&r, "ok");
+	assert_string_equal(mig(&r)->verdict.resume_basis, "announce_at_dst");
+	assert_int_equal(mig(&r)->verdict.resume_ns.v, RESUME + 30 * MS);
+	assert_int_equal(mig(&r)->sw.t0_ns, RESUME + 30 * MS);
+	/* the guest's silence ends at that GARP, from its last frame at src */
+	assert_int_equal(mig(&r)->downtime.silence_end_ns.v, RESUME + 30 * MS);
+	assert_int_equal(mig(&r)->downtime.silence_start_ns.v, PAUSE - 10 * MS + LINK + TURN);
+	assert_int_equal(event(&r, TL_RESUME)->state, TL_NOT_SEEN);
+	report_free(&r);
+}
+
 /* The network learned the guest from its own frames 500 ms after resume:
  * still no_announce, with the time it took. */
 static void test_no_announce_relearned(void **state)
@@ -736,6 +761,7 @@ int main(void)
 		cmocka_unit_test(test_cancelled_is_ok_not_completed),
 		cmocka_unit_test(test_no_announce_never),
 		cmocka_unit_test(test_no_announce_relearned),
+		cmocka_unit_test(test_resume_on_guest_announce),
 		cmocka_unit_test(test_stale_forwarding_never),
 		cmocka_unit_test(test_stale_forwarding_recovered),
 		cmocka_unit_test(test_destination_silent_never),

@@ -62,6 +62,30 @@ static void test_query_migrate(void **state)
 	assert_false(w.setup_time_ns.set);
 }
 
+/* The destination's query-migrate of an incoming postcopy migration (as QEMU
+ * 7.2 answers it, the lab stores it): its status and blocktime only, added
+ * to the source's figures. */
+static void test_query_migrate_destination(void **state)
+{
+	struct report_hypervisor h = { 0 };
+
+	(void)state;
+	read_ok("{\"status\": \"completed\", \"total-time\": 4199, \"downtime\": 8}", &h);
+	read_ok("{\n  \"postcopy-blocktime\": 3530,\n  \"status\": \"completed\",\n"
+		"  \"postcopy-vcpu-blocktime\": [\n    3530\n  ]\n}\n", &h);
+	assert_string_equal(h.sources, "query-migrate");
+	assert_int_equal(h.total_time_ns.v, 4199 * MS);
+	assert_int_equal(h.downtime_ns.v, 8 * MS);
+	assert_int_equal(h.postcopy_blocktime_ns.v, 3530 * MS);
+	assert_false(h.postcopy_requests.set);
+	/* a precopy's destination: its status alone */
+	memset(&h, 0, sizeof(h));
+	read_ok("{\n  \"status\": \"completed\"\n}\n", &h);
+	assert_string_equal(h.sources, "query-migrate");
+	assert_string_equal(h.status, "completed");
+	assert_false(h.total_time_ns.set);
+}
+
 /* A QMP transcript: our commands' replies, QEMU's events with its stamps. */
 static void test_qmp_events(void **state)
 {
@@ -128,6 +152,9 @@ static void test_refused(void **state)
 	(void)state;
 	assert_int_equal(read_text("hello\n", &h, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "neither QEMU's query-migrate"));
+	/* a status that is none of QEMU's: some other tool's JSON */
+	assert_int_equal(read_text("{\"status\": \"ok\", \"total-time\": 5}", &h, err, sizeof(err)),
+			 -EINVAL);
 	assert_int_equal(read_text("{\"status\": \"completed\", \"total-time\": -5}", &h, err,
 				   sizeof(err)), -ERANGE);
 	assert_non_null(strstr(err, "total-time -5 is out of range"));
@@ -142,6 +169,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_query_migrate),
+		cmocka_unit_test(test_query_migrate_destination),
 		cmocka_unit_test(test_qmp_events),
 		cmocka_unit_test(test_virsh),
 		cmocka_unit_test(test_refused),
