@@ -68,6 +68,8 @@ static const struct fixture FIXTURES[] = {
 	{ { .kind = SC_PROXY, .name = "proxy", .migrations = 1, .flows = 1, .port = 40123,
 	    .tls = true },
 	  ".pcap.gz", true, false, true },
+	{ { .kind = SC_NBD, .name = "nbd", .migrations = 1, .flows = 2 },
+	  ".pcap.gz", true, false, false },
 };
 
 static void us(char *buf, size_t len, int64_t ns)

@@ -1,6 +1,6 @@
 /*
  * The migration modes the lab cannot run, simulated (scenario.h): postcopy,
- * TLS with multifd, libvirt's tunnel, a KubeVirt-like proxy. One migration
+ * TLS with multifd, libvirt's tunnel, a KubeVirt-like proxy, NBD block copy. One migration
  * from cn1 to cn2; its truth is computed here from the schedule the
  * simulation itself laid out (tcp_sim counts what each NIC saw), with the
  * report's definitions (docs/report.schema.json, design §9) applied to what
@@ -455,6 +455,45 @@ static void proxy_stream(struct msim *m, int64_t t0)
 	md->shaped = true;
 }
 
+/*
+ * libvirt's migration without shared storage (--copy-storage-all): the
+ * destination QEMU serves the guest's new disk over NBD on the next port of
+ * the range; the source QEMU connects (the server's greeting, "NBDMAGIC"
+ * "IHAVEOPT", comes first), negotiates, and mirrors the disk with NBD writes
+ * (request magic 0x25609513, type 1); QEMU's own stream (QEVM) follows on
+ * the main port, while the mirror goes on writing what the guest writes
+ * (here a segment every 5 ms) until the guest pauses.
+ */
+static void nbd_stream(struct msim *m, int64_t t0)
+{
+	static const uint8_t greeting[16] = { 'N', 'B', 'D', 'M', 'A', 'G', 'I', 'C',
+					      'I', 'H', 'A', 'V', 'E', 'O', 'P', 'T' };
+	static const uint8_t write_req[8] = { 0x25, 0x60, 0x95, 0x13, 0, 0, 0, 1 };
+	static const uint8_t qevm[8] = { 'Q', 'E', 'V', 'M', 0, 0, 0, 3 };
+	struct mig_truth *mt = m->mt;
+	struct tcp_conn *disk = new_conn(m, CN1, CN2, 50010, MIG_PORT + 1, 200000, 8000000);
+	struct tcp_conn *mem;
+	int64_t t = t0 + 1 * MS, data, gap = 500 * US, last;
+
+	xmit(m, disk, 1, t + 200 * US, 18, greeting, sizeof(greeting));
+	xmit(m, disk, 0, t + 300 * US, 4, NULL, 0);   /* the client's flags */
+	xmit(m, disk, 0, t + 400 * US, 40, NULL, 0);  /* NBD_OPT_GO, the export's name */
+	xmit(m, disk, 1, t + 600 * US, 60, NULL, 0);  /* its replies */
+	last = pages(m, disk, t + 1 * MS, 300, 250 * US, MSS, write_req, sizeof(write_req), 120);
+	mem = new_conn(m, CN1, CN2, 50000, MIG_PORT, 100000, 7000000);
+	data = last + 2 * MS;
+	last = pages(m, mem, data, 400, gap, MSS, qevm, sizeof(qevm), -1);
+	mt->pause_ns = data + 360 * gap - 1 * US;
+	/* the mirror's synchronous writes while the memory goes */
+	for (int64_t w = data + 2 * MS; w < mt->pause_ns; w += 5 * MS)
+		xmit(m, disk, 0, w, MSS, write_req, sizeof(write_req));
+	tcp_run(&m->s, disk, t0, last + 2 * MS);
+	tcp_run(&m->s, mem, data - 1 * MS, last + 1 * MS);
+	mt->resume_ns = last + RESUME_NS;
+	m->md->detected_by = "port,qevm,nbd";
+	m->md->features = "[\"nbd\"]";
+}
+
 /* ---- the truth ---- */
 
 static int phase_of(int64_t t, const int64_t *start, int64_t resume, int64_t after)
@@ -518,7 +557,8 @@ static void channel_truth(struct msim *m)
 		struct channel_truth *ch = &md->ch[k];
 
 		ch->kind = m->s.sc->kind == SC_TUNNEL ? "tunnel"
-			 : m->s.sc->kind == SC_PROXY ? "proxy" : k ? "multifd" : "main";
+			 : m->s.sc->kind == SC_PROXY ? "proxy"
+			 : m->s.sc->kind == SC_NBD ? (k ? "main" : "nbd") : k ? "multifd" : "main";
 		ch->src_port = c->port[0];
 		ch->dst_port = c->port[1];
 		ch->out_bytes = c->count[0].out_bytes;
@@ -601,6 +641,9 @@ int modes_run(const struct scenario *sc, struct capture_set *cs, struct sim_trut
 		break;
 	case SC_PROXY:
 		proxy_stream(m, t0);
+		break;
+	case SC_NBD:
+		nbd_stream(m, t0);
 		break;
 	default:
 		m->s.rc = -EINVAL;

@@ -30,6 +30,7 @@ enum scenario_kind {
 	SC_MULTIFD_TLS, /* TLS on 49152: a main channel and four multifd channels */
 	SC_TUNNEL,      /* inside libvirtd's connection on `port` (16509 plain, 16514 TLS) */
 	SC_PROXY,       /* relayed on a random high `port`, TLS, beside a tenant's bulk flow */
+	SC_NBD,         /* libvirt's --copy-storage-all: the disk over NBD, then the memory */
 };
 
 struct scenario {
