@@ -75,6 +75,17 @@ static inline uint32_t endpoint_hash(const struct flow_endpoint *e)
 }
 
 /* The same for both directions of a flow, so a lookup needs no ordering. */
+/* A packet's two endpoints: ep[0] its sender, ep[1] its receiver. */
+static void packet_endpoints(const struct pkt_meta *m, struct flow_endpoint ep[2])
+{
+	memset(ep, 0, 2 * sizeof(*ep));
+	ep[0].ip.family = ep[1].ip.family = (m->flags & PKT_F_IPV6) ? 6 : 4;
+	memcpy(ep[0].ip.bytes, m->ip_src, ep[0].ip.family == 4 ? 4 : 16);
+	memcpy(ep[1].ip.bytes, m->ip_dst, ep[1].ip.family == 4 ? 4 : 16);
+	ep[0].port = m->sport;
+	ep[1].port = m->dport;
+}
+
 static inline uint32_t flow_hash(const struct flow_endpoint *a, const struct flow_endpoint *b)
 {
 	uint32_t h = endpoint_hash(a) + endpoint_hash(b);
@@ -381,12 +392,7 @@ static void bulk_packet(struct flow_table *t, int input, int64_t ts_ns, const st
 	uint32_t i;
 	int e;
 
-	memset(ep, 0, sizeof(ep));
-	ep[0].ip.family = ep[1].ip.family = (m->flags & PKT_F_IPV6) ? 6 : 4;
-	memcpy(ep[0].ip.bytes, m->ip_src, ep[0].ip.family == 4 ? 4 : 16);
-	memcpy(ep[1].ip.bytes, m->ip_dst, ep[1].ip.family == 4 ? 4 : 16);
-	ep[0].port = m->sport;
-	ep[1].port = m->dport;
+	packet_endpoints(m, ep);
 	i = flow_hash(&ep[0], &ep[1]) & (2 * MAX_BULK_FLOWS - 1);
 	for (int n = 0; n < 2 * MAX_BULK_FLOWS; n++, i = (i + 1) & (2 * MAX_BULK_FLOWS - 1)) {
 		struct bulk_flow *b;
@@ -457,12 +463,7 @@ bool flow_table__packet(struct flow_table *t, int input, int64_t ts_ns, uint32_t
 	} else {
 		/* ep[0]: the sender. A new flow keeps this order: ep[0] is
 		 * whoever was seen first. */
-		memset(ep, 0, sizeof(ep));
-		ep[0].ip.family = ep[1].ip.family = (m->flags & PKT_F_IPV6) ? 6 : 4;
-		memcpy(ep[0].ip.bytes, m->ip_src, ep[0].ip.family == 4 ? 4 : 16);
-		memcpy(ep[1].ip.bytes, m->ip_dst, ep[1].ip.family == 4 ? 4 : 16);
-		ep[0].port = m->sport;
-		ep[1].port = m->dport;
+		packet_endpoints(m, ep);
 		slot = slot_lookup(t, &ep[0], &ep[1], &found, &src_ep);
 		if (!slot) {
 			set_warning(t, "TCP flow table full, later flows ignored");

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reports/units.h"
+
 static void mode_evidence(struct report_migration *rm, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -31,15 +33,6 @@ static const char *size_text(uint64_t b, char *buf, size_t len)
 	return buf;
 }
 
-/* "3.307 s", "4.210 ms" */
-static const char *dur_text(int64_t ns, char *buf, size_t len)
-{
-	if (ns >= 1000000000 || ns <= -1000000000)
-		snprintf(buf, len, "%.3f s", (double)ns / 1e9);
-	else
-		snprintf(buf, len, "%.3f ms", (double)ns / 1e6);
-	return buf;
-}
 
 /* A connection's kind: by its magic where the capture shows one; under TLS
  * (or with the first bytes cut) by its order, QEMU opening the main channel
@@ -176,7 +169,7 @@ static void fill_mode(const struct mode_scope *s, struct report_migration *rm)
 		rm->stream.postcopy_set = true;
 		mode_evidence(rm, "the source sent %s in the %s after the resume (%s)",
 			      size_text((uint64_t)(after >= 0 ? after : 0), a, sizeof(a)),
-			      dur_text(end - s->resume_ns, b, sizeof(b)),
+			      format_duration(end - s->resume_ns, b, sizeof(b)),
 			      !strcmp(s->resume_basis, "rarp_at_dst")
 				      ? "QEMU's first RARP leaving the destination NIC"
 			      : !strcmp(s->resume_basis, "announce_at_dst")
@@ -193,7 +186,7 @@ static void fill_mode(const struct mode_scope *s, struct report_migration *rm)
 			      "for it");
 	else if (end <= s->resume_ns)
 		mode_evidence(rm, "the stream's last data left %s before the resume",
-			      dur_text(s->resume_ns - end, a, sizeof(a)));
+			      format_duration(s->resume_ns - end, a, sizeof(a)));
 	else
 		mode_evidence(rm, "%s of the stream after the resume, too little for "
 			      "postcopy pages", size_text((uint64_t)(after >= 0 ? after : 0), a,

@@ -27,6 +27,15 @@ void format_ms(int64_t ns, char *out, size_t len)
 	format_fixed(ns, 1000000, true, out, len);
 }
 
+const char *format_duration(int64_t ns, char *out, size_t len)
+{
+	if (ns >= 1000000000 || ns <= -1000000000)
+		snprintf(out, len, "%.3f s", (double)ns / 1e9);
+	else
+		snprintf(out, len, "%.3f ms", (double)ns / 1e6);
+	return out;
+}
+
 void format_time(int64_t ns, char *out, size_t len)
 {
 	/* floor division: times before 1970 still read forwards */

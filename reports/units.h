@@ -9,6 +9,9 @@
 void format_us(int64_t ns, char *out, size_t len);
 /* 1234567 ns -> "1.235" (milliseconds for people, rounded to the microsecond) */
 void format_ms(int64_t ns, char *out, size_t len);
+/* a duration in the evidence's words: "18.412 s" from a second on, else
+ * "4.210 ms". Returns out. */
+const char *format_duration(int64_t ns, char *out, size_t len);
 /* epoch ns -> "2026-11-22 21:00:01.123456789" UTC */
 void format_time(int64_t ns, char *out, size_t len);
 
