@@ -452,8 +452,11 @@ static void fill_outage(struct report_migration *rm)
 		o->announce_delay_ns = opt_some(resume - h->resume_ns.v);
 	if (resume && req)
 		o->reconvergence_ns = opt_some(req - resume);
-	if (req && rep && rep >= req)
-		o->guest_answer_ns = opt_some(rep - req);
+	/* the guest's answer to what reached it after the resume: a reply to a
+	 * request queued across the switchover may leave first (postcopy: a
+	 * guest answers that one, then stalls seconds faulting its pages in) */
+	if (req && rm->sw.first_answer_dst_ns.set && rm->sw.first_answer_dst_ns.v >= req)
+		o->guest_answer_ns = opt_some(rm->sw.first_answer_dst_ns.v - req);
 	if (rep && back && back >= rep)
 		o->return_ns = opt_some(back - rep);
 	o->total_ns = rm->downtime.probe_gap_ns;

@@ -86,6 +86,8 @@ void timeline_build(const struct switchover *sw, struct report_switchover *out)
 	add(out, TL_LAST_REQUEST_SRC, "src", sw->src, at_src.last_req_ns);
 	add(out, TL_FIRST_REQUEST_DST, "dst", sw->dst, at_dst.first_req_ns);
 	add(out, TL_FIRST_REPLY_DST, "dst", sw->dst, at_dst.first_rep_ns);
+	if (at_dst.first_answer_ns)
+		out->first_answer_dst_ns = opt_some(at_dst.first_answer_ns);
 	add(out, TL_FIRST_REPLY_PROBER, "ctl", ctl, at_ctl.first_rep_ns);
 	sort_events(out);
 	relative_times(out, out->t0_ns);

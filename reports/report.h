@@ -247,6 +247,10 @@ struct report_switchover {
 	int ntimeline;                     /* seen events first, in time order */
 	struct report_announce_sched sched;
 	struct opt_i64 completed;          /* 0/1: the guest resumed on the destination */
+	/* the first reply leaving the destination NIC to a request that reached
+	 * it after the resume (a reply to one queued in the guest across the
+	 * switchover comes first, and says nothing of a guest still faulting) */
+	struct opt_i64 first_answer_dst_ns;
 };
 /* --- end of the switchover block ------------------------------------------ */
 

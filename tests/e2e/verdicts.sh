@@ -107,6 +107,24 @@ for entry in "${CASES[@]}"; do
 		check "$label: stale for a while, then over (duration set)" jq -e '.migrations[0].verdict.duration_us > 0' <<<"$report" ;;
 	port-not-ready-no-announce-self | dst-silent | return-path)
 		expect_eq "$label: never over in the captures (duration null)" null "$(jq .migrations[0].verdict.duration_us <<<"$report")" ;;
+	postcopy-*)
+		# the guest's answer, by tshark at the destination NIC: from the
+		# first echo request after QEMU's first RARP to the first reply to
+		# a request that reached it after that RARP (a reply to one queued
+		# across the switchover may leave first: postcopy-loss-2's seq
+		# 172, 3 ms after the resume, before a 3 s stall); one capture,
+		# one clock, so the estimated offset cancels
+		want_us=$(tshark -r "$(capture_of "$dir" dst)" -Y 'eth.type == 0x8035 || icmp.type == 8 || icmp.type == 0' \
+			-T fields -e frame.time_epoch -e eth.type -e icmp.type -e icmp.seq 2>/dev/null | awk '
+			# seconds and nanoseconds apart: 19 digits do not fit a double
+			function sec(t) { return substr(t, 1, index(t, ".") - 1) + 0 }
+			function frac(t) { return substr(t, index(t, ".") + 1) + 0 }
+			!rarp && $2 == "0x8035" { rarp = 1; next }
+			!rarp { next }
+			$3 == 8 { if (!s0) { s0 = sec($1); f0 = frac($1) } asked[$4] = 1; next }
+			$3 == 0 && ($4 in asked) { printf "%.3f\n", ((sec($1) - s0) * 1e9 + frac($1) - f0) / 1000; exit }')
+		expect_eq "$label: outage.guest_answer_us = tshark's first request to its first answer at the destination NIC" \
+			"$want_us" "$(jq '.migrations[0].outage.guest_answer_us' <<<"$report")" ;;
 	esac
 	# the resume against QEMU's RESUME event (the lab's one clock, in us)
 	n=$(jq '.migrations | length' <<<"$report")

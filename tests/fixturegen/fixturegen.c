@@ -283,6 +283,13 @@ static void write_mode_truth(FILE *t, const struct sim_truth *tr, struct truth_v
 	fprintf(t, "%s.verdict.reconvergence_us %s\n", p, a);
 	fprintf(t, "%s%s\"first_request_at_dst\"))[0].ns %" PRId64 "\n", p, ev,
 		md->first_req_dst_ns);
+	/* the outage's parts from the resume (QEMU's first RARP at the
+	 * destination NIC): the network's move, then the guest's answer */
+	opt_us(a, sizeof(a), md->first_req_dst_ns ? md->first_req_dst_ns - mt->rarp_ns[0] : 0);
+	fprintf(t, "%s.outage.reconvergence_us %s\n", p, a);
+	opt_us(a, sizeof(a), md->first_rep_dst_ns && md->first_req_dst_ns
+				     ? md->first_rep_dst_ns - md->first_req_dst_ns : 0);
+	fprintf(t, "%s.outage.guest_answer_us %s\n", p, a);
 	fprintf(t, "%s%s\"first_reply_at_dst\"))[0].ns %" PRId64 "\n", p, ev, md->first_rep_dst_ns);
 	opt_ns(a, sizeof(a), md->last_req_src_ns);
 	fprintf(t, "%s%s\"last_request_at_src\"))[0].ns %s\n", p, ev, a);
