@@ -42,6 +42,11 @@ static void summary(struct report_migration *rm, const char *code, const char *f
 	va_end(ap);
 }
 
+/* "18.412 s", "4.210 ms": the evidence's one wording (reports/units.h) */
+static const char *dur(int64_t ns, char *buf, size_t len)
+{
+	return format_duration(ns, buf, len);
+}
 
 static uint32_t total(const struct announce_tally *a)
 {
@@ -129,10 +134,10 @@ static void recovery_line(const struct facts *f, struct report_migration *rm)
 
 	if (rm->verdict.reconvergence_ns.set)
 		evidence(rm, "the guest answered at the prober again %s after resume",
-			 format_duration(rm->verdict.reconvergence_ns.v, a, sizeof(a)));
+			 dur(rm->verdict.reconvergence_ns.v, a, sizeof(a)));
 	else if (f->any.requests)
 		evidence(rm, "no reply after resume: %u requests unanswered over %s", f->any.requests,
-			 format_duration(f->any.last_req_ns - f->resume, a, sizeof(a)));
+			 dur(f->any.last_req_ns - f->resume, a, sizeof(a)));
 }
 
 /* When requests still went to the old location: until they reached the
@@ -163,7 +168,7 @@ static void stale_line(const struct facts *f, bool never, struct report_migratio
 	evidence(rm, "requests %u..%u (%u) still delivered to the source NIC %s %s after resume",
 		 f->src.first_seq, f->src.last_seq, f->src.requests,
 		 never ? "until the capture ends," : "for",
-		 format_duration(f->src.last_req_ns - f->resume, a, sizeof(a)));
+		 dur(f->src.last_req_ns - f->resume, a, sizeof(a)));
 }
 
 static void moved_line(const struct facts *f, struct report_migration *rm)
@@ -172,7 +177,7 @@ static void moved_line(const struct facts *f, struct report_migration *rm)
 
 	if (f->has_dst && f->dst.requests)
 		evidence(rm, "requests reached the destination NIC %s after resume (request %u)",
-			 format_duration(f->dst.first_req_ns - f->resume, a, sizeof(a)), f->dst.first_seq);
+			 dur(f->dst.first_req_ns - f->resume, a, sizeof(a)), f->dst.first_seq);
 }
 
 /* Design §5.1: nothing announced the guest at its new location. Given even
@@ -195,7 +200,7 @@ static void no_announce(const struct facts *f, struct report_migration *rm)
 	else
 		summary(rm, "no_announce", "no announcement left the destination; requests reached "
 			"it %s after resume, once the network learned the guest from its own traffic",
-			rm->verdict.duration_ns.set ? format_duration(rm->verdict.duration_ns.v, a, sizeof(a)) : "n/a");
+			rm->verdict.duration_ns.set ? dur(rm->verdict.duration_ns.v, a, sizeof(a)) : "n/a");
 	evidence(rm, "0 RARP, 0 GARP, 0 NA left the destination NIC after the stream's last data "
 		 "(announce-rounds 0, a filter on the destination, a port not bound)");
 	if (f->has_src && f->src.requests)
@@ -203,7 +208,7 @@ static void no_announce(const struct facts *f, struct report_migration *rm)
 	moved_line(f, rm);
 	if (f->dst.first_rep_ns)
 		evidence(rm, "the guest's first reply left the destination NIC %s after resume",
-			 format_duration(f->dst.first_rep_ns - f->resume, a, sizeof(a)));
+			 dur(f->dst.first_rep_ns - f->resume, a, sizeof(a)));
 	if (!strcmp(rm->verdict.resume_basis, "stream_end"))
 		evidence(rm, "no RARP marks the resume: times are from the stream's last data");
 	recovery_line(f, rm);
@@ -222,10 +227,10 @@ static void stale_forwarding(const struct switchover *sw, const struct facts *f,
 	if (never)
 		summary(rm, "stale_forwarding", "stale forwarding: requests still went to the old "
 			"location until the captures end, %s after resume",
-			format_duration(f->src.last_req_ns - f->resume, a, sizeof(a)));
+			dur(f->src.last_req_ns - f->resume, a, sizeof(a)));
 	else
 		summary(rm, "stale_forwarding", "stale forwarding: the network kept the old location "
-			"for %s after resume", format_duration(rm->verdict.duration_ns.v, a, sizeof(a)));
+			"for %s after resume", dur(rm->verdict.duration_ns.v, a, sizeof(a)));
 	stale_line(f, never, rm);
 	announce_line(f, rm);
 	if (!f->has_dst && !f->ann_any_total)
@@ -238,11 +243,11 @@ static void stale_forwarding(const struct switchover *sw, const struct facts *f,
 		if (f->has_dst && f->dst.requests && f->dst.first_req_ns >= burst)
 			evidence(rm, "another announce burst left the %s %s after resume; requests "
 				 "moved %s after it", sw->vantage[s->anchor],
-				 format_duration(burst - f->resume, a, sizeof(a)),
-				 format_duration(f->dst.first_req_ns - burst, b, sizeof(b)));
+				 dur(burst - f->resume, a, sizeof(a)),
+				 dur(f->dst.first_req_ns - burst, b, sizeof(b)));
 		else
 			evidence(rm, "another announce burst left the %s %s after resume",
-				 sw->vantage[s->anchor], format_duration(burst - f->resume, a, sizeof(a)));
+				 sw->vantage[s->anchor], dur(burst - f->resume, a, sizeof(a)));
 	}
 	recovery_line(f, rm);
 }
@@ -256,7 +261,7 @@ static void not_at_destination(const struct facts *f, struct report_migration *r
 	astray_duration(f, never_moved(f), rm);
 	summary(rm, "insufficient_data", "requests did not reach the destination NIC %s after "
 		"resume; where they went needs the source NIC's capture",
-		rm->verdict.duration_ns.set ? format_duration(rm->verdict.duration_ns.v, a, sizeof(a))
+		rm->verdict.duration_ns.set ? dur(rm->verdict.duration_ns.v, a, sizeof(a))
 					    : "until the captures end");
 	announce_line(f, rm);
 	moved_line(f, rm);
@@ -278,7 +283,7 @@ static void fault_summary(struct report_migration *rm, const char *code, const c
 		return;
 	}
 	rm->verdict.duration_ns = opt_some(until - from);
-	summary(rm, code, "%s for %s", what, format_duration(until - from, a, sizeof(a)));
+	summary(rm, code, "%s for %s", what, dur(until - from, a, sizeof(a)));
 }
 
 static void destination_silent(const struct facts *f, struct report_migration *rm)
@@ -288,15 +293,15 @@ static void destination_silent(const struct facts *f, struct report_migration *r
 	char never[96];
 
 	snprintf(never, sizeof(never), "%u requests reached its NIC in %s, none answered",
-		 f->dst.requests, format_duration(f->dst.last_req_ns - f->dst.first_req_ns, a, sizeof(a)));
+		 f->dst.requests, dur(f->dst.last_req_ns - f->dst.first_req_ns, a, sizeof(a)));
 	fault_summary(rm, "destination_silent", "the guest or the host datapath on the destination "
 		      "did not answer", f->dst.first_req_ns, f->dst.first_answer_ns, never);
 	evidence(rm, "requests %u..%u (%u) reached the destination NIC from %s after resume; %u "
 		 "of them were answered there", f->dst.first_seq, f->dst.last_seq, f->dst.requests,
-		 format_duration(f->dst.first_req_ns - f->resume, a, sizeof(a)), f->dst.answered);
+		 dur(f->dst.first_req_ns - f->resume, a, sizeof(a)), f->dst.answered);
 	if (f->dst.first_answer_ns)
 		evidence(rm, "the first answer left the destination NIC %s after the first request",
-			 format_duration(f->dst.first_answer_ns - f->dst.first_req_ns, a, sizeof(a)));
+			 dur(f->dst.first_answer_ns - f->dst.first_req_ns, a, sizeof(a)));
 	announce_line(f, rm);
 	recovery_line(f, rm);
 }
@@ -313,19 +318,19 @@ static void slow_guest(const struct switchover *sw, const struct facts *f,
 		      "postcopy switchover", f->dst.first_req_ns, f->dst.first_answer_ns, "");
 	evidence(rm, "requests %u..%u (%u) reached the destination NIC from %s after resume; the "
 		 "first answer left it %s after the first request", f->dst.first_seq,
-		 f->dst.last_seq, f->dst.requests, format_duration(f->dst.first_req_ns - f->resume, a, sizeof(a)),
-		 format_duration(f->dst.first_answer_ns - f->dst.first_req_ns, b, sizeof(b)));
+		 f->dst.last_seq, f->dst.requests, dur(f->dst.first_req_ns - f->resume, a, sizeof(a)),
+		 dur(f->dst.first_answer_ns - f->dst.first_req_ns, b, sizeof(b)));
 	if (sw->page_requests)
 		evidence(rm, "postcopy: the stream ran %s after resume; the destination asked for "
-			 "%lld pages on the return path", format_duration(sw->postcopy_end_ns - f->resume, a,
+			 "%lld pages on the return path", dur(sw->postcopy_end_ns - f->resume, a,
 							      sizeof(a)),
 			 (long long)sw->page_requests);
 	else
 		evidence(rm, "postcopy: the stream ran %s after resume, bringing the guest's pages",
-			 format_duration(sw->postcopy_end_ns - f->resume, a, sizeof(a)));
+			 dur(sw->postcopy_end_ns - f->resume, a, sizeof(a)));
 	if (sw->blocktime_ns)
 		evidence(rm, "QEMU counted %s of vCPU time blocked on page faults (postcopy-blocktime)",
-			 format_duration(sw->blocktime_ns, a, sizeof(a)));
+			 dur(sw->blocktime_ns, a, sizeof(a)));
 	recovery_line(f, rm);
 }
 
@@ -340,10 +345,10 @@ static void return_path(const struct switchover *sw, const struct facts *f,
 		      "prober", f->dst.first_rep_ns, f->ctl.first_rep_ns, never);
 	evidence(rm, "%u replies left the destination NIC from %s after resume; %u of them never "
 		 "reached the prober", f->dst.replies,
-		 format_duration(f->dst.first_rep_ns - f->resume, a, sizeof(a)), missed);
+		 dur(f->dst.first_rep_ns - f->resume, a, sizeof(a)), missed);
 	evidence(rm, "requests %u..%u (%u) reached the destination NIC from %s after resume",
 		 f->dst.first_seq, f->dst.last_seq, f->dst.requests,
-		 format_duration(f->dst.first_req_ns - f->resume, a, sizeof(a)));
+		 dur(f->dst.first_req_ns - f->resume, a, sizeof(a)));
 	recovery_line(f, rm);
 }
 
@@ -354,11 +359,11 @@ static void reachable(const struct facts *f, struct report_migration *rm)
 	if (f->has_dst && f->dst.requests)
 		summary(rm, "ok", "requests reached the destination %s after resume; the guest "
 			"answered at the prober %s after resume",
-			format_duration(f->dst.first_req_ns - f->resume, a, sizeof(a)),
-			rm->verdict.reconvergence_ns.set ? format_duration(rm->verdict.reconvergence_ns.v, b, sizeof(b)) : "n/a");
+			dur(f->dst.first_req_ns - f->resume, a, sizeof(a)),
+			rm->verdict.reconvergence_ns.set ? dur(rm->verdict.reconvergence_ns.v, b, sizeof(b)) : "n/a");
 	else
 		summary(rm, "ok", "the guest answered at the prober %s after resume",
-			rm->verdict.reconvergence_ns.set ? format_duration(rm->verdict.reconvergence_ns.v, b, sizeof(b)) : "n/a");
+			rm->verdict.reconvergence_ns.set ? dur(rm->verdict.reconvergence_ns.v, b, sizeof(b)) : "n/a");
 	/* in time, but not thanks to the announcements: they got nowhere */
 	if (f->has_dst && f->ann_dst_total && (f->has_ctl || f->has_src) &&
 	    !total(&f->ann_ctl) && !total(&f->ann_src))
@@ -380,7 +385,7 @@ static void vanished(const struct facts *f, struct report_migration *rm)
 	char a[32];
 
 	summary(rm, "insufficient_data", "requests after resume reached neither compute NIC for %s",
-		f->dst.requests ? format_duration(f->dst.first_req_ns - f->resume, a, sizeof(a)) : "the rest of the captures");
+		f->dst.requests ? dur(f->dst.first_req_ns - f->resume, a, sizeof(a)) : "the rest of the captures");
 	evidence(rm, "%u requests after resume: %u at the source NIC (none later than one probe "
 		 "interval), %u at the destination NIC", f->any.requests, f->src.requests,
 		 f->dst.requests);
@@ -396,7 +401,7 @@ static void no_reply(const struct facts *f, struct report_migration *rm)
 
 	summary(rm, "insufficient_data", "no reply reached the prober %s after resume; the "
 		"destination's capture would say why",
-		rm->verdict.reconvergence_ns.set ? format_duration(rm->verdict.reconvergence_ns.v, a, sizeof(a))
+		rm->verdict.reconvergence_ns.set ? dur(rm->verdict.reconvergence_ns.v, a, sizeof(a))
 					    : "until the captures end");
 	if (f->has_src)
 		evidence(rm, "requests stopped reaching the source NIC within one probe interval of "

@@ -74,7 +74,6 @@ static inline uint32_t endpoint_hash(const struct flow_endpoint *e)
 	return (uint32_t)(h ^ (h >> 32));
 }
 
-/* The same for both directions of a flow, so a lookup needs no ordering. */
 /* A packet's two endpoints: ep[0] its sender, ep[1] its receiver. */
 static void packet_endpoints(const struct pkt_meta *m, struct flow_endpoint ep[2])
 {
@@ -86,6 +85,7 @@ static void packet_endpoints(const struct pkt_meta *m, struct flow_endpoint ep[2
 	ep[1].port = m->dport;
 }
 
+/* The same for both directions of a flow, so a lookup needs no ordering. */
 static inline uint32_t flow_hash(const struct flow_endpoint *a, const struct flow_endpoint *b)
 {
 	uint32_t h = endpoint_hash(a) + endpoint_hash(b);
