@@ -96,6 +96,9 @@ static int read_event(const struct json_doc *d, const char *event, struct report
 	if (!json_doc__fixed(d, json_doc__path(d, 0, "timestamp.seconds"), 0, &sec) ||
 	    !json_doc__fixed(d, json_doc__path(d, 0, "timestamp.microseconds"), 0, &usec))
 		return 0;
+	/* QMP's microseconds are those of its second (gettimeofday's) */
+	if (usec < 0 || usec > 999999)
+		return out_of_range(s, "event time stamp (us)", (long long)usec);
 	if (stamp_from_parts(sec, usec * 1000, &ns))
 		return out_of_range(s, "event time stamp (s)", (long long)sec);
 	if (!strcmp(event, "STOP"))

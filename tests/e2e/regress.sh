@@ -93,6 +93,12 @@ run "F8 -H downtime of 2^53 ms" 2 analyze -H "$R/hypervisor/F8-ms-to-ns-overflow
 	tests/fuzz/corpus/analyze/syn-baseline-cn1.pcap.gz
 says "F8: the field and its value named" "line 1: downtime 9007199254740992 is out of range"
 
+# F9: a QMP event's microseconds beyond their second (found by fuzz_hypervisor:
+# multiplied into ns, a signed overflow): refused, the value named
+run "F9 -H QMP microseconds 4.04e18" 2 analyze -H "$R/hypervisor/F9-qmp-microseconds-overflow.log" \
+	tests/fuzz/corpus/analyze/syn-baseline-cn1.pcap.gz
+says "F9: the field and its value named" "line 1: event time stamp (us) 4040000000000000000 is out of range"
+
 # F7: caps reached are reported whatever else was warned about
 run "F7 70 streams" 0 analyze -f json "$R/F7-cap-warnings-dropped.pcap.gz"
 expect_eq "F7: 64 migrations kept" 64 "$(jq '.migrations | length' "$T/out")"

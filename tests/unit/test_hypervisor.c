@@ -152,6 +152,10 @@ static void test_refused(void **state)
 	(void)state;
 	assert_int_equal(read_text("hello\n", &h, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "neither QEMU's query-migrate"));
+	/* QMP's microseconds past their second (F9: overflowed into ns) */
+	assert_int_equal(read_text("{\"timestamp\": {\"seconds\": 1700000001, \"microseconds\": "
+				   "1000000}, \"event\": \"STOP\"}\n", &h, err, sizeof(err)), -ERANGE);
+	assert_non_null(strstr(err, "event time stamp (us) 1000000 is out of range"));
 	/* a status that is none of QEMU's: some other tool's JSON */
 	assert_int_equal(read_text("{\"status\": \"ok\", \"total-time\": 5}", &h, err, sizeof(err)),
 			 -EINVAL);
