@@ -11,6 +11,25 @@
 
 enum { FRAME_MAX = 2048 };
 
+/* big-endian (network order) stores */
+static inline void wr16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline void wr32(uint8_t *p, uint32_t v)
+{
+	wr16(p, (uint16_t)(v >> 16));
+	wr16(p + 2, (uint16_t)v);
+}
+
+static inline void wr64(uint8_t *p, uint64_t v)
+{
+	wr32(p, (uint32_t)(v >> 32));
+	wr32(p + 4, (uint32_t)v);
+}
+
 struct frame {
 	uint8_t b[FRAME_MAX];
 	uint32_t len;     /* bytes built (headers and the payload we keep) */

@@ -56,24 +56,6 @@ struct msim {
 	uint32_t nprobes;
 };
 
-static void wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-	wr16(p, (uint16_t)(v >> 16));
-	wr16(p + 2, (uint16_t)v);
-}
-
-static void wr64(uint8_t *p, uint64_t v)
-{
-	wr32(p, (uint32_t)(v >> 32));
-	wr32(p + 4, (uint32_t)v);
-}
-
 static long xmit(struct msim *m, struct tcp_conn *c, int dir, int64_t t, uint32_t len,
 		 const void *head, uint32_t head_len)
 {

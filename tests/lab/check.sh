@@ -95,6 +95,17 @@ scenario=$(jq -r .scenario "$TRUTH")
 # jq over {"t": truth migration, "r": report migration, "truth": whole truth}
 q() { jq -r --argjson i "$1" --slurpfile t "$TRUTH" "{t: \$t[0].migrations[\$i], r: .migrations[\$i], truth: \$t[0], report: .} | $2" <<<"$report"; }
 
+# probe_gap_check I LABEL GAP WHERE: the probe gap within one probe interval
+# (or ping's own reply spacing, if wider) of ping's gap truth.ping.GAP
+probe_gap_check() {
+	local gap interval
+	gap=$(q "$1" ".t.ping.$3.gap_us")
+	interval=$(q "$1" '[.t.ping.reply_spacing_us // 0, .truth.probe_interval_s * 1e6] | max')
+	check "$2: probe gap $(q "$1" .r.downtime.probe_gap_us) us within one interval ($interval us) of ping's $gap us $4" \
+		jq -e --argjson i "$1" --argjson g "$gap" --argjson iv "$interval" \
+		'.migrations[$i].downtime.probe_gap_us as $p | $p != null and (($p - $g) | fabs) <= $iv' <<<"$report"
+}
+
 # ANNOUNCE KIND VANTAGE NODE: migscope's sightings at VANTAGE are the
 # capture's frames, to the microsecond. The report's times are on the source
 # node's clock, so the offset migscope applied to that capture is added back
@@ -162,11 +173,7 @@ modes_checks() {
 	fi
 	# the probe gap around the resume
 	if [ "$(q "$i" '.t.ping.resume_gap != null')" = true ]; then
-		gap=$(q "$i" .t.ping.resume_gap.gap_us)
-		interval=$(q "$i" '[.t.ping.reply_spacing_us // 0, .truth.probe_interval_s * 1e6] | max')
-		check "$m: probe gap $(q "$i" .r.downtime.probe_gap_us) us within one interval ($interval us) of ping's $gap us around QEMU's RESUME" \
-			jq -e --argjson i "$i" --argjson g "$gap" --argjson iv "$interval" \
-			'.migrations[$i].downtime.probe_gap_us as $p | $p != null and (($p - $g) | fabs) <= $iv' <<<"$report"
+		probe_gap_check "$i" "$m" resume_gap "around QEMU's RESUME"
 		d=$(q "$i" .t.qemu.downtime)
 		[ "$d" != null ] && check "$m: probe gap not below QEMU downtime $d ms" \
 			jq -e --argjson i "$i" --argjson d "$d" '(.migrations[$i].downtime.probe_gap_us // -1) >= $d * 1000' <<<"$report"
@@ -227,11 +234,7 @@ for ((i = 0; i < nmig; i++)); do
 	if [ "$modes" = true ]; then
 		modes_checks "$i" "$m"
 	elif [ "$(q "$i" '.t.ping.switchover_gap != null')" = true ]; then
-		gap=$(q "$i" .t.ping.switchover_gap.gap_us)
-		interval=$(q "$i" '[.t.ping.reply_spacing_us // 0, .truth.probe_interval_s * 1e6] | max')
-		check "$m: probe gap $(q "$i" .r.downtime.probe_gap_us) us within one interval ($interval us) of ping's $gap us across the switchover" \
-			jq -e --argjson i "$i" --argjson g "$gap" --argjson iv "$interval" \
-			'.migrations[$i].downtime.probe_gap_us as $p | $p != null and (($p - $g) | fabs) <= $iv' <<<"$report"
+		probe_gap_check "$i" "$m" switchover_gap "across the switchover"
 		if [ "$(q "$i" .t.qemu.downtime)" != null ]; then
 			check "$m: probe gap not below QEMU downtime $(q "$i" .t.qemu.downtime) ms" \
 				jq -e --argjson i "$i" --argjson d "$(q "$i" .t.qemu.downtime)" \
