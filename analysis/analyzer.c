@@ -66,10 +66,6 @@ static void dispatch(struct flow_table *ft, struct guest_set *gs, int input, int
 
 	if (linklayer_classify(linktype, pkt->data, pkt->caplen, &m))
 		return;
-	/* QEMU's RARP: maybe the resume; what the streams had sent by then tells
-	 * how much they sent after it (postcopy) */
-	if (m.kind == PKT_KIND_RARP)
-		flow_table__mark(ft, pkt->ts_ns);
 	if (m.kind == PKT_KIND_TCP) {
 		if (m.payload_off && m.payload_off < pkt->caplen) {
 			cap_payload = pkt->caplen - m.payload_off;
@@ -88,6 +84,10 @@ static void dispatch(struct flow_table *ft, struct guest_set *gs, int input, int
 		switch_ns[g] = grp->last_data_ns[mig_group_source_host(grp)];
 	}
 	guest_set__frame(gs, input, pkt->ts_ns, &m, switch_ns, ngroups);
+	/* QEMU's first round of RARPs for a guest: maybe its resume; what the
+	 * streams had sent by then tells how much they sent after it (postcopy) */
+	if (m.kind == PKT_KIND_RARP && guest_set__rarp_first_round(gs, m.arp_sha, pkt->ts_ns))
+		flow_table__mark(ft, pkt->ts_ns);
 }
 
 static int open_inputs(const struct analyze_config *cfg, struct input_cursor *cur,

@@ -111,6 +111,10 @@ struct flow_table *flow_table__new(const struct portset *ports, const struct por
 
 void flow_table__free(struct flow_table *t)
 {
+	if (!t)
+		return;
+	for (int i = 0; i < t->ngroups; i++)
+		free(t->groups[i].marks);
 	free(t);
 }
 
@@ -194,36 +198,127 @@ static uint32_t detect_new_flow(const struct flow_table *t, const struct pkt_met
 	return 0;
 }
 
-static int group_for_flow(struct flow_table *t, const struct mig_flow *f, int64_t ts_ns)
+/* The destination's listening port of a flow: the SYN's target when the
+ * handshake was seen, else the one end on a migration port, else 0. */
+static uint16_t flow_server_port(const struct flow_table *t, const struct mig_flow *f)
+{
+	bool in0, in1;
+
+	if (f->client >= 0)
+		return f->ep[!f->client].port;
+	in0 = portset_has(t->ports, f->ep[0].port) ||
+	      (t->shaped && portset_has(t->shaped, f->ep[0].port));
+	in1 = portset_has(t->ports, f->ep[1].port) ||
+	      (t->shaped && portset_has(t->shaped, f->ep[1].port));
+	return in0 == in1 ? 0 : in0 ? f->ep[0].port : f->ep[1].port;
+}
+
+static int group_new(struct flow_table *t, const struct mig_flow *f, int64_t ts_ns,
+		     uint16_t server_port)
 {
 	struct mig_group *g;
 
-	for (int i = t->ngroups - 1; i >= 0; i--) {
-		g = &t->groups[i];
-		if (ts_ns - g->last_ns > GROUP_JOIN_NS)
-			continue;
-		for (int h = 0; h < 2; h++) {
-			if (!ip_equal(&g->host[h], &f->ep[0].ip) ||
-			    !ip_equal(&g->host[!h], &f->ep[1].ip))
-				continue;
-			/* a flow opened the other way is the migration back */
-			if (f->client >= 0 && g->client_known && (f->client == 0) != (h == 0))
-				continue;
-			return i;
-		}
-	}
 	if (t->ngroups == MAX_GROUPS) {
 		set_warning(t, "more migrations than the analyzer keeps, later ones ignored");
 		return -1;
 	}
 	g = &t->groups[t->ngroups];
+	free(g->marks);
 	memset(g, 0, sizeof(*g));
 	/* host[0] is the client when the SYN is in view, else the first sender */
 	g->host[0] = f->ep[f->client == 1 ? 1 : 0].ip;
 	g->host[1] = f->ep[f->client == 1 ? 0 : 1].ip;
 	g->client_known = f->client >= 0;
 	g->first_ns = ts_ns;
+	g->last_ns = ts_ns;
+	g->server_port = server_port;
 	return t->ngroups++;
+}
+
+/* A migration between the same hosts, the same way, active within
+ * GROUP_JOIN_NS: the one on the flow's listening port (its main channel,
+ * multifd channels), else one that so far copied a disk alone (libvirt opens
+ * NBD before the memory stream, on another port), else one whose port is not
+ * known. Concurrent migrations between two hosts listen on ports of their
+ * own, so each keeps its streams. */
+static int group_for_flow(struct flow_table *t, const struct mig_flow *f, int64_t ts_ns)
+{
+	uint16_t sp = flow_server_port(t, f);
+	int disk = -1, open = -1;
+
+	for (int i = t->ngroups - 1; i >= 0; i--) {
+		struct mig_group *g = &t->groups[i];
+		int h;
+
+		if (ts_ns - g->last_ns > GROUP_JOIN_NS)
+			continue;
+		for (h = 0; h < 2; h++)
+			if (ip_equal(&g->host[h], &f->ep[0].ip) && ip_equal(&g->host[!h], &f->ep[1].ip))
+				break;
+		if (h == 2)
+			continue;
+		/* a flow opened the other way is the migration back */
+		if (f->client >= 0 && g->client_known && (f->client == 0) != (h == 0))
+			continue;
+		if (!sp || !g->server_port || g->server_port == sp) {
+			if (sp && g->server_port == sp)
+				return i;
+			if (open < 0)
+				open = i;
+		} else if (g->nbd_flows == g->nflows && !g->main_flow && disk < 0) {
+			disk = i;
+		}
+	}
+	if (disk >= 0) {
+		t->groups[disk].server_port = sp;
+		return disk;
+	}
+	if (open >= 0) {
+		if (!t->groups[open].server_port)
+			t->groups[open].server_port = sp;
+		return open;
+	}
+	return group_new(t, f, ts_ns, sp);
+}
+
+static void group_add_flow(struct flow_table *t, struct mig_flow *f, int g)
+{
+	f->group = g;
+	for (int e = 0; e < 2; e++)
+		f->ep_host[e] = ip_equal(&t->groups[g].host[0], &f->ep[e].ip) ? 0 : 1;
+	t->groups[g].nflows++;
+	t->groups[g].detect |= f->detect;
+	if (f->detect & DETECT_NBD)
+		t->groups[g].nbd_flows++;
+}
+
+/* A flow whose first payload shows QEMU's magic is a migration's main
+ * channel; a second one in a group is the next migration on the same port
+ * (an evacuation reusing it within GROUP_JOIN_NS): it moves to a new group,
+ * having brought nothing but its handshake to the old one. */
+static void claim_main(struct flow_table *t, struct mig_flow *f, int64_t ts_ns)
+{
+	struct mig_group *g = &t->groups[f->group];
+	int idx = (int)(f - t->flows), ng;
+
+	f->main = true;
+	if (!g->main_flow) {
+		g->main_flow = idx + 1;
+		return;
+	}
+	for (int i = 0; i < MAX_INPUTS; i++)
+		for (int e = 0; e < 2; e++)
+			if (f->view[i].dir[e].packets && f->view[i].dir[e].first_ns < ts_ns)
+				ts_ns = f->view[i].dir[e].first_ns;
+	ng = group_new(t, f, ts_ns, g->server_port);
+	if (ng < 0)
+		return;
+	g->nflows--;
+	t->groups[ng].client_known = g->client_known;
+	t->groups[ng].host[0] = g->host[0];
+	t->groups[ng].host[1] = g->host[1];
+	group_add_flow(t, f, ng);
+	t->groups[ng].main_flow = idx + 1;
 }
 
 /* Finds the flow of a packet from `src` to `dst` in either orientation;
@@ -279,11 +374,7 @@ static struct mig_flow *flow_create(struct flow_table *t, struct flow_slot *slot
 	g = group_for_flow(t, f, ts_ns);
 	if (g < 0)
 		return NULL;
-	f->group = g;
-	for (int e = 0; e < 2; e++)
-		f->ep_host[e] = ip_equal(&t->groups[g].host[0], &f->ep[e].ip) ? 0 : 1;
-	t->groups[g].nflows++;
-	t->groups[g].detect |= f->detect;
+	group_add_flow(t, f, g);
 	slot->flow = t->nflows;
 	return &t->flows[t->nflows++];
 }
@@ -512,6 +603,12 @@ bool flow_table__packet(struct flow_table *t, int input, int64_t ts_ns, uint32_t
 	if (cap_payload >= 3 && !(f->detect & ~(DETECT_PORT | DETECT_TUNNEL | DETECT_SHAPE))) {
 		f->detect |= stream_kind(payload, cap_payload);
 		g->detect |= f->detect;
+		if (f->detect & DETECT_NBD)
+			g->nbd_flows++;
+	}
+	if ((f->detect & DETECT_QEVM) && !f->main) {
+		claim_main(t, f, ts_ns);
+		g = &t->groups[f->group];
 	}
 	v = &f->view[input];
 	v->seen = true;
@@ -596,8 +693,25 @@ void flow_table__mark(struct flow_table *t, int64_t ts_ns)
 	for (int i = 0; i < t->ngroups; i++) {
 		struct mig_group *g = &t->groups[i];
 
-		if (ts_ns < g->first_ns || g->nmarks == FLOW_TIME_MARKS)
+		if (ts_ns < g->first_ns || ts_ns - g->last_ns > GROUP_JOIN_NS)
 			continue;
+		if (g->nmarks == g->cap_marks) {
+			int cap = g->cap_marks ? 2 * g->cap_marks : 16;
+			struct sent_mark *m;
+
+			if (g->cap_marks == MAX_TIME_MARKS) {
+				set_warning(t, "too many RARPs during one migration, later ones not "
+					    "weighed as its resume");
+				continue;
+			}
+			m = realloc(g->marks, (size_t)cap * sizeof(*m));
+			if (!m) {
+				set_warning(t, "out of memory for the stream's marks");
+				continue;
+			}
+			g->marks = m;
+			g->cap_marks = cap;
+		}
 		g->marks[g->nmarks].ts_ns = ts_ns;
 		memcpy(g->marks[g->nmarks++].sent, g->sent, sizeof(g->sent));
 	}
@@ -832,6 +946,11 @@ static int summarize(const struct flow_table *t, int group, int ninputs, struct 
 		ms->peak_bin_bytes[i] = g->rate[i][src].peak_bin_bytes;
 		ms->sent[i] = g->sent[i][src];
 	}
+	if (g->nmarks) {
+		ms->marks = calloc((size_t)g->nmarks, sizeof(*ms->marks));
+		if (!ms->marks)
+			return -ENOMEM;
+	}
 	ms->nmarks = g->nmarks;
 	for (int k = 0; k < g->nmarks; k++) {
 		ms->marks[k].ts_ns = g->marks[k].ts_ns;
@@ -897,8 +1016,10 @@ int flow_table__migrations(const struct flow_table *t, int ninputs, struct mig_s
 
 void flow_table__migrations_free(struct mig_stream *ms, int n)
 {
-	for (int i = 0; ms && i < n; i++)
+	for (int i = 0; ms && i < n; i++) {
 		free(ms[i].channels);
+		free(ms[i].marks);
+	}
 	free(ms);
 }
 

@@ -87,6 +87,7 @@ struct mig_flow {
 	int group;       /* index into the table's groups */
 	int ep_host[2];  /* group host index of each endpoint */
 	uint32_t detect; /* enum flow_detect */
+	bool main;       /* QEMU's main channel (its first payload was QEVM) */
 	struct flow_view view[MAX_INPUTS];
 };
 
@@ -113,9 +114,15 @@ struct mig_group {
 	struct rate_meter rate[MAX_INPUTS][2];
 	struct rate_series series[MAX_INPUTS][2]; /* payload sent by host h, over time */
 	uint64_t sent[MAX_INPUTS][2];  /* payload sent by host h so far, as the rate counts it */
-	struct sent_mark marks[FLOW_TIME_MARKS];
-	int nmarks;
+	struct sent_mark *marks; /* owned by the table, MAX_TIME_MARKS at most */
+	int nmarks, cap_marks;
 	int nflows;
+	/* Which migration this is among those between the same hosts: each
+	 * destination QEMU listens on its own port (libvirt, nova: one per
+	 * migration), and one stream holds one main channel (QEVM). */
+	uint16_t server_port; /* the destination's listening port, 0: unknown */
+	int main_flow;        /* flows[] index + 1 of its main channel, 0: none yet */
+	int nbd_flows;        /* of its flows, NBD disk copies (libvirt starts them first) */
 };
 
 /* A TCP flow on no migration port and without a stream magic, followed
@@ -145,10 +152,11 @@ void flow_table__free(struct flow_table *t);
 bool flow_table__packet(struct flow_table *t, int input, int64_t ts_ns, uint32_t wirelen,
 			const struct pkt_meta *m, const uint8_t *payload, uint32_t cap_payload);
 
-/* Notes, for every migration under way, how much each host had sent at
- * ts_ns: the analyzer calls it at each RARP, so that what the source sent
- * after the resume can be told once the resume is known. The first
- * FLOW_TIME_MARKS per migration are kept. */
+/* Notes, for every migration under way (begun, and active within
+ * GROUP_JOIN_NS), how much each host had sent at ts_ns: the analyzer calls
+ * it at the first round of each guest's RARPs, so that what the source sent
+ * after the resume can be told once the resume is known. MAX_TIME_MARKS
+ * per migration are kept. */
 void flow_table__mark(struct flow_table *t, int64_t ts_ns);
 
 /* Capture `input` holds samples of the stream, not every segment (a migscope
@@ -236,10 +244,10 @@ struct mig_stream {
 	int nchannels;
 	/* what the source had sent at each capture: in all, and at the marks */
 	uint64_t sent[MAX_INPUTS];
-	struct {
+	struct stream_mark {
 		int64_t ts_ns;
 		uint64_t sent[MAX_INPUTS];
-	} marks[FLOW_TIME_MARKS];
+	} *marks; /* owned (flow_table__migrations_free) */
 	int nmarks;
 };
 

@@ -5,18 +5,20 @@
 #include <string.h>
 
 enum {
-	MAC_INDEX_SLOTS = 256,        /* > 2x MAX_MACS, power of two */
+	MAC_INDEX_SLOTS = 1024,       /* > 2x MAX_MACS, power of two */
+	TARGET_INDEX_SLOTS = 1024,    /* > 2x MAX_TARGETS, power of two */
 	PROBE_INDEX_SLOTS = 2 * PROBE_MATCH_WINDOW, /* power of two */
 	PROBE_INDEX_PROBE = 8,        /* slots tried per lookup */
 };
 
 struct guest_set {
-	bool fixed;                 /* --guest given: follow only that MAC */
+	bool fixed;                 /* --guest given: macs[0], the others still followed */
 	struct guest_mac macs[MAX_MACS];
 	int nmacs;
 	int16_t mac_index[MAC_INDEX_SLOTS]; /* MAC hash -> macs[] index + 1 */
 	struct echo_target targets[MAX_TARGETS];
 	int ntargets;
+	int16_t target_index[TARGET_INDEX_SLOTS]; /* address hash -> targets[] index + 1 */
 	struct probe *probes;       /* MAX_PROBES, request order */
 	uint32_t nprobes;
 	uint32_t probe_index[PROBE_INDEX_SLOTS]; /* (target, id, seq) -> probes[] + 1 */
@@ -63,10 +65,11 @@ static int mac_add(struct guest_set *s, const uint8_t mac[6])
 
 	if (idx >= 0)
 		return idx;
-	if (s->fixed)
-		return -1;
 	if (s->nmacs == MAX_MACS) {
-		set_warning(s, "too many guest MAC candidates (pass --guest)");
+		/* which migration is whose is told by their RARPs: the others
+		 * are only needed for that */
+		if (!s->fixed)
+			set_warning(s, "too many guest MAC candidates (pass --guest)");
 		return -1;
 	}
 	idx = s->nmacs++;
@@ -121,11 +124,28 @@ static void learn_ip(struct guest_mac *g, const struct ip_addr *ip)
 		*slot = *ip;
 }
 
+static uint32_t target_slot(const struct ip_addr *ip)
+{
+	uint32_t h = 2166136261u;
+
+	for (int i = 0; i < (ip->family == 4 ? 4 : 16); i++)
+		h = (h ^ ip->bytes[i]) * 16777619u;
+	return (h ^ h >> 15) & (TARGET_INDEX_SLOTS - 1);
+}
+
+/* An evacuation's prober pings every guest: the targets are hashed. */
 static int target_find(struct guest_set *s, const struct ip_addr *ip, bool create)
 {
-	for (int i = 0; i < s->ntargets; i++)
-		if (ip_equal(&s->targets[i].ip, ip))
-			return i;
+	uint32_t i = target_slot(ip);
+
+	for (int n = 0; n < TARGET_INDEX_SLOTS; n++, i = (i + 1) & (TARGET_INDEX_SLOTS - 1)) {
+		int idx = s->target_index[i] - 1;
+
+		if (idx < 0)
+			break;
+		if (ip_equal(&s->targets[idx].ip, ip))
+			return idx;
+	}
 	if (!create)
 		return -1;
 	if (s->ntargets == MAX_TARGETS) {
@@ -133,6 +153,7 @@ static int target_find(struct guest_set *s, const struct ip_addr *ip, bool creat
 		return -1;
 	}
 	s->targets[s->ntargets].ip = *ip;
+	s->target_index[i] = (int16_t)(s->ntargets + 1);
 	return s->ntargets++;
 }
 
@@ -202,7 +223,7 @@ static void on_echo(struct guest_set *s, int input, int64_t ts_ns, const struct 
 			return;
 		}
 		p = &s->probes[s->nprobes];
-		p->target = (uint8_t)t;
+		p->target = (uint16_t)t;
 		p->id = m->echo_id;
 		p->seq = m->echo_seq;
 		probe_index_add(s, s->nprobes++);
@@ -220,23 +241,33 @@ static void on_echo(struct guest_set *s, int input, int64_t ts_ns, const struct 
 static void add_announce(struct guest_set *s, struct guest_mac *g, int input, int64_t ts_ns,
 			 enum announce_kind kind)
 {
-	if (!g->announces) {
-		g->announces = calloc(MAX_ANNOUNCES, sizeof(*g->announces));
-		if (!g->announces) {
+	if (g->nannounces == g->cap_announces) {
+		uint32_t cap = g->cap_announces ? 2 * g->cap_announces : 64;
+		struct announce *a;
+
+		if (g->cap_announces >= MAX_ANNOUNCES) {
+			set_warning(s, "announcement table full, later ones ignored");
+			return;
+		}
+		a = realloc(g->announces, cap * sizeof(*a));
+		if (!a) {
 			set_warning(s, "out of memory for announcements");
 			return;
 		}
-	}
-	if (g->nannounces == MAX_ANNOUNCES) {
-		set_warning(s, "announcement table full, later ones ignored");
-		return;
+		g->announces = a;
+		g->cap_announces = cap;
 	}
 	g->announces[g->nannounces] =
 		(struct announce){ .ts_ns = ts_ns, .kind = (uint8_t)kind, .input = (uint8_t)input };
 	memcpy(g->announces[g->nannounces++].prev_frame_ns, g->last_frame_ns,
 	       sizeof(g->last_frame_ns));
-	if (kind == ANNOUNCE_RARP)
+	if (kind == ANNOUNCE_RARP) {
+		if (!g->rarps || ts_ns - g->last_rarp_ns > RARP_BURST_GAP_NS)
+			g->rarp_burst_ns = ts_ns;
+		if (ts_ns > g->last_rarp_ns)
+			g->last_rarp_ns = ts_ns;
 		g->rarps++;
+	}
 	else if (kind == ANNOUNCE_GARP)
 		g->garps++;
 	else
@@ -359,14 +390,31 @@ static int best_target_of(const struct guest_set *s, const struct ip_addr *ip, i
 	return best;
 }
 
+static void choose_targets(const struct guest_set *s, int best, const struct ip_addr *fixed_ip,
+			   struct guest_choice *out)
+{
+	out->mac = best;
+	out->target = -1;
+	if (best >= 0) {
+		out->ip4 = s->macs[best].ip4;
+		out->ip6 = s->macs[best].ip6;
+	}
+	if (fixed_ip && fixed_ip->family == 4)
+		out->ip4 = *fixed_ip;
+	if (fixed_ip && fixed_ip->family == 6)
+		out->ip6 = *fixed_ip;
+	if (out->ip4.family)
+		out->target = best_target_of(s, &out->ip4, 4);
+	if (out->target < 0 && out->ip6.family)
+		out->target = best_target_of(s, &out->ip6, 6);
+}
+
 void guest_set__choose(const struct guest_set *s, const struct ip_addr *fixed_ip,
 		       struct guest_choice *out)
 {
 	int best = -1;
 
 	memset(out, 0, sizeof(*out));
-	out->mac = -1;
-	out->target = -1;
 	/* QEMU announces the guest it resumed: the strongest evidence */
 	for (int i = 0; i < s->nmacs; i++)
 		if (s->macs[i].rarps && (best < 0 || s->macs[i].rarps > s->macs[best].rarps))
@@ -384,24 +432,31 @@ void guest_set__choose(const struct guest_set *s, const struct ip_addr *fixed_ip
 			    ip_equal(&s->macs[i].ip6, &s->targets[t].ip))
 				best = i;
 	}
-	out->mac = best;
-	if (best >= 0) {
-		out->ip4 = s->macs[best].ip4;
-		out->ip6 = s->macs[best].ip6;
-	}
-	if (fixed_ip && fixed_ip->family == 4)
-		out->ip4 = *fixed_ip;
-	if (fixed_ip && fixed_ip->family == 6)
-		out->ip6 = *fixed_ip;
-	if (out->ip4.family)
-		out->target = best_target_of(s, &out->ip4, 4);
-	if (out->target < 0 && out->ip6.family)
-		out->target = best_target_of(s, &out->ip6, 6);
+	choose_targets(s, best, fixed_ip, out);
 	if (out->target < 0 && best < 0 && !fixed_ip) {
 		out->target = best_target_of(s, NULL, 4);
 		if (out->target >= 0)
 			out->ip4 = s->targets[out->target].ip;
 	}
+}
+
+void guest_set__choose_mac(const struct guest_set *s, int mac, const struct ip_addr *fixed_ip,
+			   struct guest_choice *out)
+{
+	memset(out, 0, sizeof(*out));
+	choose_targets(s, mac, fixed_ip, out);
+}
+
+int guest_set__nmacs(const struct guest_set *s)
+{
+	return s->nmacs;
+}
+
+bool guest_set__rarp_first_round(const struct guest_set *s, const uint8_t mac[6], int64_t ts_ns)
+{
+	int i = mac_find(s, mac, NULL);
+
+	return i >= 0 && s->macs[i].rarps && ts_ns - s->macs[i].rarp_burst_ns <= RARP_ROUND0_NS;
 }
 
 const struct guest_mac *guest_set__mac(const struct guest_set *s, int i)

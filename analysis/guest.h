@@ -48,8 +48,9 @@ struct guest_mac {
 	struct ip_addr ip4, ip6; /* learned from its echo replies, GARPs, NAs */
 	uint32_t rarps, garps, nas, frames;
 	int64_t last_frame_ns[MAX_INPUTS];
-	struct announce *announces; /* MAX_ANNOUNCES, allocated at the first one */
-	uint32_t nannounces;
+	struct announce *announces; /* grown as they come, MAX_ANNOUNCES at most */
+	uint32_t nannounces, cap_announces;
+	int64_t rarp_burst_ns, last_rarp_ns; /* its current RARP burst began, went on */
 	struct silence silence[MAX_INPUTS][MAX_GROUPS];
 };
 
@@ -60,7 +61,7 @@ struct echo_target {
 
 struct probe {
 	uint16_t id, seq;
-	uint8_t target;
+	uint16_t target;
 	int64_t req_ns[MAX_INPUTS];
 	int64_t rep_ns[MAX_INPUTS];
 };
@@ -85,6 +86,19 @@ struct guest_choice {
 /* fixed_ip: the operator's --guest IP, or NULL. */
 void guest_set__choose(const struct guest_set *s, const struct ip_addr *fixed_ip,
 		       struct guest_choice *out);
+/* The choice of MAC `mac` (an index) with its addresses and echo target;
+ * fixed_ip as above. */
+void guest_set__choose_mac(const struct guest_set *s, int mac, const struct ip_addr *fixed_ip,
+			   struct guest_choice *out);
+int guest_set__nmacs(const struct guest_set *s);
+
+/* Whether a RARP of `mac` just fed (guest_set__frame) belongs to the first
+ * round of its burst (within RARP_ROUND0_NS of the burst's first): QEMU's
+ * resume, at each capture that saw it. A burst begins after RARP_BURST_GAP_NS
+ * without one. */
+bool guest_set__rarp_first_round(const struct guest_set *s, const uint8_t mac[6], int64_t ts_ns);
+#define RARP_ROUND0_NS (20LL * 1000000)
+#define RARP_BURST_GAP_NS (2000LL * 1000000)
 
 /* The silence of migration `group` at capture `input`, given the
  * migration's final last-data time. */

@@ -10,15 +10,16 @@ enum {
 	MAX_INPUTS = 4,          /* src, dst, ctl, and one more vantage */
 	MAX_MIG_FLOWS = 256,     /* migration TCP flows (main, multifd, NBD) */
 	FLOW_TABLE_SLOTS = 1024, /* open addressing, power of two, > 2x flows */
-	MAX_GROUPS = 64,         /* migrations in one set of captures */
+	MAX_GROUPS = 128,        /* migrations in one set of captures (an evacuation) */
 	FLOW_DATA_MARKS = 64,    /* recent data segments kept to time their ACKs */
-	FLOW_TIME_MARKS = 16,    /* per migration: stream bytes at the first RARPs (the resume) */
+	MAX_TIME_MARKS = 4096,   /* per migration: stream bytes at the guests' first RARPs */
 	MAX_BULK_FLOWS = 512,
-	MAX_HYPERVISOR_FILES = 8, /* --hypervisor files beside the captures */    /* other TCP flows with payload, for migrations found by shape */
-	MAX_MACS = 64,           /* guest MAC candidates */
-	MAX_TARGETS = 16,        /* echo targets (guest IP candidates) */
+	/* other TCP flows with payload, for migrations found by shape */
+	MAX_HYPERVISOR_FILES = 8, /* --hypervisor files beside the captures */
+	MAX_MACS = 256,          /* guest MAC candidates: an evacuated host's guests */
+	MAX_TARGETS = 256,       /* echo targets (guest IP candidates) */
 	MAX_PROBES = 262144,     /* echo requests kept: 43 min at 10 ms */
-	MAX_ANNOUNCES = 4096,    /* RARP/GARP/NA events kept per MAC */
+	MAX_ANNOUNCES = 4096,    /* RARP/GARP/NA events kept per MAC (grown as they come) */
 	PROBE_MATCH_WINDOW = 4096, /* how far back a reply looks for its request */
 };
 

@@ -8,6 +8,8 @@
 #include "analysis/announce_sched.h"
 #include "analysis/diagnose.h"
 #include "analysis/domain.h"
+#include "analysis/evacuation.h"
+#include "analysis/guest_match.h"
 #include "analysis/linklayer.h"
 #include "analysis/modes.h"
 #include "analysis/probes.h"
@@ -25,6 +27,7 @@ struct mig_work {
 	const struct mig_stream *ms;
 	enum role *role;              /* per capture */
 	int64_t window_lo, window_hi;
+	struct guest_choice guest;    /* the guest it moved (guest_match.h) */
 };
 
 struct build_ctx {
@@ -36,7 +39,7 @@ struct build_ctx {
 	struct report *r;
 	struct mig_work *work;
 	int nwork;
-	struct guest_choice guest;
+	struct guest_choice guest;   /* the report's guest: --guest, else the likeliest */
 	bool is_ctl[MAX_INPUTS];
 };
 
@@ -225,7 +228,7 @@ static int plot_rate(const struct mig_work *w, struct report_migration *rm)
 static struct probe_scope probe_scope(const struct build_ctx *c, const struct mig_work *w)
 {
 	struct probe_scope ps = {
-		.target = c->guest.target, .ninputs = c->cfg->ninputs, .is_ctl = c->is_ctl,
+		.target = w->guest.target, .ninputs = c->cfg->ninputs, .is_ctl = c->is_ctl,
 		.window_lo = w->window_lo, .window_hi = w->window_hi,
 	};
 
@@ -301,9 +304,9 @@ static int fill_guest_side(struct build_ctx *c, const struct mig_work *w,
 			      ? rm->stream.end_ns.v : 0;
 	int sent[REPORT_ANNOUNCE_KINDS][MAX_INPUTS] = { { 0 } };
 
-	if (c->guest.mac < 0)
+	if (w->guest.mac < 0)
 		return 0;
-	g = guest_set__mac(c->gs, c->guest.mac);
+	g = guest_set__mac(c->gs, w->guest.mac);
 	fill_silence(c, w, g, sw, rarp, rm);
 	if (!g->nannounces)
 		return 0;
@@ -338,13 +341,13 @@ static void switchover_evidence(const struct build_ctx *c, const struct mig_work
 				struct report_migration *rm, struct switchover *sw,
 				const struct announce **rarp)
 {
-	const struct guest_mac *g = c->guest.mac >= 0 ? guest_set__mac(c->gs, c->guest.mac) : NULL;
+	const struct guest_mac *g = w->guest.mac >= 0 ? guest_set__mac(c->gs, w->guest.mac) : NULL;
 	struct probe_scope ps = probe_scope(c, w);
 
 	*sw = (struct switchover){
 		.ninputs = c->cfg->ninputs, .src = rm->src_input, .dst = rm->dst_input,
 		.prober = probes_prober_mask(&ps), .window_lo = w->window_lo,
-		.window_hi = w->window_hi, .target = c->guest.target,
+		.window_hi = w->window_hi, .target = w->guest.target,
 		.probes = ps.probes, .nprobes = ps.nprobes,
 	};
 	for (int i = 0; i < sw->ninputs; i++)
@@ -467,7 +470,7 @@ static void fill_outage(struct report_migration *rm)
 static void judge_switchover(const struct build_ctx *c, const struct mig_work *w,
 			     struct report_migration *rm, struct switchover *sw)
 {
-	const struct guest_mac *g = c->guest.mac >= 0 ? guest_set__mac(c->gs, c->guest.mac) : NULL;
+	const struct guest_mac *g = w->guest.mac >= 0 ? guest_set__mac(c->gs, w->guest.mac) : NULL;
 	struct announce_params params;
 
 	if (rm->downtime.probe_interval_ns.set)
@@ -492,34 +495,90 @@ static void judge_switchover(const struct build_ctx *c, const struct mig_work *w
 	diagnose(sw, rm);
 }
 
-/* Each migration owns the captures' time up to midway between its stream's
- * end and the next one's start. */
+/* A migration owns the captures' time up to midway between its stream's end
+ * and the start of the next migration of the same guest: another guest's,
+ * concurrent or not, has its own probes and announcements. */
 static void set_windows(struct build_ctx *c)
 {
 	for (int m = 0; m < c->nwork; m++) {
 		struct mig_work *w = &c->work[m];
 
-		w->window_lo = m > 0 ? c->work[m - 1].window_hi : INT64_MIN;
+		w->window_lo = INT64_MIN;
 		w->window_hi = INT64_MAX;
-		if (m + 1 < c->nwork)
-			w->window_hi = w->ms->last_ns + (c->work[m + 1].ms->first_ns - w->ms->last_ns) / 2;
+		for (int p = m - 1; p >= 0; p--)
+			if (c->work[p].guest.mac == w->guest.mac) {
+				w->window_lo = c->work[p].window_hi;
+				break;
+			}
+		for (int n = m + 1; n < c->nwork; n++)
+			if (c->work[n].guest.mac == w->guest.mac) {
+				w->window_hi = w->ms->last_ns +
+					       (c->work[n].ms->first_ns - w->ms->last_ns) / 2;
+				break;
+			}
 	}
+}
+
+static void format_guest(const struct guest_set *gs, const struct guest_choice *g,
+			 struct report_guest *out)
+{
+	if (g->mac >= 0) {
+		mac_format(guest_set__mac(gs, g->mac)->mac, out->mac, sizeof(out->mac));
+		out->known = true;
+	}
+	if (g->ip4.family)
+		ip_format(&g->ip4, out->ipv4, sizeof(out->ipv4));
+	if (g->ip6.family)
+		ip_format(&g->ip6, out->ipv6, sizeof(out->ipv6));
 }
 
 static void fill_guest(struct build_ctx *c)
 {
-	const struct guest_mac *g;
-
 	guest_set__choose(c->gs, c->cfg->guest_ip.family ? &c->cfg->guest_ip : NULL, &c->guest);
-	if (c->guest.mac >= 0) {
-		g = guest_set__mac(c->gs, c->guest.mac);
-		mac_format(g->mac, c->r->guest.mac, sizeof(c->r->guest.mac));
-		c->r->guest.known = true;
+	format_guest(c->gs, &c->guest, &c->r->guest);
+}
+
+/* Whether a guest is the one --guest names (by MAC, else by address). */
+static bool guest_is_given(const struct build_ctx *c, const struct guest_choice *g)
+{
+	const struct ip_addr *ip = &c->cfg->guest_ip;
+
+	if (c->cfg->guest_mac_set)
+		return g->mac == 0; /* the guest set keeps the given MAC first */
+	return !ip->family || ip_equal(ip->family == 4 ? &g->ip4 : &g->ip6, ip);
+}
+
+/* Each migration's guest (guest_match.h); one no announcement names has
+ * the report's. With --guest, the migrations of other guests are left out.
+ * Compacts c->work; returns 0 or -ENOMEM. */
+static int match_guests(struct build_ctx *c)
+{
+	bool given = c->cfg->guest_mac_set || c->cfg->guest_ip.family;
+	int *mac = calloc((size_t)(c->nwork ? c->nwork : 1), sizeof(*mac));
+	/* the array flow_table__migrations made, in order */
+	const struct mig_stream *ms = c->nwork ? c->work[0].ms : NULL;
+	int kept = 0, rc;
+
+	if (!mac)
+		return -ENOMEM;
+	rc = c->nwork ? guest_match(c->gs, ms, c->nwork, mac) : 0;
+	for (int m = 0; !rc && m < c->nwork; m++) {
+		struct mig_work *w = &c->work[m];
+
+		if (mac[m] < 0 || mac[m] == c->guest.mac)
+			w->guest = c->guest;
+		else
+			guest_set__choose_mac(c->gs, mac[m], NULL, &w->guest);
+		if (given && mac[m] >= 0 && !guest_is_given(c, &w->guest))
+			continue;
+		c->work[kept++] = *w;
 	}
-	if (c->guest.ip4.family)
-		ip_format(&c->guest.ip4, c->r->guest.ipv4, sizeof(c->r->guest.ipv4));
-	if (c->guest.ip6.family)
-		ip_format(&c->guest.ip6, c->r->guest.ipv6, sizeof(c->r->guest.ipv6));
+	if (!rc && kept < c->nwork)
+		report_warn(c->r, "%d migration%s of other guests left out (--guest)",
+			    c->nwork - kept, c->nwork - kept == 1 ? "" : "s");
+	c->nwork = kept;
+	free(mac);
+	return rc;
 }
 
 /* The guest's echo replies each capture saw in each migration's window
@@ -529,11 +588,10 @@ static void replies_before(const struct build_ctx *c, uint32_t (*out)[MAX_INPUTS
 	uint32_t n;
 	const struct probe *p = guest_set__probes(c->gs, &n);
 
-	for (uint32_t k = 0; k < n && c->guest.target >= 0; k++) {
-		if (p[k].target != c->guest.target)
-			continue;
+	for (uint32_t k = 0; k < n; k++) {
 		for (int m = 0; m < c->nwork; m++)
-			for (int i = 0; i < c->cfg->ninputs; i++)
+			for (int i = 0; i < c->cfg->ninputs && p[k].target == c->work[m].guest.target;
+			     i++)
 				out[m][i] += p[k].rep_ns[i] >= c->work[m].window_lo &&
 					     p[k].rep_ns[i] && p[k].rep_ns[i] < c->work[m].ms->first_ns;
 	}
@@ -579,8 +637,11 @@ int report_build(const struct flow_table *ft, const struct guest_set *gs,
 	}
 	for (int m = 0; m < c.nwork; m++)
 		c.work[m].ms = &ms[m];
-	set_windows(&c);
 	fill_guest(&c);
+	rc = match_guests(&c);
+	if (rc)
+		goto cleanup;
+	set_windows(&c);
 	rc = assign_roles(&c, role);
 	if (rc)
 		goto cleanup;
@@ -592,6 +653,7 @@ int report_build(const struct flow_table *ft, const struct guest_set *gs,
 		struct switchover sw;
 
 		r->nmigrations++; /* from here on report_free() releases it */
+		format_guest(gs, &w->guest, &rm->guest);
 		fill_stream(&c, w, rm);
 		rc = plot_rate(w, rm);
 		if (rc)
@@ -611,6 +673,9 @@ int report_build(const struct flow_table *ft, const struct guest_set *gs,
 		judge_switchover(&c, w, rm, &sw);
 		fill_outage(rm);
 	}
+	rc = evacuation_fill(r);
+	if (rc)
+		goto cleanup;
 	for (int i = 0; i < nhv; i++)
 		if (hv_slot(hv, i) >= c.nwork)
 			report_warn(r, "%s: no migration left to describe (files without QEMU's event "

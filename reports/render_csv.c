@@ -9,7 +9,7 @@ static const char *const COLUMNS =
 	"migration,source,destination,start_ns,migration_time_us,downtime_us,"
 	"probe_interval_us,guest_silence_us,out_bytes,in_bytes,retransmitted_segments,"
 	"retransmitted_bytes,probes_sent,lost_probes,first_announce_us,rarp_count,"
-	"reachable_after,verdict,mode";
+	"reachable_after,verdict,mode,guest_mac,guest_ipv4,guest_ipv6";
 
 static void cell_int(FILE *out, struct opt_i64 v)
 {
@@ -56,7 +56,9 @@ int render_csv(const struct report *r, FILE *out)
 		cell_us(out, m->announce.first_after_end_ns);
 		fprintf(out, ",%d", m->announce.count[REPORT_RARP]);
 		fprintf(out, ",%s", !m->reachable_after.set ? "" : m->reachable_after.v ? "true" : "false");
-		fprintf(out, ",%s,%s\n", m->verdict.code, m->stream.mode ? m->stream.mode : "");
+		fprintf(out, ",%s,%s", m->verdict.code, m->stream.mode ? m->stream.mode : "");
+		fprintf(out, ",%s,%s,%s\n", m->guest.known ? m->guest.mac : "", m->guest.ipv4,
+			m->guest.ipv6);
 	}
 	return ferror(out) ? -EIO : 0;
 }

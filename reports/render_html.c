@@ -73,6 +73,7 @@ static const char STYLE[] =
 	".alert{color:#912018;font-size:12px;font-weight:600;margin:4px 0 0}.bhead.alert{font-size:13px}"
 	".bhead .sub{color:var(--muted);font-weight:400}"
 	".guestann{font-size:13px;margin:6px 0 0}\n"
+	".evac{font-size:13px;margin:0 0 8px}\n"
 	".metrics{display:grid;grid-template-columns:repeat(auto-fill,minmax(180px,1fr));gap:10px;"
 	"margin-bottom:6px}\n"
 	".metric{background:var(--soft);border-radius:6px;padding:8px 12px}\n"
@@ -183,20 +184,52 @@ static const char *time_ms(struct opt_i64 ns, char *buf, size_t len)
 
 /* ---- top of the page ------------------------------------------------- */
 
+/* Many migrations (a drained host): the whole in one line above the table. */
+static void evacuation_summary(FILE *out, const struct report *r)
+{
+	const struct report_evacuation *e = &r->evacuation;
+	char a[64], b[64], c[64], d[64];
+
+	fputs("<p class=\"evac\">", out);
+	html_escf(out, "%d migrations of %d guest(s), up to %d at once, %" PRIu64 " bytes in %s. "
+		  "Downtime worst %s, median %s, p95 %s (%d measured). Verdicts:",
+		  r->nmigrations, e->guests, e->max_concurrent, e->total_bytes,
+		  html_ms(e->duration_ns, a, sizeof(a)), html_ms(e->worst_ns, b, sizeof(b)),
+		  html_ms(e->median_ns, c, sizeof(c)), html_ms(e->p95_ns, d, sizeof(d)), e->measured);
+	for (int k = 0; k < e->nverdicts; k++) {
+		fputs(" ", out);
+		badge(out, e->verdicts[k].code);
+		fprintf(out, " %d", e->verdicts[k].count);
+	}
+	fputs(". The worst first; each row links to its switchover.</p>\n", out);
+}
+
 static void overview(FILE *out, const struct report *r)
 {
 	char a[64], b[64], c[64], d[64], e[64], f[64];
+	bool guests = r->evacuation.guests > 1;
 
-	fputs("<section class=\"card\"><h2>Migrations</h2><table class=\"compact\">\n<tr><th>#</th>"
-	      "<th>route</th><th>stream start (UTC)</th><th class=\"num\">migration time</th>"
+	fputs("<section class=\"card\"><h2>Migrations</h2>", out);
+	if (r->evacuation.set)
+		evacuation_summary(out, r);
+	fputs("<table class=\"compact\">\n<tr><th>#</th>", out);
+	if (guests)
+		fputs("<th>guest</th>", out);
+	fputs("<th>route</th><th>stream start (UTC)</th><th class=\"num\">migration time</th>"
 	      "<th class=\"num\">downtime<br>(probe gap)</th><th class=\"num\">guest silence</th>"
 	      "<th class=\"num\">out bytes<br>(src NIC)</th><th class=\"num\">in bytes<br>(dst NIC)</th>"
 	      "<th class=\"num\">retrans&shy;mits</th><th class=\"num\">lost probes</th>"
 	      "<th>verdict</th></tr>\n", out);
-	for (int i = 0; i < r->nmigrations; i++) {
+	for (int k = 0; k < r->nmigrations; k++) {
+		int i = r->evacuation.set ? r->evacuation.worst_first[k] : k;
 		const struct report_migration *m = &r->migrations[i];
 
 		fprintf(out, "<tr><td><a href=\"#migration-%d\">%d</a></td>", i + 1, i + 1);
+		if (guests) {
+			fputs("<td class=\"nowrap\">", out);
+			html_escf(out, "%s %s", or_dash(m->guest.mac), or_dash(m->guest.ipv4));
+			fputs("</td>", out);
+		}
 		fputs("<td class=\"nowrap\">", out);
 		html_escf(out, "%s \xe2\x86\x92 %s", m->source, m->destination);
 		fputs("</td>", out);
@@ -491,14 +524,21 @@ int render_html(const struct report *r, FILE *out)
 {
 	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>", out);
-	html_escf(out, "migscope report: guest %s",
-		  r->guest.known ? r->guest.mac : or_dash(r->guest.ipv4));
+	if (r->evacuation.guests > 1)
+		html_escf(out, "migscope report: %d guests", r->evacuation.guests);
+	else
+		html_escf(out, "migscope report: guest %s",
+			  r->guest.known ? r->guest.mac : or_dash(r->guest.ipv4));
 	fprintf(out, "</title>\n<style>\n%s</style>\n</head>\n<body><main>\n", STYLE);
 	fputs("<header class=\"page\"><h1>migscope \xc2\xb7 live migration report</h1>"
 	      "<span class=\"sub\">", out);
-	html_escf(out, "guest %s %s%s%s \xc2\xb7 %d capture(s) \xc2\xb7 %d migration(s)",
-		  or_dash(r->guest.mac), or_dash(r->guest.ipv4), r->guest.ipv6[0] ? " " : "",
-		  r->guest.ipv6, r->ninputs, r->nmigrations);
+	if (r->evacuation.guests > 1)
+		html_escf(out, "%d guests \xc2\xb7 %d capture(s) \xc2\xb7 %d migration(s)",
+			  r->evacuation.guests, r->ninputs, r->nmigrations);
+	else
+		html_escf(out, "guest %s %s%s%s \xc2\xb7 %d capture(s) \xc2\xb7 %d migration(s)",
+			  or_dash(r->guest.mac), or_dash(r->guest.ipv4), r->guest.ipv6[0] ? " " : "",
+			  r->guest.ipv6, r->ninputs, r->nmigrations);
 	fputs("</span></header>\n", out);
 	overview(out, r);
 	inputs(out, r);

@@ -224,10 +224,56 @@ static void write_outage(struct json_writer *w, const struct report_migration *m
 	json_end(w, '}');
 }
 
+static void write_guest(struct json_writer *w, const struct report_guest *g)
+{
+	json_begin(w, "guest", '{');
+	json_str(w, "mac", g->known ? g->mac : NULL);
+	json_str(w, "ipv4", g->ipv4[0] ? g->ipv4 : NULL);
+	json_str(w, "ipv6", g->ipv6[0] ? g->ipv6 : NULL);
+	json_end(w, '}');
+}
+
+/* null for a single migration */
+static void write_evacuation(struct json_writer *w, const struct report *r)
+{
+	const struct report_evacuation *e = &r->evacuation;
+
+	if (!e->set) {
+		json_opt_int(w, "evacuation", opt_none());
+		return;
+	}
+	json_begin(w, "evacuation", '{');
+	json_int(w, "migrations", r->nmigrations);
+	json_int(w, "guests", e->guests);
+	json_int(w, "max_concurrent", e->max_concurrent);
+	json_int(w, "measured", e->measured);
+	json_opt_us(w, "worst_downtime_us", e->worst_ns);
+	json_opt_us(w, "median_downtime_us", e->median_ns);
+	json_opt_us(w, "p95_downtime_us", e->p95_ns);
+	json_int(w, "total_bytes", (int64_t)e->total_bytes);
+	json_opt_int(w, "start_ns", e->start_ns);
+	json_opt_int(w, "end_ns", e->end_ns);
+	json_opt_us(w, "duration_us", e->duration_ns);
+	json_begin(w, "verdicts", '[');
+	for (int k = 0; k < e->nverdicts; k++) {
+		json_begin(w, NULL, '{');
+		json_str(w, "code", e->verdicts[k].code);
+		json_int(w, "count", e->verdicts[k].count);
+		json_end(w, '}');
+	}
+	json_end(w, ']');
+	json_begin(w, "worst_first", '[');
+	for (int i = 0; i < r->nmigrations; i++)
+		json_int(w, NULL, e->worst_first[i]);
+	json_end(w, ']');
+	json_end(w, '}');
+}
+
 static void write_migration(struct json_writer *w, const struct report_migration *m,
 			    const struct report *r)
 {
 	json_begin(w, NULL, '{');
+	write_guest(w, &m->guest);
 	json_str(w, "source", m->source);
 	json_str(w, "destination", m->destination);
 	json_begin(w, "vantage", '{');
@@ -264,11 +310,8 @@ int render_json(const struct report *r, FILE *out)
 	json_begin(&w, NULL, '{');
 	json_str(&w, "schema", REPORT_SCHEMA);
 	write_inputs(&w, r);
-	json_begin(&w, "guest", '{');
-	json_str(&w, "mac", r->guest.known ? r->guest.mac : NULL);
-	json_str(&w, "ipv4", r->guest.ipv4[0] ? r->guest.ipv4 : NULL);
-	json_str(&w, "ipv6", r->guest.ipv6[0] ? r->guest.ipv6 : NULL);
-	json_end(&w, '}');
+	write_guest(&w, &r->guest);
+	write_evacuation(&w, r);
 	json_begin(&w, "migrations", '[');
 	for (int m = 0; m < r->nmigrations; m++)
 		write_migration(&w, &r->migrations[m], r);

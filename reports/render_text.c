@@ -187,11 +187,52 @@ static void print_loss(FILE *out, const struct report_migration *m)
 	fprintf(out, "\n");
 }
 
+static const char *guest_text(const struct report_guest *g, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s %s%s%s", or_dash(g->mac), or_dash(g->ipv4), g->ipv6[0] ? " " : "",
+		 g->ipv6);
+	return buf;
+}
+
+/* Many migrations at once (a drained host): the whole first, then a line
+ * per guest, the longest downtime first. */
+static void print_evacuation(FILE *out, const struct report *r)
+{
+	const struct report_evacuation *e = &r->evacuation;
+	char a[48], b[48], c[48];
+
+	fprintf(out, "\nevacuation: %d migrations of %d guest(s), up to %d at once, %" PRIu64
+		" B in %s\n", r->nmigrations, e->guests, e->max_concurrent, e->total_bytes,
+		ms(e->duration_ns, a, sizeof(a)));
+	fprintf(out, "  downtime     worst %s, median %s, p95 %s (%d of %d measured)\n",
+		ms(e->worst_ns, a, sizeof(a)), ms(e->median_ns, b, sizeof(b)),
+		ms(e->p95_ns, c, sizeof(c)), e->measured, r->nmigrations);
+	fprintf(out, "  verdicts    ");
+	for (int k = 0; k < e->nverdicts; k++)
+		fprintf(out, "%s %s %d", k ? "," : "", e->verdicts[k].code, e->verdicts[k].count);
+	fprintf(out, "\n  worst first  #   guest                                 downtime      "
+		"silence       bytes        verdict\n");
+	for (int i = 0; i < r->nmigrations; i++) {
+		const struct report_migration *m = &r->migrations[e->worst_first[i]];
+		char g[2 * REPORT_ADDR_LEN + 8];
+
+		fprintf(out, "               %-3d %-37s %-13s %-13s %-12s %s\n", e->worst_first[i] + 1,
+			guest_text(&m->guest, g, sizeof(g)), ms(report_downtime(m), a, sizeof(a)),
+			ms(m->downtime.guest_silence_ns, b, sizeof(b)),
+			bytes(m->stream.at_src.present ? &m->stream.at_src : &m->stream.at_dst, c,
+			      sizeof(c)), m->verdict.code ? m->verdict.code : "-");
+	}
+}
+
 int render_text(const struct report *r, FILE *out)
 {
-	fprintf(out, "migscope analyze: %d capture(s), guest %s %s%s%s\n", r->ninputs,
-		or_dash(r->guest.mac), or_dash(r->guest.ipv4), r->guest.ipv6[0] ? " " : "",
-		r->guest.ipv6);
+	if (r->evacuation.guests > 1)
+		fprintf(out, "migscope analyze: %d capture(s), %d guests\n", r->ninputs,
+			r->evacuation.guests);
+	else
+		fprintf(out, "migscope analyze: %d capture(s), guest %s %s%s%s\n", r->ninputs,
+			or_dash(r->guest.mac), or_dash(r->guest.ipv4), r->guest.ipv6[0] ? " " : "",
+			r->guest.ipv6);
 	for (int i = 0; i < r->ninputs; i++) {
 		const struct report_input *in = &r->inputs[i];
 		char off[48], unc[48];
@@ -208,10 +249,17 @@ int render_text(const struct report *r, FILE *out)
 	}
 	if (!r->nmigrations)
 		fprintf(out, "\nno migration found\n");
+	if (r->evacuation.set)
+		print_evacuation(out, r);
 	for (int i = 0; i < r->nmigrations; i++) {
 		const struct report_migration *m = &r->migrations[i];
+		char g[2 * REPORT_ADDR_LEN + 8];
 
-		fprintf(out, "\nmigration %d: %s -> %s\n", i + 1, m->source, m->destination);
+		fprintf(out, "\nmigration %d: %s -> %s", i + 1, m->source, m->destination);
+		/* one guest's migrations need not name it again */
+		if (r->evacuation.guests > 1)
+			fprintf(out, ", guest %s", guest_text(&m->guest, g, sizeof(g)));
+		fprintf(out, "\n");
 		print_stream(out, m, r);
 		print_downtime(out, m);
 		print_announce(out, m);

@@ -78,6 +78,8 @@ void report_free(struct report *r)
 	free(r->migrations);
 	r->migrations = NULL;
 	r->nmigrations = 0;
+	free(r->evacuation.worst_first);
+	r->evacuation.worst_first = NULL;
 }
 
 const char *phase_name(enum phase p)
@@ -108,4 +110,9 @@ bool report_has_findings(const struct report *r)
 			return true;
 	}
 	return false;
+}
+
+struct opt_i64 report_downtime(const struct report_migration *m)
+{
+	return m->downtime.probe_gap_ns.set ? m->downtime.probe_gap_ns : m->downtime.guest_silence_ns;
 }

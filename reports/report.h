@@ -321,6 +321,7 @@ struct report_plot {
 /* ---- end of the time series ------------------------------------------ */
 
 struct report_migration {
+	struct report_guest guest; /* the guest it moved (an evacuation moves many) */
 	char source[REPORT_ADDR_LEN], destination[REPORT_ADDR_LEN];
 	int src_input, dst_input; /* -1: no capture at that NIC */
 	struct report_stream stream;
@@ -336,12 +337,34 @@ struct report_migration {
 	struct report_plot plot;
 };
 
+/* Many migrations in one set of captures (a drained host, several guests):
+ * the whole at a glance (analysis/evacuation.h). A guest's downtime is its
+ * probe gap, else its guest silence. */
+enum { REPORT_MAX_VERDICT_KINDS = 16 };
+
+struct report_evacuation {
+	bool set;                 /* two or more migrations */
+	int guests;               /* distinct guests among them */
+	int max_concurrent;       /* streams under way at one moment, at most */
+	int measured;             /* migrations with a downtime */
+	struct opt_i64 worst_ns, median_ns, p95_ns;
+	uint64_t total_bytes;     /* stream payload sent by the sources */
+	struct opt_i64 start_ns, end_ns, duration_ns; /* first stream's start to last one's end */
+	struct {
+		const char *code;
+		int count;
+	} verdicts[REPORT_MAX_VERDICT_KINDS];
+	int nverdicts;
+	int *worst_first;         /* owned: migration indexes, the longest downtime first */
+};
+
 struct report {
 	struct report_input inputs[REPORT_MAX_INPUTS];
 	int ninputs;
 	struct report_guest guest;
 	struct report_migration *migrations; /* owned */
 	int nmigrations;
+	struct report_evacuation evacuation;
 	/* The caps reached (report_warn_limit) first, then the other warnings;
 	 * when those do not all fit, the last line says how many were left out. */
 	char warnings[REPORT_MAX_WARNINGS][REPORT_TEXT_LEN];
@@ -370,5 +393,8 @@ const char *report_feature_name(int k);
  * (no_announce, stale_forwarding, destination_silent, return_path), even one
  * that recovered, or whose guest never answered again. */
 bool report_has_findings(const struct report *r);
+/* A migration's downtime as the evacuation summary weighs it: the probe
+ * gap, else the guest's silence. */
+struct opt_i64 report_downtime(const struct report_migration *m);
 
 #endif

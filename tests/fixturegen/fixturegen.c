@@ -6,13 +6,17 @@
  *   migscope-fixturegen --all DIR            every scenario into DIR
  *   migscope-fixturegen --bench FILE SEGS    one source-NIC capture of a long
  *                                            stream, for `make bench`
+ *   migscope-fixturegen --evacuate DIR NAME GUESTS CONCURRENCY PROBE_MS
+ *                                            a drained host (evacuate.h)
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "evacuate.h"
 #include "scenario.h"
 #include "sim.h"
 
@@ -358,6 +362,134 @@ static int generate(const char *dir, const struct fixture *fx)
 	return rc;
 }
 
+/* The evacuations: three guests at once, three one after another on the
+ * same port 500 ms apart (each stream still a migration of its own). */
+static const struct evac_params EVACUATIONS[] = {
+	{ .name = "evacuate-3", .guests = 3, .concurrency = 3, .probe_ns = 10 * MS,
+	  .wave_gap_ns = 500 * MS, .segments = 300 },
+	{ .name = "evacuate-3-serial", .guests = 3, .concurrency = 1, .probe_ns = 10 * MS,
+	  .wave_gap_ns = 500 * MS, .segments = 300 },
+};
+
+static void evac_truth_line(FILE *t, int m, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void evac_truth_line(FILE *t, int m, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(t, ".migrations[%d]%s ", m, path);
+	va_start(ap, fmt);
+	vfprintf(t, fmt, ap);
+	va_end(ap);
+	fputc('\n', t);
+}
+
+static int cmp_ns(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The evacuation at a glance: every guest's probe gap, ranked (nearest rank,
+ * as an operator's percentile: always one guest's figure). */
+static int write_evac_summary(FILE *t, const struct evac_params *p, const struct evac_truth *tr)
+{
+	int64_t *gap = calloc((size_t)p->guests, sizeof(*gap));
+	uint64_t bytes = 0;
+	int n = p->guests;
+	char a[48];
+
+	if (!gap)
+		return -ENOMEM;
+	for (int k = 0; k < n; k++) {
+		gap[k] = tr[k].first_reply_ctl_ns - tr[k].last_reply_ctl_ns;
+		bytes += tr[k].out_bytes;
+	}
+	qsort(gap, (size_t)n, sizeof(*gap), cmp_ns);
+	fprintf(t, ".evacuation.migrations %d\n.evacuation.guests %d\n", n, n);
+	fprintf(t, ".evacuation.max_concurrent %d\n", p->concurrency < n ? p->concurrency : n);
+	fprintf(t, ".evacuation.total_bytes %" PRIu64 "\n", bytes);
+	us(a, sizeof(a), gap[n - 1]);
+	fprintf(t, ".evacuation.worst_downtime_us %s\n", a);
+	us(a, sizeof(a), gap[(n * 50 + 99) / 100 - 1]);
+	fprintf(t, ".evacuation.median_downtime_us %s\n", a);
+	us(a, sizeof(a), gap[(n * 95 + 99) / 100 - 1]);
+	fprintf(t, ".evacuation.p95_downtime_us %s\n", a);
+	fprintf(t, ".evacuation.start_ns %" PRId64 "\n", tr[0].start_ns);
+	fprintf(t, ".evacuation.verdicts [{\"code\":\"ok\",\"count\":%d}]\n", n);
+	free(gap);
+	return 0;
+}
+
+/* Each guest's own migration, in the order they began. */
+static int write_evac_truth(const char *dir, const struct evac_params *p,
+			    const struct evac_truth *tr)
+{
+	char path[512], a[48];
+	FILE *t;
+
+	snprintf(path, sizeof(path), "%s/%s.truth", dir, p->name);
+	t = fopen(path, "w");
+	if (!t)
+		return -errno;
+	fprintf(t, "# written by migscope-fixturegen from the simulation: do not edit\n");
+	fprintf(t, "args --format json src=%s-cn1.pcap.gz dst=%s-cn2.pcap.gz ctl=%s-ctl.pcap.gz\n",
+		p->name, p->name, p->name);
+	fprintf(t, ".schema \"migscope.report.v2\"\n");
+	fprintf(t, ".migrations|length %d\n", p->guests);
+	for (int m = 0; m < p->guests; m++) {
+		const struct evac_truth *g = &tr[m];
+
+		evac_truth_line(t, m, ".guest.mac", "\"%02x:%02x:%02x:%02x:%02x:%02x\"", g->mac[0],
+				g->mac[1], g->mac[2], g->mac[3], g->mac[4], g->mac[5]);
+		evac_truth_line(t, m, ".guest.ipv4", "\"%u.%u.%u.%u\"", g->ip[0], g->ip[1], g->ip[2],
+				g->ip[3]);
+		evac_truth_line(t, m, ".source", "\"%s\"", HOST_IP_TEXT[CN1]);
+		evac_truth_line(t, m, ".destination", "\"%s\"", HOST_IP_TEXT[CN2]);
+		evac_truth_line(t, m, ".stream.channels|map(.dst_port)", "[%u]", g->port);
+		evac_truth_line(t, m, ".stream.start_ns", "%" PRId64, g->start_ns);
+		evac_truth_line(t, m, ".stream.end_ns", "%" PRId64, g->end_ns);
+		evac_truth_line(t, m, ".stream.out_bytes", "%" PRIu64, g->out_bytes);
+		evac_truth_line(t, m, ".stream.in_bytes", "%" PRIu64, g->in_bytes);
+		evac_truth_line(t, m, ".stream.mode", "\"precopy\"");
+		us(a, sizeof(a), g->first_reply_ctl_ns - g->last_reply_ctl_ns);
+		evac_truth_line(t, m, ".downtime.probe_gap_us", "%s", a);
+		us(a, sizeof(a), g->resume_ns - g->last_frame_src_ns);
+		evac_truth_line(t, m, ".downtime.guest_silence_us", "%s", a);
+		evac_truth_line(t, m, ".loss.probes_sent", "%u", g->probes_sent);
+		evac_truth_line(t, m, ".loss.lost_probes", "%u", g->probes_sent - g->probes_answered);
+		evac_truth_line(t, m, ".announce.rarp|length", "%d", RARP_ROUNDS * 3);
+		evac_truth_line(t, m, ".verdict.resume_ns", "%" PRId64, g->resume_ns);
+		evac_truth_line(t, m, ".verdict.code", "\"ok\"");
+		evac_truth_line(t, m, ".reachable_after", "true");
+	}
+	if (p->guests > 1 && write_evac_summary(t, p, tr)) {
+		fclose(t);
+		return -ENOMEM;
+	}
+	return fclose(t) ? -EIO : 0;
+}
+
+static int evacuate(const char *dir, const struct evac_params *p)
+{
+	static const char *const host[NHOSTS] = { "cn1", "cn2", "ctl" };
+	struct capture_set cs = { 0 };
+	struct evac_truth *truth = calloc((size_t)p->guests, sizeof(*truth));
+	char path[512];
+	int rc = truth ? evacuate_run(p, &cs, truth) : -ENOMEM;
+
+	for (int h = 0; !rc && h < NHOSTS; h++) {
+		snprintf(path, sizeof(path), "%s/%s-%s.pcap.gz", dir, p->name, host[h]);
+		rc = cs_write(&cs, h, path);
+	}
+	if (!rc)
+		rc = write_evac_truth(dir, p, truth);
+	cs_free(&cs);
+	free(truth);
+	return rc;
+}
+
 static int bench(const char *path, long segments)
 {
 	struct scenario sc = { .name = "bench", .migrations = 1, .flows = 1,
@@ -383,10 +515,20 @@ int main(int argc, char **argv)
 	if (argc == 3 && !strcmp(argv[1], "--all")) {
 		for (size_t i = 0; !rc && i < sizeof(FIXTURES) / sizeof(FIXTURES[0]); i++)
 			rc = generate(argv[2], &FIXTURES[i]);
+		for (size_t i = 0; !rc && i < sizeof(EVACUATIONS) / sizeof(EVACUATIONS[0]); i++)
+			rc = evacuate(argv[2], &EVACUATIONS[i]);
 	} else if (argc == 4 && !strcmp(argv[1], "--bench")) {
 		rc = bench(argv[2], strtol(argv[3], NULL, 10));
+	} else if (argc == 7 && !strcmp(argv[1], "--evacuate")) {
+		struct evac_params p = { .name = argv[3], .guests = atoi(argv[4]),
+					 .concurrency = atoi(argv[5]),
+					 .probe_ns = atoi(argv[6]) * MS, .wave_gap_ns = 500 * MS,
+					 .segments = 300 };
+
+		rc = p.probe_ns > 0 ? evacuate(argv[2], &p) : -EINVAL;
 	} else {
-		fprintf(stderr, "usage: migscope-fixturegen --all DIR | --bench FILE SEGMENTS\n");
+		fprintf(stderr, "usage: migscope-fixturegen --all DIR | --bench FILE SEGMENTS | "
+			"--evacuate DIR NAME GUESTS CONCURRENCY PROBE_MS\n");
 		return 2;
 	}
 	if (rc)

@@ -245,8 +245,11 @@ static void test_midstream_by_port(void **state)
 	assert_int_equal(f->client, -1);
 	assert_int_equal(dir_of(t, 1, 0, &a2)->payload_bytes, 100);
 	assert_int_equal(idx(t, 1, &b2), !idx(t, 1, &a2));
-	assert_int_equal(flow_table__ngroups(t), 1);
+	/* two listening ports: two destination QEMUs, two migrations */
+	assert_int_equal(flow_table__ngroups(t), 2);
 	assert_false(flow_table__group(t, 0)->client_known);
+	assert_int_equal(flow_table__group(t, 0)->server_port, MIG_PORT);
+	assert_int_equal(flow_table__group(t, 1)->server_port, MIG_PORT2);
 }
 
 /* The SYN was missed: the SYN-ACK still names the server, and the client. */
@@ -651,7 +654,7 @@ static void test_group_join_window(void **state)
 {
 	static const struct ep a2 = { ip_a, CLIENT_PORT + 1 };
 	static const struct ep a3 = { ip_a, CLIENT_PORT + 2 };
-	static const struct ep b2 = { ip_b, MIG_PORT2 };
+	static const struct ep b2 = { ip_b, MIG_PORT }; /* a multifd channel: the same listener */
 	struct flow_table *t = table(state);
 	int64_t t1 = T0 + 200 * US + 2 * SEC; /* exactly 2 s after the last packet */
 	int64_t t2 = t1 + 200 * US + 2 * SEC + 1;
@@ -678,7 +681,7 @@ static void test_group_way_back(void **state)
 	static const struct ep b_client = { ip_b, CLIENT_PORT + 1 };
 	static const struct ep a_server = { ip_a, MIG_PORT };
 	static const struct ep a3 = { ip_a, CLIENT_PORT + 2 };
-	static const struct ep b3 = { ip_b, MIG_PORT2 };
+	static const struct ep b3 = { ip_b, MIG_PORT };
 	struct flow_table *t = table(state);
 	const struct mig_group *g;
 
@@ -887,6 +890,78 @@ static void test_flow_cap(void **state)
 	assert_int_equal(flow_table__group(t, 0)->payload_seen[1], 0);
 }
 
+/* A segment carrying `head` as its first payload bytes. */
+static void first_payload(struct flow_table *t, int64_t ts, const struct ep *from,
+			  const struct ep *to, uint32_t seq, const uint8_t *head, uint32_t len)
+{
+	struct pkt_meta m = tcp(from, to, PKT_TCP_ACK | PKT_TCP_PSH, seq, 1, len);
+
+	flow_table__packet(t, 0, ts, HDR + len, &m, head, len);
+}
+
+/* An evacuation: two guests leave A for B at once, each destination QEMU on
+ * its own port; one of them with a multifd channel. */
+static void test_concurrent_migrations_by_port(void **state)
+{
+	static const struct ep a2 = { ip_a, CLIENT_PORT + 1 }, a3 = { ip_a, CLIENT_PORT + 2 };
+	static const struct ep b2 = { ip_b, MIG_PORT2 };
+	struct flow_table *t = table(state);
+
+	handshake(t, 0, T0, &A, &B);
+	handshake(t, 0, T0 + 1 * MS, &a2, &b2);
+	first_payload(t, T0 + 2 * MS, &A, &B, ISS_C + 1, qevm, sizeof(qevm));
+	first_payload(t, T0 + 3 * MS, &a2, &b2, ISS_C + 1, qevm, sizeof(qevm));
+	handshake(t, 0, T0 + 4 * MS, &a3, &b2);
+	first_payload(t, T0 + 5 * MS, &a3, &b2, ISS_C + 1, multifd, sizeof(multifd));
+	assert_int_equal(flow_table__ngroups(t), 2);
+	assert_int_equal(flow_table__flow(t, 0)->group, 0);
+	assert_int_equal(flow_table__flow(t, 1)->group, 1);
+	assert_int_equal(flow_table__flow(t, 2)->group, 1);
+	assert_int_equal(flow_table__group(t, 0)->nflows, 1);
+	assert_int_equal(flow_table__group(t, 1)->nflows, 2);
+	assert_int_equal(flow_table__group(t, 1)->main_flow, 2);
+}
+
+/* One guest after another on the same port, 500 ms apart: each stream
+ * opens with QEMU's magic, so the second is a migration of its own. */
+static void test_second_main_channel_splits(void **state)
+{
+	static const struct ep a2 = { ip_a, CLIENT_PORT + 1 };
+	struct flow_table *t = table(state);
+	int64_t t2 = T0 + 500 * MS;
+
+	handshake(t, 0, T0, &A, &B);
+	first_payload(t, T0 + 1 * MS, &A, &B, ISS_C + 1, qevm, sizeof(qevm));
+	data_ab(t, T0 + 2 * MS, 1448, 1448);
+	handshake(t, 0, t2, &a2, &B);
+	first_payload(t, t2 + 1 * MS, &a2, &B, ISS_C + 1, qevm, sizeof(qevm));
+	assert_int_equal(flow_table__ngroups(t), 2);
+	assert_int_equal(flow_table__flow(t, 1)->group, 1);
+	assert_int_equal(flow_table__group(t, 0)->nflows, 1);
+	assert_int_equal(flow_table__group(t, 1)->nflows, 1);
+	/* the new migration began with its handshake */
+	assert_int_equal(flow_table__group(t, 1)->first_ns, t2);
+	assert_true(flow_table__flow(t, 1)->main);
+}
+
+/* libvirt copies the disk over NBD on a port of its own first, then opens
+ * the memory stream: one migration. */
+static void test_nbd_then_memory(void **state)
+{
+	static const struct ep a2 = { ip_a, CLIENT_PORT + 1 };
+	static const struct ep b2 = { ip_b, MIG_PORT2 };
+	struct flow_table *t = table(state);
+
+	handshake(t, 0, T0, &a2, &b2);
+	first_payload(t, T0 + 1 * MS, &b2, &a2, ISS_S + 1, nbd, sizeof(nbd));
+	handshake(t, 0, T0 + 800 * MS, &A, &B);
+	first_payload(t, T0 + 801 * MS, &A, &B, ISS_C + 1, qevm, sizeof(qevm));
+	assert_int_equal(flow_table__ngroups(t), 1);
+	assert_int_equal(flow_table__group(t, 0)->nflows, 2);
+	assert_int_equal(flow_table__group(t, 0)->nbd_flows, 1);
+	assert_int_equal(flow_table__group(t, 0)->server_port, MIG_PORT);
+}
+
 static void test_group_cap(void **state)
 {
 	struct flow_table *t = table(state);
@@ -963,7 +1038,7 @@ static void test_exact_counts_replace_samples(void **state)
 static void test_exact_counts_create_flow(void **state)
 {
 	struct flow_table *t = table(state);
-	struct ep a2 = { ip_a, CLIENT_PORT + 1 }, b2 = { ip_b, MIG_PORT2 };
+	struct ep a2 = { ip_a, CLIENT_PORT + 1 }, b2 = { ip_b, MIG_PORT };
 	struct flow_endpoint a = endpoint(&a2), b = endpoint(&b2);
 	struct exact_counts c = { .packets = 70, .payload_bytes = 100000, .wire_bytes = 104620,
 				  .first_ns = T0 + 5 * MS, .last_ns = T0 + SEC,
@@ -1036,6 +1111,9 @@ int main(void)
 		T(test_migrations_handed_over),
 		T(test_flow_cap),
 		T(test_group_cap),
+		T(test_concurrent_migrations_by_port),
+		T(test_second_main_channel_splits),
+		T(test_nbd_then_memory),
 		T(test_unrelated_handshakes_leave_room),
 		T(test_exact_counts_replace_samples),
 		T(test_exact_counts_create_flow),

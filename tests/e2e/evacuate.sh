@@ -1,0 +1,55 @@
+#!/bin/bash
+# A drained host at scale: the fixture generator's evacuation of 100 guests,
+# 8 at a time on libvirt's ports (each reused by the next wave), every guest
+# pinged every 100 ms. Every guest's figures must be the simulation's own
+# (its truth file, as golden.sh reads them), the summary too; --guest
+# narrows to one guest; text and CSV name every guest.
+set -u
+. "$(dirname "$0")/../lib.sh"
+BUILD=$(realpath "${1:-build}")
+MIGSCOPE=$BUILD/migscope
+DIR=$(mktemp -d)
+trap 'rm -rf "$DIR"' EXIT
+
+if ! "$BUILD/migscope-fixturegen" --evacuate "$DIR" evac 100 8 100 2>"$DIR/gen.err"; then
+	not_ok "evacuation of 100 guests generated" "$(cat "$DIR/gen.err")"
+	exit 0
+fi
+cd "$DIR" || exit 1
+args=(src=evac-cn1.pcap.gz dst=evac-cn2.pcap.gz ctl=evac-ctl.pcap.gz)
+json=$("$MIGSCOPE" analyze --format json "${args[@]}")
+expect_eq "100 guests: exit status" 0 $?
+fails=0 total=0
+while read -r path want; do
+	total=$((total + 1))
+	got=$(jq -c "$path" <<<"$json" 2>&1)
+	want=$(jq -c . <<<"$want")
+	if [ "$got" != "$want" ]; then
+		not_ok "100 guests: $path" "expected $want, got $got"
+		fails=$((fails + 1))
+	fi
+done < <(grep '^\.' evac.truth)
+if [ "$total" -lt 1800 ]; then
+	not_ok "100 guests: the truth holds every guest's values" "only $total lines"
+elif [ $fails -eq 0 ]; then
+	ok "100 guests: $total values exact, every guest its own migration"
+fi
+
+# --guest narrows the evacuation to one guest's migration
+one=$("$MIGSCOPE" analyze --format json --guest 52:54:00:ee:00:2a "${args[@]}" 2>"$DIR/warn")
+check "--guest MAC: says the others were left out" \
+	grep -q '99 migrations of other guests left out (--guest)' "$DIR/warn"
+expect_eq "--guest MAC: one migration" 1 "$(jq '.migrations|length' <<<"$one")"
+expect_eq "--guest MAC: that guest's" '"198.18.1.43"' "$(jq -c '.migrations[0].guest.ipv4' <<<"$one")"
+expect_eq "--guest MAC: its stream" "$(jq -c '.migrations[42].stream.out_bytes' <<<"$json")" \
+	"$(jq -c '.migrations[0].stream.out_bytes' <<<"$one")"
+expect_eq "--guest MAC: no summary for one" null "$(jq -c '.evacuation' <<<"$one")"
+
+text=$("$MIGSCOPE" analyze "${args[@]}")
+check "text: the summary line" grep -q '^evacuation: 100 migrations of 100 guest(s), up to 8 at once' <<<"$text"
+expect_eq "text: a row per guest, worst first" 100 \
+	"$(sed -n '/worst first/,/^$/p' <<<"$text" | grep -c '52:54:00:ee:')"
+expect_eq "text: each migration names its guest" 100 \
+	"$(grep -c '^migration [0-9]*: 198.18.0.1 -> 198.18.0.2, guest 52:54:00:ee:' <<<"$text")"
+csv=$("$MIGSCOPE" analyze --format csv "${args[@]}")
+expect_eq "csv: a row per guest, with its MAC" 100 "$(grep -c ',52:54:00:ee:..:..,198.18.1' <<<"$csv")"

@@ -1,0 +1,140 @@
+/*
+ * Unit tests of analysis/guest_match.c: each migration gets the guest whose
+ * RARP burst follows its switchover, concurrent migrations each their own,
+ * a guest moved there and back both of its migrations, and a migration no
+ * announcement names none.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "analysis/guest_match.h"
+
+#define T0 INT64_C(1700000000000000000)
+#define MS INT64_C(1000000)
+#define SEC INT64_C(1000000000)
+
+static struct pkt_meta rarp(const uint8_t mac[6])
+{
+	struct pkt_meta m;
+
+	memset(&m, 0, sizeof(m));
+	m.kind = PKT_KIND_RARP;
+	memcpy(m.eth_src, mac, 6);
+	memcpy(m.arp_sha, mac, 6);
+	return m;
+}
+
+static void mac_of(int k, uint8_t mac[6])
+{
+	const uint8_t m[6] = { 0x52, 0x54, 0x00, 0xee, 0, (uint8_t)k };
+
+	memcpy(mac, m, 6);
+}
+
+/* QEMU's five rounds for guest k from `at`, at the destination NIC (1). */
+static void announce(struct guest_set *s, int k, int64_t at)
+{
+	static const int64_t round[5] = { 0, 50 * MS, 200 * MS, 450 * MS, 800 * MS };
+	int64_t none[1] = { 0 };
+	uint8_t mac[6];
+
+	mac_of(k, mac);
+	for (int r = 0; r < 5; r++) {
+		struct pkt_meta m = rarp(mac);
+
+		guest_set__frame(s, 1, at + round[r], &m, none, 0);
+	}
+}
+
+static int mac_index(const struct guest_set *s, int k)
+{
+	uint8_t mac[6];
+
+	mac_of(k, mac);
+	for (int i = 0; i < guest_set__nmacs(s); i++)
+		if (!memcmp(guest_set__mac(s, i)->mac, mac, 6))
+			return i;
+	return -2;
+}
+
+static struct mig_stream stream(int64_t first, int64_t last_data)
+{
+	return (struct mig_stream){ .first_ns = first, .last_ns = last_data + 2 * MS,
+				    .last_data_ns = last_data };
+}
+
+/* Three guests at once, their streams overlapping, announced in an order
+ * that is not the streams' (guest 2 first fed): each gets its own. */
+static void test_concurrent(void **state)
+{
+	struct guest_set *s = guest_set__new(NULL);
+	struct mig_stream ms[3] = { stream(T0, T0 + 600 * MS), stream(T0 + 37 * MS, T0 + 670 * MS),
+				    stream(T0 + 74 * MS, T0 + 640 * MS) };
+	int mac[3];
+
+	(void)state;
+	assert_non_null(s);
+	announce(s, 0, T0 + 603 * MS);
+	announce(s, 2, T0 + 643 * MS);
+	announce(s, 1, T0 + 673 * MS);
+	assert_int_equal(guest_match(s, ms, 3, mac), 0);
+	assert_int_equal(mac[0], mac_index(s, 0));
+	assert_int_equal(mac[1], mac_index(s, 1));
+	assert_int_equal(mac[2], mac_index(s, 2));
+	guest_set__free(s);
+}
+
+/* One guest there and back: its two bursts, one per migration; a third
+ * migration (another guest's, whose RARPs no capture saw) gets none. */
+static void test_back_and_forth_and_silent(void **state)
+{
+	struct guest_set *s = guest_set__new(NULL);
+	struct mig_stream ms[3] = { stream(T0, T0 + 1 * SEC), stream(T0 + 5 * SEC, T0 + 6 * SEC),
+				    stream(T0 + 20 * SEC, T0 + 21 * SEC) };
+	int mac[3];
+
+	(void)state;
+	assert_non_null(s);
+	announce(s, 0, T0 + 1 * SEC + 3 * MS);
+	announce(s, 0, T0 + 6 * SEC + 3 * MS);
+	assert_int_equal(guest_match(s, ms, 3, mac), 0);
+	assert_int_equal(mac[0], mac_index(s, 0));
+	assert_int_equal(mac[1], mac_index(s, 0));
+	assert_int_equal(mac[2], -1);
+	guest_set__free(s);
+}
+
+/* Postcopy: the guest resumes (and QEMU announces it) long before its
+ * stream ends; a precopy guest's burst nearer that end is still its own. */
+static void test_postcopy_beside_precopy(void **state)
+{
+	struct guest_set *s = guest_set__new(NULL);
+	struct mig_stream ms[2] = { stream(T0, T0 + 10 * SEC), stream(T0 + 100 * MS, T0 + 8 * SEC) };
+	int mac[2];
+
+	(void)state;
+	assert_non_null(s);
+	announce(s, 0, T0 + 5 * SEC);            /* postcopy: resumed mid-stream */
+	announce(s, 1, T0 + 8 * SEC + 3 * MS);   /* precopy: just after its end */
+	assert_int_equal(guest_match(s, ms, 2, mac), 0);
+	assert_int_equal(mac[0], mac_index(s, 0));
+	assert_int_equal(mac[1], mac_index(s, 1));
+	guest_set__free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_concurrent),
+		cmocka_unit_test(test_back_and_forth_and_silent),
+		cmocka_unit_test(test_postcopy_beside_precopy),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
