@@ -27,10 +27,11 @@ static void analyze_usage(FILE *out)
 		"Give one capture per vantage: the source and destination compute NICs and the\n"
 		"prober (ctl). Unlabelled captures are recognised from the traffic.\n"
 		"\n"
-		"  -f, --format FMT      text (default), json, csv or html (one self-contained\n"
-		"                        page with SVG timelines; use with -o FILE.html)\n"
-		"  -g, --guest MAC[,IP]  the migrated guest (default: the MAC QEMU announces\n"
-		"                        with RARP, else the target of the echo probes)\n"
+		"  -f, --format FMT      text (default), json, csv, html (one self-contained\n"
+		"                        page with SVG timelines; use with -o FILE.html) or\n"
+		"                        openmetrics (Prometheus: a sample per migration)\n"
+		"  -g, --guest MAC[,IP]  only this guest's migrations (default: every guest,\n"
+		"                        each migration's named by its RARPs)\n"
 		"  -p, --ports LIST      migration ports (default " PORTSET_DEFAULT ")\n"
 		"  -o, --output FILE     write the report to FILE instead of stdout\n"
 		"      --no-align        take the captures' clocks as they are (default: estimate\n"
@@ -88,6 +89,8 @@ static int render(const struct report *r, const char *format, FILE *out)
 		return render_csv(r, out);
 	if (!strcmp(format, "html"))
 		return render_html(r, out);
+	if (!strcmp(format, "openmetrics"))
+		return render_openmetrics(r, out);
 	return render_text(r, out);
 }
 
@@ -119,9 +122,9 @@ int analyze_main(int argc, char **argv)
 		case 'f':
 			format = optarg;
 			if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "csv") &&
-			    strcmp(format, "html")) {
-				fprintf(stderr, "migscope: unknown format '%s' (text, json, csv, html)\n",
-					format);
+			    strcmp(format, "html") && strcmp(format, "openmetrics")) {
+				fprintf(stderr, "migscope: unknown format '%s' (text, json, csv, html, "
+					"openmetrics)\n", format);
 				return EXIT_USAGE;
 			}
 			break;

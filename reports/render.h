@@ -15,6 +15,8 @@ int render_text(const struct report *r, FILE *out);
 int render_csv(const struct report *r, FILE *out);
 /* One self-contained page: inline CSS and SVG timelines, nothing to fetch. */
 int render_html(const struct report *r, FILE *out);
+/* Prometheus' exposition (OpenMetrics text): a sample per migration. */
+int render_openmetrics(const struct report *r, FILE *out);
 /* "RARP", "GARP", "NA" (enum report_announce_kind) */
 const char *announce_kind_name(int kind);
 /* s, or "-" where the model holds no value ("" or NULL): hosts, guest addresses */

@@ -37,8 +37,11 @@ xz-utils zstd cpio kmod gcc libc6-dev clang libbpf-dev openssl"
 # chromium (the HTML report rendered headless), iperf3 (TCP streams under
 # the capture agent: e2e/capture.sh, e2e/capture_retrans.sh), and clang's
 # runtimes, libclang_rt.fuzzer among them (libFuzzer targets, make fuzz),
-# python3-jsonschema (every report validated against docs/report.schema.json).
-PKGS_TEST="libcmocka-dev tshark time chromium iperf3 libclang-rt-14-dev python3-jsonschema"
+# python3-jsonschema (every report validated against docs/report.schema.json),
+# prometheus (promtool and the server) with prometheus-node-exporter and curl
+# (e2e/prometheus.sh: the metrics scraped and queried as a fleet would).
+PKGS_TEST="libcmocka-dev tshark time chromium iperf3 libclang-rt-14-dev python3-jsonschema
+prometheus prometheus-node-exporter curl"
 
 # make bench beyond the lab: tshark and tcpdump (the peers measured),
 # /usr/bin/time (peak RSS), iperf3 (the agent's throughput cost), cmocka

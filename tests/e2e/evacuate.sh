@@ -3,7 +3,7 @@
 # 8 at a time on libvirt's ports (each reused by the next wave), every guest
 # pinged every 100 ms. Every guest's figures must be the simulation's own
 # (its truth file, as golden.sh reads them), the summary too; --guest
-# narrows to one guest; text and CSV name every guest.
+# narrows to one guest; text, CSV and OpenMetrics name every guest.
 set -u
 . "$(dirname "$0")/../lib.sh"
 BUILD=$(realpath "${1:-build}")
@@ -53,3 +53,15 @@ expect_eq "text: each migration names its guest" 100 \
 	"$(grep -c '^migration [0-9]*: 198.18.0.1 -> 198.18.0.2, guest 52:54:00:ee:' <<<"$text")"
 csv=$("$MIGSCOPE" analyze --format csv "${args[@]}")
 expect_eq "csv: a row per guest, with its MAC" 100 "$(grep -c ',52:54:00:ee:..:..,198.18.1' <<<"$csv")"
+om=$("$MIGSCOPE" analyze --format openmetrics "${args[@]}")
+expect_eq "openmetrics: a downtime sample per guest" 100 \
+	"$(grep -c '^migscope_migration_downtime_seconds{migration="[0-9]*",guest="52:54:00:ee:' <<<"$om")"
+if command -v promtool >/dev/null; then
+	if out=$(promtool check metrics <<<"$om" 2>&1); then
+		ok "openmetrics: promtool check metrics"
+	else
+		not_ok "openmetrics: promtool check metrics" "$out"
+	fi
+else
+	not_ok "openmetrics: promtool check metrics" "promtool missing (tests/deps.sh test installs prometheus)"
+fi
