@@ -12,11 +12,10 @@ static void fold(struct rate_series *s)
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t a = 2 * i, b = 2 * i + 1;
 
-		s->bytes[i] = s->bytes[a] + (b < s->nbins ? s->bytes[b] : 0);
-		s->retx[i] = s->retx[a] + (b < s->nbins ? s->retx[b] : 0);
+		s->bin[i].bytes = s->bin[a].bytes + (b < s->nbins ? s->bin[b].bytes : 0);
+		s->bin[i].retx = s->bin[a].retx + (b < s->nbins ? s->bin[b].retx : 0);
 	}
-	memset(s->bytes + n, 0, (RATE_SERIES_BINS - n) * sizeof(s->bytes[0]));
-	memset(s->retx + n, 0, (RATE_SERIES_BINS - n) * sizeof(s->retx[0]));
+	memset(s->bin + n, 0, (RATE_SERIES_BINS - n) * sizeof(s->bin[0]));
 	s->nbins = n;
 	s->bin_ns *= 2;
 }
@@ -39,8 +38,8 @@ void rate_series_add(struct rate_series *s, int64_t ts_ns, uint64_t bytes, bool 
 	}
 	if (idx >= RATE_SERIES_BINS)
 		idx = RATE_SERIES_BINS - 1;
-	s->bytes[idx] += bytes;
-	s->retx[idx] += retx;
+	s->bin[idx].bytes += bytes;
+	s->bin[idx].retx += retx;
 	if (idx + 1 > s->nbins)
 		s->nbins = (uint32_t)idx + 1;
 }

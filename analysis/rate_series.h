@@ -21,8 +21,12 @@ struct rate_series {
 	int64_t t0_ns;   /* start of bin 0: the first byte's time */
 	int64_t bin_ns;  /* width of every bin; 0 while empty */
 	uint32_t nbins;  /* bins in use: up to the last one that got a byte */
-	uint64_t bytes[RATE_SERIES_BINS];
-	uint32_t retx[RATE_SERIES_BINS];
+	/* a bin's bytes and retransmits side by side: a short stream's series
+	 * touches one page, not two (an evacuation keeps one per guest) */
+	struct rate_bin {
+		uint64_t bytes;
+		uint32_t retx;
+	} bin[RATE_SERIES_BINS];
 };
 
 /* Adds `bytes` of payload at ts_ns, one retransmitted segment when `retx`.

@@ -28,6 +28,10 @@ struct mig_work {
 	enum role *role;              /* per capture */
 	int64_t window_lo, window_hi;
 	struct guest_choice guest;    /* the guest it moved (guest_match.h) */
+	/* its guest's probes, in request order (an evacuation's prober pings
+	 * every guest: each switchover walks only its own); owned while built */
+	struct probe *probes;
+	uint32_t nprobes;
 };
 
 struct build_ctx {
@@ -232,8 +236,27 @@ static struct probe_scope probe_scope(const struct build_ctx *c, const struct mi
 		.window_lo = w->window_lo, .window_hi = w->window_hi,
 	};
 
-	ps.probes = guest_set__probes(c->gs, &ps.nprobes);
+	ps.probes = w->probes;
+	ps.nprobes = w->nprobes;
 	return ps;
+}
+
+/* The probes of the migration's guest, copied out of all the prober's. */
+static int own_probes(const struct build_ctx *c, struct mig_work *w)
+{
+	uint32_t n, k, mine = 0;
+	const struct probe *p = guest_set__probes(c->gs, &n);
+
+	for (k = 0; k < n; k++)
+		mine += w->guest.target >= 0 && p[k].target == w->guest.target;
+	w->nprobes = 0;
+	w->probes = malloc((mine ? mine : 1) * sizeof(*w->probes));
+	if (!w->probes)
+		return -ENOMEM;
+	for (k = 0; k < n && mine; k++)
+		if (p[k].target == w->guest.target)
+			w->probes[w->nprobes++] = p[k];
+	return 0;
 }
 
 /* The probes, around the resume: where the pause began (the guest's last
@@ -648,12 +671,15 @@ int report_build(const struct flow_table *ft, const struct guest_set *gs,
 	fill_inputs(&c);
 	for (int m = 0; m < c.nwork; m++) {
 		struct report_migration *rm = &r->migrations[m];
-		const struct mig_work *w = &c.work[m];
+		struct mig_work *w = &c.work[m];
 		const struct announce *rarp = NULL;
 		struct switchover sw;
 
 		r->nmigrations++; /* from here on report_free() releases it */
 		format_guest(gs, &w->guest, &rm->guest);
+		rc = own_probes(&c, w);
+		if (rc)
+			goto cleanup;
 		fill_stream(&c, w, rm);
 		rc = plot_rate(w, rm);
 		if (rc)
@@ -672,6 +698,8 @@ int report_build(const struct flow_table *ft, const struct guest_set *gs,
 		fill_hypervisor(&c, m, rm);
 		judge_switchover(&c, w, rm, &sw);
 		fill_outage(rm);
+		free(w->probes);
+		w->probes = NULL;
 	}
 	rc = evacuation_fill(r);
 	if (rc)
@@ -682,6 +710,8 @@ int report_build(const struct flow_table *ft, const struct guest_set *gs,
 				    "stamps go to the migrations in order, a destination's beside the "
 				    "source's before it)", cfg->hypervisor_paths[i]);
 cleanup:
+	for (int m = 0; c.work && m < c.nwork; m++)
+		free(c.work[m].probes);
 	free(c.work);
 	free(role);
 	flow_table__migrations_free(ms, n > 0 ? n : 0);

@@ -86,8 +86,8 @@ int report_plot_rate(struct report_migration *rm, const struct rate_series *s,
 		return -ENOMEM;
 	for (uint32_t i = 0; i < s->nbins; i++) {
 		bins[i].start_ns = s->t0_ns + (int64_t)i * s->bin_ns;
-		bins[i].bytes = s->bytes[i];
-		bins[i].retx_segments = s->retx[i];
+		bins[i].bytes = s->bin[i].bytes;
+		bins[i].retx_segments = s->bin[i].retx;
 	}
 	rm->plot.rate = bins;
 	rm->plot.nrate = (int)s->nbins;

@@ -68,6 +68,30 @@ awk -v n="$packets" '
 		printf "tshark passes / analyze time   %6.1fx (target >= 100x)\n", ts / a
 		printf "analyze peak RSS               %6.1f MiB (target < 64), tshark %.1f MiB\n", r["migscope-analyze"] / 1024, rmax / 1024
 	}' "$DIR/results"
+# A drained host (tests/fixturegen/evacuate.h): 10 and 100 guests, 10 at a
+# time, each pinged every 100 ms. Analyze against libpcap's loop over the
+# same three files, and how much peak RSS each guest adds.
+evacuation() {
+	local n rss e
+	echo
+	echo "evacuation: 10 and 100 guests, 10 at a time (fixturegen --evacuate)"
+	for n in 10 100; do
+		e=$DIR/evac-$n
+		rm -rf "$e" && mkdir -p "$e"
+		"$BUILD/migscope-fixturegen" --evacuate "$e" evac "$n" 10 100
+		for h in cn1 cn2 ctl; do gzip -dc "$e/evac-$h.pcap.gz" >"$e/$h.pcap"; done
+		: >"$DIR/results"
+		measure "libpcap-loop" sh -c "for f in $e/cn1.pcap $e/cn2.pcap $e/ctl.pcap; do $DIR/pcap_loop \$f; done"
+		measure "migscope-analyze" "$BUILD/migscope" analyze -f json src="$e/cn1.pcap" dst="$e/cn2.pcap" ctl="$e/ctl.pcap"
+		awk -v n="$n" '{ t[$1] = $2; r[$1] = $3 } END {
+			printf "  %3d guests: analyze %.3f s, %.1f MiB peak RSS; analyze / libpcap loop speed %.2f (target >= 0.90)\n",
+				n, t["migscope-analyze"], r["migscope-analyze"] / 1024, t["libpcap-loop"] / t["migscope-analyze"] }' "$DIR/results"
+		rss[$n]=$(awk '$1 == "migscope-analyze" { print $3 }' "$DIR/results")
+	done
+	echo "  peak RSS per guest added: $(( (rss[100] - rss[10]) / 90 )) KiB (target <= 64; the captures also run 10x longer, so each guest's probes are 10x more)"
+}
+evacuation
+
 # The capture agent: BPF cost per frame, throughput and CPU beside tcpdump.
 "$(dirname "$0")/capture.sh" "$BUILD"
 

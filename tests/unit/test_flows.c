@@ -787,7 +787,7 @@ static void test_rate_peak(void **state)
 		assert_int_equal(s->t0_ns, T0 + 50 * MS);
 		assert_int_equal(s->nbins, 5);
 		for (int b = 0; b < 5; b++)
-			assert_int_equal(s->bytes[b], want[b]);
+			assert_int_equal(s->bin[b].bytes, want[b]);
 		assert_int_equal(flow_table__group(t, 0)->series[0][1].nbins, 0);
 	}
 }
@@ -806,9 +806,9 @@ static void test_rate_series_retransmits(void **state)
 	data_ab(t, T0 + 170 * MS, 2499, 1);   /* keep-alive: not one */
 	s = &flow_table__group(t, 0)->series[0][0];
 	assert_int_equal(s->nbins, 2);
-	assert_int_equal(s->retx[0], 0);
-	assert_int_equal(s->retx[1], 1);
-	assert_int_equal(s->bytes[1], 1501);
+	assert_int_equal(s->bin[0].retx, 0);
+	assert_int_equal(s->bin[1].retx, 1);
+	assert_int_equal(s->bin[1].bytes, 1501);
 }
 
 /* ---- caps ------------------------------------------------------------ */

@@ -38,13 +38,13 @@ static void test_bins_start_at_first_byte(void **state)
 	assert_int_equal(s->t0_ns, T0 + 50 * MS);
 	assert_int_equal(s->bin_ns, RATE_BIN_NS);
 	assert_int_equal(s->nbins, 4);
-	assert_int_equal(s->bytes[0], 1507);
-	assert_int_equal(s->bytes[1], 2000);
-	assert_int_equal(s->bytes[2], 0);
-	assert_int_equal(s->bytes[3], 100);
-	assert_int_equal(s->retx[0], 1);
-	assert_int_equal(s->retx[1], 0);
-	assert_int_equal(s->retx[3], 1);
+	assert_int_equal(s->bin[0].bytes, 1507);
+	assert_int_equal(s->bin[1].bytes, 2000);
+	assert_int_equal(s->bin[2].bytes, 0);
+	assert_int_equal(s->bin[3].bytes, 100);
+	assert_int_equal(s->bin[0].retx, 1);
+	assert_int_equal(s->bin[1].retx, 0);
+	assert_int_equal(s->bin[3].retx, 1);
 	free(s);
 }
 
@@ -66,13 +66,13 @@ static void test_fold_keeps_totals(void **state)
 	assert_int_equal(s->nbins, 3 * RATE_SERIES_BINS / 4);
 	assert_int_equal(s->t0_ns, T0);
 	for (uint32_t b = 0; b < RATE_SERIES_BINS; b++) {
-		sum += s->bytes[b];
-		rsum += s->retx[b];
+		sum += s->bin[b].bytes;
+		rsum += s->bin[b].retx;
 	}
 	assert_int_equal(sum, total);
 	assert_int_equal(rsum, retx);
 	/* bin 1 of 400 ms holds the 100 ms bins 4..7: bytes 5 + 6 + 7 + 8 */
-	assert_int_equal(s->bytes[1], 26);
+	assert_int_equal(s->bin[1].bytes, 26);
 	free(s);
 }
 
@@ -87,9 +87,9 @@ static void test_far_stamp(void **state)
 	rate_series_add(s, INT64_MAX, 20, true);
 	assert_true(s->nbins <= RATE_SERIES_BINS);
 	assert_true(s->bin_ns > 0);
-	assert_int_equal(s->bytes[0], 10);
-	assert_int_equal(s->bytes[s->nbins - 1], 20);
-	assert_int_equal(s->retx[s->nbins - 1], 1);
+	assert_int_equal(s->bin[0].bytes, 10);
+	assert_int_equal(s->bin[s->nbins - 1].bytes, 20);
+	assert_int_equal(s->bin[s->nbins - 1].retx, 1);
 	free(s);
 }
 
