@@ -239,7 +239,7 @@ static void write_evacuation(struct json_writer *w, const struct report *r)
 	const struct report_evacuation *e = &r->evacuation;
 
 	if (!e->set) {
-		json_opt_int(w, "evacuation", opt_none());
+		json_str(w, "evacuation", NULL);
 		return;
 	}
 	json_begin(w, "evacuation", '{');

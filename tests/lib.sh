@@ -16,3 +16,19 @@ msc_ids() {
 expect_eq() {
 	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "expected $2, got $3"; fi
 }
+# truth_check NAME JSON TRUTHFILE: every ".path value" line of a truth file
+# (the fixture generator's) against the report JSON, a not_ok per value that
+# differs; sets TRUTH_TOTAL and TRUTH_FAILS for the caller's summary line.
+truth_check() {
+	local name=$1 json=$2 path want got
+	TRUTH_TOTAL=0 TRUTH_FAILS=0
+	while read -r path want; do
+		TRUTH_TOTAL=$((TRUTH_TOTAL + 1))
+		got=$(jq -c "$path" <<<"$json" 2>&1)
+		want=$(jq -c . <<<"$want")
+		if [ "$got" != "$want" ]; then
+			not_ok "$name: $path" "expected $want, got $got"
+			TRUTH_FAILS=$((TRUTH_FAILS + 1))
+		fi
+	done < <(grep '^\.' "$3")
+}

@@ -19,20 +19,11 @@ cd "$DIR" || exit 1
 args=(src=evac-cn1.pcap.gz dst=evac-cn2.pcap.gz ctl=evac-ctl.pcap.gz)
 json=$("$MIGSCOPE" analyze --format json "${args[@]}")
 expect_eq "100 guests: exit status" 0 $?
-fails=0 total=0
-while read -r path want; do
-	total=$((total + 1))
-	got=$(jq -c "$path" <<<"$json" 2>&1)
-	want=$(jq -c . <<<"$want")
-	if [ "$got" != "$want" ]; then
-		not_ok "100 guests: $path" "expected $want, got $got"
-		fails=$((fails + 1))
-	fi
-done < <(grep '^\.' evac.truth)
-if [ "$total" -lt 1800 ]; then
-	not_ok "100 guests: the truth holds every guest's values" "only $total lines"
-elif [ $fails -eq 0 ]; then
-	ok "100 guests: $total values exact, every guest its own migration"
+truth_check "100 guests" "$json" evac.truth
+if [ "$TRUTH_TOTAL" -lt 1800 ]; then
+	not_ok "100 guests: the truth holds every guest's values" "only $TRUTH_TOTAL lines"
+elif [ "$TRUTH_FAILS" -eq 0 ]; then
+	ok "100 guests: $TRUTH_TOTAL values exact, every guest its own migration"
 fi
 
 # --guest narrows the evacuation to one guest's migration
@@ -65,3 +56,8 @@ if command -v promtool >/dev/null; then
 else
 	not_ok "openmetrics: promtool check metrics" "promtool missing (tests/deps.sh test installs prometheus)"
 fi
+html=$("$MIGSCOPE" analyze --format html "${args[@]}")
+check "html: the summary above the table" grep -q '<p class="evac">100 migrations of 100 guest(s), up to 8 at once' <<<"$html"
+expect_eq "html: the table's rows worst first, each linking to its switchover" \
+	"$(jq -c '[.evacuation.worst_first[] | . + 1]' <<<"$json")" \
+	"$(grep -o '<tr><td><a href="#migration-[0-9]*">' <<<"$html" | grep -o '[0-9]*' | jq -cs .)"

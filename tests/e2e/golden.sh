@@ -25,16 +25,8 @@ for truth in *.truth; do
 		not_ok "$name: analyze ran" "exit $rc: $(cat /tmp/golden-$$.err)"
 		continue
 	fi
-	fails=0 total=0
-	while read -r path want; do
-		total=$((total + 1))
-		got=$(jq -c "$path" <<<"$json" 2>&1)
-		want=$(jq -c . <<<"$want")
-		if [ "$got" != "$want" ]; then
-			not_ok "$name: $path" "expected $want, got $got"
-			fails=$((fails + 1))
-		fi
-	done < <(grep '^\.' "$truth")
+	truth_check "$name" "$json" "$truth"
+	fails=$TRUTH_FAILS total=$TRUTH_TOTAL
 	# a truth without values would check nothing and pass
 	if [ $total -eq 0 ]; then
 		not_ok "$name: the truth file holds values" "no '.path value' line in $truth"
