@@ -584,7 +584,13 @@ static int match_guests(struct build_ctx *c)
 
 	if (!mac)
 		return -ENOMEM;
-	rc = c->nwork ? guest_match(c->gs, ms, c->nwork, mac) : 0;
+	/* One migration is the report's guest's, as chosen from the whole
+	 * captures: its most announced MAC. A nearest RARP could be another
+	 * guest's, broadcast from elsewhere in the L2 domain during a postcopy
+	 * stream, whose own resume lies seconds before its end. */
+	rc = c->nwork > 1 ? guest_match(c->gs, ms, c->nwork, mac) : 0;
+	if (c->nwork == 1)
+		mac[0] = -1;
 	for (int m = 0; !rc && m < c->nwork; m++) {
 		struct mig_work *w = &c->work[m];
 
