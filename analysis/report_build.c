@@ -561,22 +561,11 @@ static void fill_guest(struct build_ctx *c)
 	format_guest(c->gs, &c->guest, &c->r->guest);
 }
 
-/* Whether a guest is the one --guest names (by MAC, else by address). */
-static bool guest_is_given(const struct build_ctx *c, const struct guest_choice *g)
-{
-	const struct ip_addr *ip = &c->cfg->guest_ip;
-
-	if (c->cfg->guest_mac_set)
-		return g->mac == 0; /* the guest set keeps the given MAC first */
-	return !ip->family || ip_equal(ip->family == 4 ? &g->ip4 : &g->ip6, ip);
-}
-
 /* Each migration's guest (guest_match.h); one no announcement names has
  * the report's. With --guest, the migrations of other guests are left out.
  * Compacts c->work; returns 0 or -ENOMEM. */
 static int match_guests(struct build_ctx *c)
 {
-	bool given = c->cfg->guest_mac_set || c->cfg->guest_ip.family;
 	int *mac = calloc((size_t)(c->nwork ? c->nwork : 1), sizeof(*mac));
 	/* the array flow_table__migrations made, in order */
 	const struct mig_stream *ms = c->nwork ? c->work[0].ms : NULL;
@@ -598,7 +587,8 @@ static int match_guests(struct build_ctx *c)
 			w->guest = c->guest;
 		else
 			guest_set__choose_mac(c->gs, mac[m], NULL, &w->guest);
-		if (given && mac[m] >= 0 && !guest_is_given(c, &w->guest))
+		/* --guest's MAC is the guest set's first (an IP comes only with it) */
+		if (c->cfg->guest_mac_set && mac[m] > 0)
 			continue;
 		c->work[kept++] = *w;
 	}

@@ -8,7 +8,7 @@
 
 #define STAGGER_NS (37 * MS)   /* between the starts of one wave's migrations */
 #define SEG_GAP_NS (2 * MS)
-#define FINAL_SEGMENTS 40      /* sent while the guest is paused */
+#define FINAL_SEGMENTS 40      /* at least, sent while the guest is paused */
 
 static const int64_t RARP_AT[RARP_ROUNDS] = { 0, 50 * MS, 200 * MS, 450 * MS, 800 * MS };
 
@@ -28,13 +28,15 @@ static int run_stream(struct sim *s, const struct evac_params *p, int k, struct 
 	struct tcp_conn c = { .host = { CN1, CN2 },
 			      .port = { (uint16_t)(40000 + k), g->port },
 			      .isn = { 1000000u * (uint32_t)(k + 1), 7000000u + (uint32_t)k } };
-	int n = p->segments + (k * 17) % 50, rc = 0;
+	/* guests differ in size and in how long they pause (their downtimes
+	 * rank them) */
+	int n = p->segments + (k * 17) % 50, final = FINAL_SEGMENTS + (k * 13) % 40, rc = 0;
 	int64_t t = g->start_ns + 1 * MS;
 
 	for (int i = 0; i < n && rc >= 0; i++) {
 		int64_t at = t + (int64_t)i * SEG_GAP_NS;
 
-		if (i == n - FINAL_SEGMENTS)
+		if (i == n - final)
 			g->pause_ns = at - 1 * US;
 		rc = (int)tcp_send(&c, 0, at, MSS, i ? NULL : qevm, i ? 0 : sizeof(qevm));
 	}
@@ -110,7 +112,7 @@ int evacuate_run(const struct evac_params *p, struct capture_set *cs, struct eva
 	struct sim s = { .sc = &sc, .cs = cs };
 	int64_t wave_start = T0 + 1 * SEC, wave_end = 0, until = 0;
 
-	if (p->guests < 1 || p->concurrency < 1 || p->segments <= FINAL_SEGMENTS)
+	if (p->guests < 1 || p->concurrency < 1 || p->segments <= FINAL_SEGMENTS + 40)
 		return -EINVAL;
 	memset(truth, 0, (size_t)p->guests * sizeof(*truth));
 	for (int k = 0; k < p->guests && !s.rc; k++) {
