@@ -14,6 +14,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "analysis/capture_dir.h"
 #include "analysis/domain.h"
 
 enum {
@@ -86,8 +87,7 @@ static void gather_comment(void *arg, uint16_t code, const uint8_t *v, size_t le
 	t->buf[t->len] = '\0';
 }
 
-int capture_counters__read(const char *path, struct capture_counters *out, char *err,
-			   size_t errlen)
+static int read_file(const char *path, struct capture_counters *out, char *err, size_t errlen)
 {
 	struct counters_where w = { .path = path, .err = err, .errlen = errlen };
 	struct text comment = { 0 };
@@ -150,5 +150,90 @@ int capture_counters__read(const char *path, struct capture_counters *out, char 
 	free(body);
 	free(comment.buf);
 	gzclose(gz);
+	return rc;
+}
+
+static bool same_flow(const struct counter_flow *a, const struct counter_flow *b)
+{
+	return a->sport == b->sport && a->dport == b->dport && ip_equal(&a->src, &b->src) &&
+	       ip_equal(&a->dst, &b->dst);
+}
+
+static bool same_retrans(const struct counter_retrans *a, const struct counter_retrans *b)
+{
+	return a->sport == b->sport && a->dport == b->dport && ip_equal(&a->src, &b->src) &&
+	       ip_equal(&a->dst, &b->dst);
+}
+
+/*
+ * One file of a directory into the directory's counters. The agent's files
+ * each carry the counters since it started (a flow's whole count, whichever
+ * file its first packets went to), so a later file's line replaces an earlier
+ * one of the same flow, and the interface sums are the largest seen.
+ */
+static void merge(struct capture_counters *into, const struct capture_counters *f)
+{
+	into->ours |= f->ours;
+	into->present |= f->present;
+	into->nifaces = f->nifaces > into->nifaces ? f->nifaces : into->nifaces;
+	into->ring_drops = f->ring_drops > into->ring_drops ? f->ring_drops : into->ring_drops;
+	into->flows_full = f->flows_full > into->flows_full ? f->flows_full : into->flows_full;
+	into->events = f->events > into->events ? f->events : into->events;
+	into->retrans_tracer |= f->retrans_tracer;
+	into->flows_truncated |= f->flows_truncated;
+	into->retrans_truncated |= f->retrans_truncated;
+	for (int i = 0; i < f->nflows; i++) {
+		int k = 0;
+
+		while (k < into->nflows && !same_flow(&into->flows[k], &f->flows[i]))
+			k++;
+		if (k == COUNTERS_MAX_FLOWS) {
+			into->flows_truncated = true;
+			continue;
+		}
+		into->flows[k] = f->flows[i];
+		into->nflows += k == into->nflows;
+	}
+	for (int i = 0; i < f->nretrans; i++) {
+		int k = 0;
+
+		while (k < into->nretrans && !same_retrans(&into->retrans[k], &f->retrans[i]))
+			k++;
+		if (k == COUNTERS_MAX_RETRANS) {
+			into->retrans_truncated = true;
+			continue;
+		}
+		into->retrans[k] = f->retrans[i];
+		into->nretrans += k == into->nretrans;
+	}
+}
+
+int capture_counters__read(const char *path, struct capture_counters *out, char *err,
+			   size_t errlen)
+{
+	struct capture_counters *one;
+	struct capture_dir dir;
+	int rc;
+
+	if (!capture_dir__is_dir(path))
+		return read_file(path, out, err, errlen);
+	memset(out, 0, sizeof(*out));
+	rc = capture_dir__list(path, &dir, err, errlen);
+	if (rc)
+		return rc == -ENOENT ? 0 : rc; /* the capture reader names the problem */
+	one = malloc(sizeof(*one));
+	if (!one) {
+		capture_dir__free(&dir);
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	for (int i = 0; i < dir.n; i++) {
+		rc = read_file(dir.paths[i], one, err, errlen);
+		if (rc)
+			break;
+		merge(out, one);
+	}
+	free(one);
+	capture_dir__free(&dir);
 	return rc;
 }

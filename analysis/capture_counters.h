@@ -96,6 +96,10 @@ struct capture_counters {
 	struct counter_retrans retrans[COUNTERS_MAX_RETRANS];
 };
 
+/* path may be a directory (analysis/capture_dir.h): its files' counters
+ * merged, a later file's line of a flow replacing an earlier one (the agent
+ * writes each file with the counts since it started), the interface sums the
+ * largest of any file. */
 int capture_counters__read(const char *path, struct capture_counters *out, char *err,
 			   size_t errlen);
 

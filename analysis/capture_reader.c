@@ -8,6 +8,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "analysis/capture_dir.h"
 #include "analysis/domain.h"
 
 /* stdio's default 4 KiB buffer makes reading a capture syscall-bound */
@@ -21,6 +22,8 @@ struct gz_cookie {
 };
 
 struct capture_reader {
+	struct capture_dir dir; /* a directory's captures, read one after another; n 0: a file */
+	int file;               /* the one being read, in dir */
 	pcap_t *pcap;
 	struct gz_cookie *gz;  /* NULL for a plain file; owned by the FILE (fclose frees it) */
 	char *buffer; /* stdio's buffer for the file, freed after pcap_close */
@@ -104,11 +107,33 @@ static FILE *open_maybe_gzip(const char *path, char *buffer, struct gz_cookie **
 	return fp;
 }
 
-struct capture_reader *capture_reader__open(const char *path, char *err, size_t errlen)
+/* Opens path into r->pcap (r->buffer allocated); 0 or -errno, a line in err. */
+static int open_file(struct capture_reader *r, const char *path, char *err, size_t errlen)
 {
 	char pcap_err[PCAP_ERRBUF_SIZE] = "";
-	struct capture_reader *r;
 	FILE *fp;
+
+	r->gz = NULL;
+	fp = open_maybe_gzip(path, r->buffer, &r->gz, err, errlen);
+	if (!fp)
+		return -errno;
+	r->pcap = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO,
+							   pcap_err);
+	if (!r->pcap) {
+		/* libpcap's reasons name the format problem; keep them on one line */
+		pcap_err[strcspn(pcap_err, "\n")] = '\0';
+		snprintf(err, errlen, "%s: not a pcap or pcapng capture (%s)", path, pcap_err);
+		fclose(fp);
+		r->gz = NULL;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+struct capture_reader *capture_reader__open(const char *path, char *err, size_t errlen)
+{
+	struct capture_reader *r;
+	int rc;
 
 	r = calloc(1, sizeof(*r));
 	if (!r) {
@@ -118,29 +143,55 @@ struct capture_reader *capture_reader__open(const char *path, char *err, size_t 
 	r->buffer = malloc(READ_BUFFER);
 	if (!r->buffer) {
 		snprintf(err, errlen, "%s: out of memory", path);
-		errno = ENOMEM;
+		rc = -ENOMEM;
 		goto cleanup;
 	}
-	fp = open_maybe_gzip(path, r->buffer, &r->gz, err, errlen);
-	if (!fp)
-		goto cleanup;
-	r->pcap = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO,
-							   pcap_err);
-	if (!r->pcap) {
-		/* libpcap's reasons name the format problem; keep them on one line */
-		pcap_err[strcspn(pcap_err, "\n")] = '\0';
-		snprintf(err, errlen, "%s: not a pcap or pcapng capture (%s)", path, pcap_err);
-		fclose(fp);
-		errno = EINVAL;
-		goto cleanup;
+	if (capture_dir__is_dir(path)) {
+		rc = capture_dir__list(path, &r->dir, err, errlen);
+		if (rc)
+			goto cleanup;
+		path = r->dir.paths[0];
 	}
+	rc = open_file(r, path, err, errlen);
+	if (rc)
+		goto cleanup;
 	r->linktype = pcap_datalink(r->pcap);
 	r->tick_ns = 1000000000;
 	return r;
 cleanup:
+	capture_dir__free(&r->dir);
 	free(r->buffer);
 	free(r);
+	errno = -rc;
 	return NULL;
+}
+
+/*
+ * The end of one file of a directory: the next one, which must have the
+ * same link type. 1 when it is open, 0 at the last; a file that cannot be
+ * read ends the directory there (__stopped_early says which), as a cut
+ * capture ends at its last complete record.
+ */
+static int next_file(struct capture_reader *r)
+{
+	char err[PCAP_ERRBUF_SIZE + 64];
+	const char *path;
+
+	if (r->file + 1 >= r->dir.n)
+		return 0;
+	pcap_close(r->pcap);
+	r->pcap = NULL;
+	path = r->dir.paths[++r->file];
+	if (open_file(r, path, err, sizeof(err))) {
+		snprintf(r->stopped, sizeof(r->stopped), "%s", err);
+		return 0;
+	}
+	if (pcap_datalink(r->pcap) != r->linktype) {
+		snprintf(r->stopped, sizeof(r->stopped), "%s: link type %d, not the directory's %d",
+			 path, pcap_datalink(r->pcap), r->linktype);
+		return 0;
+	}
+	return 1;
 }
 
 static void bad_stamp(struct capture_reader *r, int64_t sec, int64_t frac_ns)
@@ -171,6 +222,9 @@ int capture_reader__next(struct capture_reader *r, struct capture_packet *pkt)
 	if (r->bad_stamp)
 		return -ERANGE;
 	rc = pcap_next_ex(r->pcap, &hdr, &data);
+	/* a directory: its next file, once this one ended whole */
+	while (rc == PCAP_ERROR_BREAK && !(r->gz && r->gz->cut) && next_file(r))
+		rc = pcap_next_ex(r->pcap, &hdr, &data);
 	if (rc == 1) {
 		r->packets++;
 		/* libpcap has scaled the file's stamp (any if_tsresol, if_tsoffset
@@ -197,10 +251,12 @@ int capture_reader__next(struct capture_reader *r, struct capture_packet *pkt)
 		 * of its end: later records may be missing */
 		if (r->gz && r->gz->cut)
 			snprintf(r->stopped, sizeof(r->stopped),
-				 "the gzip stream is cut short (unexpected end of file)");
+				 "%s%sthe gzip stream is cut short (unexpected end of file)",
+				 r->dir.n ? r->dir.paths[r->file] : "", r->dir.n ? ": " : "");
 		return 0;
 	}
-	snprintf(r->stopped, sizeof(r->stopped), "%s", pcap_geterr(r->pcap));
+	snprintf(r->stopped, sizeof(r->stopped), "%s%s%s", r->dir.n ? r->dir.paths[r->file] : "",
+		 r->dir.n ? ": " : "", pcap_geterr(r->pcap));
 	r->stopped[strcspn(r->stopped, "\n")] = '\0';
 	if (r->packets == 0)
 		return -EIO;
@@ -233,6 +289,7 @@ void capture_reader__close(struct capture_reader *r)
 		return;
 	if (r->pcap)
 		pcap_close(r->pcap);
+	capture_dir__free(&r->dir);
 	free(r->buffer);
 	free(r);
 }

@@ -1,5 +1,8 @@
 /*
- * capture_reader - one capture file read packet by packet.
+ * capture_reader - one capture file read packet by packet, or a directory's
+ * captures (analysis/capture_dir.h) read one after another as one vantage.
+ * The files of a directory must share a link type; one that cannot be read
+ * ends the directory there, like a cut record (__stopped_early names it).
  *
  * Reads pcap and pcapng through libpcap, nanosecond stamps, and either of them
  * gzip-compressed (detected by magic, not by name) through zlib. Memory stays

@@ -288,6 +288,9 @@ static __always_inline struct pkt_flow_stats *flow_find(const struct pkt_flow_ke
 			    PKT_SLOT_EMPTY)
 			continue;
 		s->key = *k;
+		/* a slot the agent freed (capture/pkt.h: __evict) may have taken a
+		 * late add from a CPU still holding the old flow's pointer */
+		__builtin_memset(&s->stats, 0, sizeof(s->stats));
 		/* a full barrier: the key is visible before the slot is READY */
 		__sync_lock_test_and_set(&s->state, PKT_SLOT_READY);
 		*fresh = 1;

@@ -22,8 +22,11 @@
 
 
 #include "analysis/capture_counters.h"
+#include "capture/metrics.h"
+#include "capture/notify.h"
 #include "capture/pcapng_writer.h"
 #include "capture/pkt.h"
+#include "capture/ring.h"
 #include "migscope.h"
 
 /* __u64 and uint64_t differ in type on 64-bit Linux: print both as this */
@@ -38,18 +41,33 @@ static void on_signal(int sig)
 	stop_requested = 1;
 }
 
+struct cli;
+
 struct capture_run {
 	struct pkt_capture *cap;
 	struct pcapng_writer *w;
 	const struct pkt_capture_opts *opts;
+	const struct cli *cli;
+	struct ring *ring;       /* the flight recorder's files; NULL: one file */
+	struct agent_state agent; /* what --metrics and the status report */
 	int64_t tai_offset_ns;   /* CLOCK_TAI - CLOCK_REALTIME: the file is in UTC */
-	uint64_t start_ns, end_ns;
-	uint64_t written[PKT_CAPTURE_MAX_IFACES];
+	uint64_t start_ns, end_ns; /* the file being written */
+	uint64_t written[PKT_CAPTURE_MAX_IFACES]; /* in the file being written */
 	uint64_t total_written, total_drops;
 	FILE *text;              /* counters being formatted, per interface */
 	int cur_iface;
 	int err;
 };
+
+/* Flows that ended this long ago leave the kernel's table at a rotation
+ * (their counters are in the file that just closed); any flow quiet for
+ * FLOW_IDLE_NS too. */
+#define FLOW_CLOSED_NS (60LL * 1000000000)
+#define FLOW_IDLE_NS (3600LL * 1000000000)
+/* How often the service manager hears the agent's status. */
+#define NOTIFY_EVERY_NS (5LL * 1000000000)
+/* How often --metrics is rewritten (a scrape interval's order). */
+#define METRICS_EVERY_NS (15LL * 1000000000)
 
 static void usage(FILE *out)
 {
@@ -69,6 +87,22 @@ static void usage(FILE *out)
 		"  -p, --ports LIST       migration ports (default " PORTSET_DEFAULT ")\n"
 		"  -n, --node NAME        this node's name, recorded in the file\n"
 		"  -d, --duration S       stop after S seconds\n"
+		"\n"
+		"Flight recorder (run for days as a service; docs/migscope-capture.8):\n"
+		"  -C, --file-size SIZE   a new file once this one holds SIZE (millions of bytes,\n"
+		"                         or with k, M, G: KiB, MiB, GiB)\n"
+		"  -G, --rotate-seconds S a new file every S seconds\n"
+		"  -W, --files N          keep at most N files in the ring (with -C or -G; the\n"
+		"                         files are FILE's name numbered: cn1.000042.pcapng)\n"
+		"      --keep DIR         where a migration's files go, out of the ring, one\n"
+		"                         directory per migration (default: FILE's directory's\n"
+		"                         migrations/); `migscope analyze` reads a directory\n"
+		"      --keep-margin S    also keep S seconds before and after the streams\n"
+		"                         (default 30)\n"
+		"      --keep-max SIZE    bound of every kept directory together (default 2G);\n"
+		"                         the oldest go first\n"
+		"      --metrics FILE     the agent's counters for node_exporter's textfile\n"
+		"                         collector, rewritten every 15 s and at each new file\n"
 		"      --ring-size BYTES  ring buffer size, a power of two (default 4 MiB)\n"
 		"      --attach MODE      auto (default: tcx, else tc clsact), tcx or tc\n"
 		"  -h, --help             this help\n"
@@ -102,6 +136,8 @@ static int iface_of(const struct capture_run *r, uint32_t ifindex)
 	return -1;
 }
 
+static int rotate(struct capture_run *r, uint64_t now_ns);
+
 static int write_frame(struct capture_run *r, uint32_t ifindex, uint64_t ts_tai_ns,
 		       const uint8_t *frame, uint32_t cap_len, uint32_t wire_len, uint8_t dir)
 {
@@ -113,17 +149,39 @@ static int write_frame(struct capture_run *r, uint32_t ifindex, uint64_t ts_tai_
 	rc = pcapng_writer__packet(r->w, (uint32_t)i, ts_tai_ns - (uint64_t)r->tai_offset_ns,
 				   frame, cap_len, wire_len,
 				   dir == PKT_DIR_EGRESS ? PCAPNG_EPB_OUTBOUND : PCAPNG_EPB_INBOUND);
-	if (!rc)
+	if (!rc) {
 		r->written[i]++;
+		r->agent.written[i]++;
+	}
 	return rc;
+}
+
+static bool is_stream_event(uint8_t type)
+{
+	return type == PKT_EV_FLOW_OPEN || type == PKT_EV_FLOW_CLOSE || type == PKT_EV_SAMPLE;
 }
 
 static int on_event(void *ctx, const struct pkt_event *e)
 {
 	struct capture_run *r = ctx;
+	uint64_t utc_ns = e->ts_tai_ns - (uint64_t)r->tai_offset_ns;
+	char err[512];
 	int rc = write_frame(r, e->ifindex, e->ts_tai_ns, e->frame, e->cap_len, e->wire_len,
 			     e->dir);
 
+	if (!rc && r->ring && is_stream_event(e->type)) {
+		bool was = ring__keep_path(r->ring) != NULL;
+
+		/* a directory that cannot be made loses the keeping, not the capture */
+		if (ring__stream(r->ring, (int64_t)utc_ns, err, sizeof(err)))
+			fprintf(stderr, "migscope capture: %s\n", err);
+		else if (!was && ring__keep_path(r->ring))
+			fprintf(stderr, "migscope capture: migration stream seen: keeping its files "
+				"in %s\n", ring__keep_path(r->ring));
+	}
+	if (!rc && r->ring &&
+	    ring__due(r->ring, (int64_t)r->start_ns, (int64_t)utc_ns, pcapng_writer__bytes(r->w)))
+		rc = rotate(r, utc_ns);
 	if (rc && !r->err)
 		r->err = rc;
 	return rc;
@@ -167,6 +225,11 @@ static int format_flow(void *ctx, const struct pkt_flow_key *k, const struct pkt
 	};
 
 	if (k->ifindex != pkt_capture__ifindex(r->cap, r->cur_iface))
+		return 0;
+	/* a ring file names the flows active while it was written: the last
+	 * file of a flow has its final counts, and a migration's directory
+	 * names no flow of an earlier one */
+	if (r->ring && f.last_ns && f.last_ns < r->start_ns)
 		return 0;
 	return counters_write_flow(r->text, &f);
 }
@@ -229,7 +292,6 @@ static int write_stats(struct capture_run *r)
 		if (!rc)
 			rc = pcapng_writer__stats(r->w, (uint32_t)i, r->end_ns, &is);
 		r->total_written += r->written[i];
-		r->total_drops += st.ring_drops;
 		free(text);
 		text = NULL;
 	}
@@ -256,9 +318,41 @@ static void status_line(struct capture_run *r)
 struct cli {
 	struct pkt_capture_opts opts;
 	struct portset ports;
-	const char *path, *node, *ports_spec, *guest;
+	const char *path, *node, *ports_spec, *guest, *metrics;
 	double duration;
+	struct ring_opts ring;   /* path NULL: one file */
 };
+
+/* SIZE: millions of bytes (as tcpdump's -C), or a number with k, M or G
+ * (KiB, MiB, GiB). 0 for a bad or zero size. */
+static uint64_t parse_size(const char *s)
+{
+	char *end;
+	unsigned long long v;
+	uint64_t unit = 1000000;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || s[0] == '-')
+		return 0;
+	if (*end) {
+		const char *units = "kMG";
+		const char *u = strchr(units, *end);
+
+		if (!u || end[1])
+			return 0;
+		unit = 1ull << (10 * (u - units + 1));
+	}
+	return v > UINT64_MAX / unit ? 0 : v * unit;
+}
+
+static bool parse_seconds(const char *s, double *out)
+{
+	char *end;
+
+	*out = strtod(s, &end);
+	return !*end && end != s && *out > 0 && *out < 1e9;
+}
 
 static int parse_args(int argc, char **argv, struct cli *cli)
 {
@@ -271,17 +365,70 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 		{ "duration", required_argument, NULL, 'd' },
 		{ "ring-size", required_argument, NULL, 'R' },
 		{ "attach", required_argument, NULL, 'A' },
+		{ "file-size", required_argument, NULL, 'C' },
+		{ "rotate-seconds", required_argument, NULL, 'G' },
+		{ "files", required_argument, NULL, 'W' },
+		{ "keep", required_argument, NULL, 'K' },
+		{ "keep-margin", required_argument, NULL, 'M' },
+		{ "keep-max", required_argument, NULL, 'X' },
+		{ "metrics", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *ports = PORTSET_DEFAULT;
+	double secs;
 	char *end;
 	unsigned long v;
 	int opt;
 
+	cli->ring.margin_ns = 30LL * 1000000000;
+	cli->ring.keep_bytes = 2ull << 30;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "i:w:g:p:n:d:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "i:w:g:p:n:d:C:G:W:h", longopts, NULL)) != -1) {
 		switch (opt) {
+		case 'C':
+			cli->ring.file_bytes = parse_size(optarg);
+			if (!cli->ring.file_bytes) {
+				fprintf(stderr, "migscope capture: -C wants a size > 0 (100, 64M)\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'G':
+			if (!parse_seconds(optarg, &secs) || secs < 1) {
+				fprintf(stderr, "migscope capture: -G wants seconds >= 1\n");
+				return EXIT_USAGE;
+			}
+			cli->ring.file_ns = (int64_t)(secs * 1e9);
+			break;
+		case 'W':
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || *end || v < 2 || v > 100000) {
+				fprintf(stderr, "migscope capture: -W wants a file count from 2 to 100000\n");
+				return EXIT_USAGE;
+			}
+			cli->ring.files = (int)v;
+			break;
+		case 'K':
+			cli->ring.keep_dir = optarg;
+			break;
+		case 'M':
+			if (!parse_seconds(optarg, &secs) && strcmp(optarg, "0")) {
+				fprintf(stderr, "migscope capture: --keep-margin wants seconds\n");
+				return EXIT_USAGE;
+			}
+			cli->ring.margin_ns = strcmp(optarg, "0") ? (int64_t)(secs * 1e9) : 0;
+			break;
+		case 'X':
+			cli->ring.keep_bytes = parse_size(optarg);
+			if (!cli->ring.keep_bytes) {
+				fprintf(stderr, "migscope capture: --keep-max wants a size > 0 (2G)\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'm':
+			cli->metrics = optarg;
+			break;
 		case 'i':
 			if (cli->opts.nifaces == PKT_CAPTURE_MAX_IFACES) {
 				fprintf(stderr, "migscope capture: at most %d interfaces\n",
@@ -348,6 +495,13 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 				"(try 'migscope capture --help')\n");
 		return EXIT_USAGE;
 	}
+	if ((cli->ring.file_bytes || cli->ring.file_ns) != (cli->ring.files > 0)) {
+		fprintf(stderr, "migscope capture: a ring wants -W N with -C SIZE and/or -G S "
+				"(the bound of its disk use)\n");
+		return EXIT_USAGE;
+	}
+	if (cli->ring.files)
+		cli->ring.path = cli->path;
 	if (pkt_capture_opts__set_filters(&cli->opts, &cli->ports, cli->guest, ports,
 					  "migscope capture"))
 		return EXIT_USAGE;
@@ -355,27 +509,128 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 	return 0;
 }
 
-static int open_file(struct capture_run *r, const struct cli *cli, char *err, size_t errlen)
+static int open_file(struct capture_run *r, const struct cli *cli, const char *path, char *err,
+		     size_t errlen)
 {
 	char comment[512];
 	int rc;
 
+	memset(r->written, 0, sizeof(r->written));
+	r->start_ns = (uint64_t)clock_ns(CLOCK_REALTIME);
 	snprintf(comment, sizeof(comment), "migscope capture: node=%s attach=%s "
 		 "tai_offset_ns=%lld ports=%s guest=%s",
 		 cli->node ? cli->node : "-", pkt_capture__attach_mode(r->cap),
 		 (long long)r->tai_offset_ns,
 		 cli->ports_spec, cli->guest ? cli->guest : "any");
-	r->w = pcapng_writer__open(cli->path, "migscope capture", comment, err, errlen);
+	r->w = pcapng_writer__open(path, "migscope capture", comment, err, errlen);
 	if (!r->w)
 		return -errno;
 	for (int i = 0; i < cli->opts.nifaces; i++) {
 		rc = pcapng_writer__add_interface(r->w, cli->opts.ifaces[i], cli->node,
 						  PCAPNG_LINKTYPE_ETHERNET, PKT_HEAD_MAX);
 		if (rc < 0) {
-			snprintf(err, errlen, "%s: %s", cli->path, strerror(-rc));
+			snprintf(err, errlen, "%s: %s", path, strerror(-rc));
 			return rc;
 		}
 	}
+	return 0;
+}
+
+/* The current file's end: its counters, then the next file of the ring
+ * (capture/ring.h), and ended flows out of the kernel's table. */
+static int rotate(struct capture_run *r, uint64_t now_ns)
+{
+	char err[512] = "";
+	uint64_t bytes;
+	int rc, evicted = 0;
+
+	r->end_ns = now_ns;
+	rc = write_stats(r);
+	bytes = pcapng_writer__bytes(r->w);
+	if (!rc)
+		rc = pcapng_writer__close(r->w);
+	else
+		pcapng_writer__close(r->w);
+	r->w = NULL;
+	if (rc) {
+		fprintf(stderr, "migscope capture: %s: %s\n", ring__path(r->ring), strerror(-rc));
+		return rc;
+	}
+	if (ring__closed(r->ring, (int64_t)r->start_ns, (int64_t)now_ns, bytes, err, sizeof(err)))
+		fprintf(stderr, "migscope capture: %s\n", err);
+	if (!pkt_capture__evict(r->cap, now_ns + (uint64_t)r->tai_offset_ns - FLOW_CLOSED_NS,
+				now_ns + (uint64_t)r->tai_offset_ns - FLOW_IDLE_NS, &evicted))
+		r->agent.evicted += (uint64_t)evicted;
+	rc = open_file(r, r->cli, ring__path(r->ring), err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "migscope capture: %s\n", err);
+		return rc;
+	}
+	if (r->cli->metrics)
+		metrics_write(r->cli->metrics, &r->agent);
+	return 0;
+}
+
+/* `systemctl status`: what the agent keeps, drops and has lost. */
+static void notify_status(const struct capture_run *r)
+{
+	struct ring_stats rs = { 0 };
+	uint64_t drops = 0, events = 0;
+	struct pkt_if_stats st;
+	char msg[512];
+
+	for (int i = 0; i < r->opts->nifaces; i++)
+		if (!pkt_capture__if_stats(r->cap, i, &st)) {
+			drops += st.ring_drops;
+			events += st.events;
+		}
+	if (r->ring)
+		ring__stats(r->ring, &rs);
+	snprintf(msg, sizeof(msg), "STATUS=%llu events kept, %llu lost; ring %d files %.1f MB; "
+		 "kept %d migrations %.1f MB%s; %llu files rotated out", U(events - drops), U(drops),
+		 rs.ring_files, (double)rs.ring_bytes / 1e6, rs.kept_dirs,
+		 (double)rs.kept_bytes / 1e6, rs.keeping ? " (keeping now)" : "",
+		 U(rs.deleted_files));
+	notify_send(msg);
+}
+
+/* The file being written: the ring's current one, or -w's. */
+static const char *file_path(const struct capture_run *r)
+{
+	return r->ring ? ring__path(r->ring) : r->cli->path;
+}
+
+/* The end: held samples and counters into the last file, which the ring
+ * then files like any other. 0 or -errno, said on stderr. */
+static int finish(struct capture_run *r)
+{
+	char err[512] = "";
+	uint64_t bytes;
+	int rc;
+
+	/* detach first: the counters are final, the ring buffer drained */
+	rc = pkt_capture__detach(r->cap);
+	r->end_ns = (uint64_t)clock_ns(CLOCK_REALTIME);
+	if (!rc && !r->err && r->w)
+		rc = pkt_capture__flows(r->cap, write_held, r);
+	if (!rc && !r->err && r->w)
+		rc = write_stats(r);
+	if (!rc)
+		rc = r->err;
+	if (rc) {
+		fprintf(stderr, "migscope capture: %s: %s\n", file_path(r), strerror(-rc));
+		return rc;
+	}
+	bytes = pcapng_writer__bytes(r->w);
+	rc = pcapng_writer__close(r->w);
+	r->w = NULL;
+	if (rc) {
+		fprintf(stderr, "migscope capture: %s: %s\n", file_path(r), strerror(-rc));
+		return rc;
+	}
+	if (r->ring && ring__closed(r->ring, (int64_t)r->start_ns, (int64_t)r->end_ns, bytes, err,
+				    sizeof(err)))
+		fprintf(stderr, "migscope capture: %s\n", err);
 	return 0;
 }
 
@@ -384,8 +639,9 @@ int capture_main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct capture_run run = { 0 };
 	struct cli cli = { 0 };
+	struct pkt_if_stats st;
 	char err[512] = "";
-	int64_t deadline = 0, next_status;
+	int64_t deadline = 0, next_status, next_notify, next_metrics;
 	bool tty = isatty(STDERR_FILENO);
 	int rc, exit_code = EXIT_USAGE;
 
@@ -393,28 +649,42 @@ int capture_main(int argc, char **argv)
 	if (rc)
 		return rc < 0 ? EXIT_DONE : rc;
 	run.opts = &cli.opts;
+	run.cli = &cli;
 	/* handlers first: a signal during setup still ends in a clean detach */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	run.tai_offset_ns = tai_offset();
+	if (cli.ring.path) {
+		run.ring = ring__open(&cli.ring, err, sizeof(err));
+		if (!run.ring) {
+			fprintf(stderr, "migscope capture: %s\n", err);
+			goto cleanup;
+		}
+	}
 	run.cap = pkt_capture__open(&cli.opts, on_event, &run, err, sizeof(err));
 	if (!run.cap) {
 		fprintf(stderr, "migscope capture: %s\n", err);
 		goto cleanup;
 	}
-	if (open_file(&run, &cli, err, sizeof(err))) {
+	run.agent = (struct agent_state){
+		.cap = run.cap, .opts = &cli.opts, .node = cli.node, .ring = run.ring,
+		.tai_offset_ns = run.tai_offset_ns, .start_ns = clock_ns(CLOCK_REALTIME),
+	};
+	if (open_file(&run, &cli, file_path(&run), err, sizeof(err))) {
 		fprintf(stderr, "migscope capture: %s\n", err);
 		goto cleanup;
 	}
-	run.start_ns = (uint64_t)clock_ns(CLOCK_REALTIME);
 	if (cli.duration > 0)
 		deadline = clock_ns(CLOCK_MONOTONIC) + (int64_t)(cli.duration * 1e9);
-	next_status = clock_ns(CLOCK_MONOTONIC) + 1000000000;
-	fprintf(stderr, "migscope capture: %d interface(s) attached (%s%s), writing %s\n",
+	next_status = next_notify = next_metrics = clock_ns(CLOCK_MONOTONIC);
+	next_status += 1000000000;
+	fprintf(stderr, "migscope capture: %d interface(s) attached (%s%s), writing %s%s\n",
 		cli.opts.nifaces, pkt_capture__attach_mode(run.cap),
-		pkt_capture__has_retrans(run.cap) ? ", retransmit tracer" : "", cli.path);
+		pkt_capture__has_retrans(run.cap) ? ", retransmit tracer" : "", file_path(&run),
+		run.ring ? " (a ring of files)" : "");
+	notify_send("READY=1");
 	while (!stop_requested && !run.err) {
-		int64_t now;
+		int64_t now, utc;
 
 		rc = pkt_capture__poll(run.cap, 100);
 		if (rc < 0) {
@@ -424,27 +694,42 @@ int capture_main(int argc, char **argv)
 		now = clock_ns(CLOCK_MONOTONIC);
 		if (deadline && now >= deadline)
 			break;
+		utc = clock_ns(CLOCK_REALTIME);
+		/* -G on an idle node: no event calls for the new file */
+		if (run.ring && ring__due(run.ring, (int64_t)run.start_ns, utc,
+					  pcapng_writer__bytes(run.w))) {
+			rc = rotate(&run, (uint64_t)utc);
+			if (rc) {
+				run.err = rc;
+				break;
+			}
+		}
 		if (tty && now >= next_status) {
 			status_line(&run);
 			next_status = now + 1000000000;
 		}
+		if (now >= next_notify) {
+			notify_status(&run);
+			next_notify = now + NOTIFY_EVERY_NS;
+		}
+		if (cli.metrics && now >= next_metrics) {
+			rc = metrics_write(cli.metrics, &run.agent);
+			if (rc)
+				fprintf(stderr, "migscope capture: %s: %s\n", cli.metrics, strerror(-rc));
+			next_metrics = now + METRICS_EVERY_NS;
+		}
 	}
 	if (tty)
 		fprintf(stderr, "\r\033[K");
-	/* detach first: the counters are final, the ring buffer drained */
-	rc = pkt_capture__detach(run.cap);
-	run.end_ns = (uint64_t)clock_ns(CLOCK_REALTIME);
-	if (!rc && !run.err)
-		rc = pkt_capture__flows(run.cap, write_held, &run);
-	if (!rc && !run.err)
-		rc = write_stats(&run);
-	if (!rc)
-		rc = run.err;
-	if (rc) {
-		fprintf(stderr, "migscope capture: %s: %s\n", cli.path, strerror(-rc));
+	notify_send("STOPPING=1");
+	if (finish(&run))
 		goto cleanup;
-	}
 	exit_code = EXIT_DONE;
+	for (int i = 0; i < cli.opts.nifaces; i++)
+		if (!pkt_capture__if_stats(run.cap, i, &st))
+			run.total_drops += st.ring_drops;
+	if (cli.metrics && (rc = metrics_write(cli.metrics, &run.agent)))
+		fprintf(stderr, "migscope capture: %s: %s\n", cli.metrics, strerror(-rc));
 cleanup:
 	rc = pcapng_writer__close(run.w);
 	if (rc && !exit_code) {
@@ -452,6 +737,7 @@ cleanup:
 		exit_code = EXIT_USAGE;
 	}
 	pkt_capture__close(run.cap);
+	ring__close(run.ring);
 	if (!exit_code)
 		fprintf(stderr, "migscope capture: %s: %llu frames written, %llu"
 			" events lost (ring buffer full)%s\n", cli.path, U(run.total_written),

@@ -51,6 +51,7 @@ struct pcapng_writer {
 	gzFile gz;     /* gzip stream, or NULL */
 	char *buffer;  /* stdio buffer of fp */
 	uint32_t nifaces;
+	uint64_t bytes; /* written so far, before compression */
 	int err;       /* first error, sticky (-errno) */
 };
 
@@ -64,6 +65,12 @@ static void put(struct pcapng_writer *w, const void *p, size_t n)
 	} else if (fwrite(p, 1, n, w->fp) != n) {
 		w->err = errno ? -errno : -EIO;
 	}
+	w->bytes += n;
+}
+
+uint64_t pcapng_writer__bytes(const struct pcapng_writer *w)
+{
+	return w->bytes;
 }
 
 static void put32(struct pcapng_writer *w, uint32_t v)

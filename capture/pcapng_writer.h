@@ -50,5 +50,8 @@ int pcapng_writer__stats(struct pcapng_writer *w, uint32_t if_id, uint64_t ts_ns
  * a crash sees whole blocks. */
 int pcapng_writer__flush(struct pcapng_writer *w);
 int pcapng_writer__close(struct pcapng_writer *w);
+/* Bytes written so far, before compression: a gzip file on disk is smaller,
+ * so a bound on this bounds the file. */
+uint64_t pcapng_writer__bytes(const struct pcapng_writer *w);
 
 #endif

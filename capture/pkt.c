@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 #include <linux/pkt_cls.h>
 
+#include "bpf/parse.h"
 #include "pkt.skel.h"
 
 /* Debian 12's uapi headers predate tcx (kernel 6.6). */
@@ -555,6 +556,37 @@ int pkt_flows__read(int fd, pkt_flow_fn fn, void *ctx)
 	}
 cleanup:
 	free(slots);
+	return rc;
+}
+
+int pkt_capture__evict(struct pkt_capture *c, uint64_t closed_before_tai_ns,
+		       uint64_t idle_before_tai_ns, int *evicted)
+{
+	int fd = bpf_map__fd(c->skel->maps.flows);
+	struct pkt_flow_slot *s = malloc(sizeof(*s)), empty = { 0 };
+	int rc = 0;
+
+	*evicted = 0;
+	if (!s)
+		return -ENOMEM;
+	for (__u32 i = 0; i < PKT_MAX_FLOWS; i++) {
+		if (bpf_map_lookup_elem(fd, &i, s)) {
+			rc = -errno;
+			break;
+		}
+		if (s->state != PKT_SLOT_READY)
+			continue;
+		if (!(s->stats.last_tai_ns < idle_before_tai_ns ||
+		      (s->stats.last_tai_ns < closed_before_tai_ns &&
+		       (s->stats.tcp_flags_seen & (PKT_TCP_FIN | PKT_TCP_RST)))))
+			continue;
+		if (bpf_map_update_elem(fd, &i, &empty, BPF_ANY)) {
+			rc = -errno;
+			break;
+		}
+		(*evicted)++;
+	}
+	free(s);
 	return rc;
 }
 

@@ -99,6 +99,16 @@ int pkt_capture__flows(const struct pkt_capture *c, pkt_flow_fn fn, void *ctx);
 /* The same over a flow table's map fd (bpf/pkt.h: struct pkt_flow_slot);
  * -ENOMEM, -errno of the map read, or fn's first non-zero return. */
 int pkt_flows__read(int fd, pkt_flow_fn fn, void *ctx);
+/*
+ * Frees the flow-table slots of flows that ended (FIN or RST seen) with
+ * their last segment before closed_before_tai_ns, or went quiet before
+ * idle_before_tai_ns, so an agent running for days does not fill the table.
+ * Call it only after their counters were written (a ring file's statistics):
+ * a late segment of a freed flow starts it again from zero in a new slot.
+ * *evicted: how many slots were freed.
+ */
+int pkt_capture__evict(struct pkt_capture *c, uint64_t closed_before_tai_ns,
+		       uint64_t idle_before_tai_ns, int *evicted);
 /* The retransmit tracer's counts (capture/retrans.h); none when it is not loaded. */
 int pkt_capture__retrans(const struct pkt_capture *c, retrans_fn fn, void *ctx);
 void pkt_capture__close(struct pkt_capture *c);

@@ -181,3 +181,29 @@ if command -v editcap >/dev/null; then
 else
 	not_ok "editcap installed (tshark's wireshark-common)"
 fi
+
+# A directory is one vantage, its files read in name order (the agent's ring,
+# a kept migration, tcpdump -C/-G output): the lab's baseline cut into files
+# of 300 packets each (editcap -c) reads as the whole files do, and a file
+# that is no capture in it is passed over.
+L=$(realpath "$(dirname "$0")/../../fixtures/lab/baseline")
+for h in cn1 cn2 ctl; do
+	mkdir -p "$T/dir-$h"
+	editcap -c 300 "$L/$h.pcap.gz" "$T/dir-$h/$h.pcap"
+done
+echo "domain notes" >"$T/dir-cn1/README.txt"
+check "directories: the captures are cut into many files" test "$(ls "$T/dir-cn1" | wc -l)" -gt 30
+run "analyze DIR DIR DIR" 0 analyze -f json "src=$T/dir-cn1" "dst=$T/dir-cn2" "ctl=$T/dir-ctl"
+jq -S 'del(.inputs[].file) | [.migrations[] | del(.vantage)], .inputs' "$T/out" >"$T/dirs.json"
+"$BUILD/migscope" analyze -f json "src=$L/cn1.pcap.gz" "dst=$L/cn2.pcap.gz" "ctl=$L/ctl.pcap.gz" |
+	jq -S 'del(.inputs[].file) | [.migrations[] | del(.vantage)], .inputs' >"$T/files.json"
+check "directories: the same report as the whole files" cmp -s "$T/dirs.json" "$T/files.json"
+mkdir -p "$T/empty-dir"
+run "a directory without captures" 2 analyze "$T/empty-dir"
+grep -q "no pcap or pcapng capture in this directory" "$T/err" &&
+	ok "a directory without captures: says so" || not_ok "a directory without captures: says so" "$(cat "$T/err")"
+# a file of another link type among them ends the directory there, with a warning
+editcap -T rawip -F pcap "$T/dir-cn1/$(ls "$T/dir-cn1" | sort -V | sed -n 20p)" "$T/dir-cn1/zz-raw.pcap" 2>/dev/null
+run "a directory with a file of another link type" 0 analyze -f json "src=$T/dir-cn1"
+grep -q "link type" "$T/err" && ok "another link type: named in a warning" ||
+	not_ok "another link type: named in a warning" "$(cat "$T/err")"
