@@ -189,6 +189,9 @@ static int next_file(struct capture_reader *r)
 	if (pcap_datalink(r->pcap) != r->linktype) {
 		snprintf(r->stopped, sizeof(r->stopped), "%s: link type %d, not the directory's %d",
 			 path, pcap_datalink(r->pcap), r->linktype);
+		pcap_close(r->pcap);
+		r->pcap = NULL; /* the end stays the end */
+		r->gz = NULL;   /* freed with it */
 		return 0;
 	}
 	return 1;

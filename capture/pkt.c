@@ -562,7 +562,13 @@ cleanup:
 int pkt_capture__evict(struct pkt_capture *c, uint64_t closed_before_tai_ns,
 		       uint64_t idle_before_tai_ns, int *evicted)
 {
-	int fd = bpf_map__fd(c->skel->maps.flows);
+	return pkt_flows__evict(bpf_map__fd(c->skel->maps.flows), closed_before_tai_ns,
+				idle_before_tai_ns, evicted);
+}
+
+int pkt_flows__evict(int fd, uint64_t closed_before_tai_ns, uint64_t idle_before_tai_ns,
+		     int *evicted)
+{
 	struct pkt_flow_slot *s = malloc(sizeof(*s)), empty = { 0 };
 	int rc = 0;
 

@@ -109,6 +109,9 @@ int pkt_flows__read(int fd, pkt_flow_fn fn, void *ctx);
  */
 int pkt_capture__evict(struct pkt_capture *c, uint64_t closed_before_tai_ns,
 		       uint64_t idle_before_tai_ns, int *evicted);
+/* The same over a flow table's map fd. */
+int pkt_flows__evict(int fd, uint64_t closed_before_tai_ns, uint64_t idle_before_tai_ns,
+		     int *evicted);
 /* The retransmit tracer's counts (capture/retrans.h); none when it is not loaded. */
 int pkt_capture__retrans(const struct pkt_capture *c, retrans_fn fn, void *ctx);
 void pkt_capture__close(struct pkt_capture *c);

@@ -236,6 +236,51 @@ static void test_gzip_reads_the_same(void **state)
 	check_reads_all(gz, DLT_EN10MB, three, 3);
 }
 
+/* A directory is one vantage: its captures in name order (cn1.9 before
+ * cn1.10), a note that is no capture passed over, gzip among them. */
+static void test_directory_in_order(void **state)
+{
+	char dir[PATH_LEN], path[PATH_LEN + 32], plain[PATH_LEN];
+
+	(void)state;
+	make_three();
+	tmp_path(dir, "ring");
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(path, sizeof(path), "%s/cn1.9.pcap", dir);
+	write_pcap(path, DLT_EN10MB, three, 1);
+	write_pcap(tmp_path(plain, "ring-part.pcap"), DLT_EN10MB, three + 1, 1);
+	snprintf(path, sizeof(path), "%s/cn1.10.pcap", dir);
+	gzip_file(plain, path);
+	snprintf(path, sizeof(path), "%s/cn1.11.pcap", dir);
+	write_pcap(path, DLT_EN10MB, three + 2, 1);
+	snprintf(path, sizeof(path), "%s/domains.log", dir);
+	write_file(path, "not a capture\n", 14);
+	check_reads_all(dir, DLT_EN10MB, three, 3);
+}
+
+/* A file of another link type ends the directory there, said. */
+static void test_directory_other_linktype(void **state)
+{
+	char dir[PATH_LEN], path[PATH_LEN + 32];
+	struct capture_reader *r;
+	struct capture_packet pkt;
+
+	(void)state;
+	make_three();
+	tmp_path(dir, "mixed");
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(path, sizeof(path), "%s/a.pcap", dir);
+	write_pcap(path, DLT_EN10MB, three, 2);
+	snprintf(path, sizeof(path), "%s/b.pcap", dir);
+	write_pcap(path, DLT_RAW, three + 2, 1);
+	r = open_ok(dir);
+	assert_int_equal(read_expect(r, three, 2), 0);
+	assert_non_null(capture_reader__stopped_early(r));
+	assert_non_null(strstr(capture_reader__stopped_early(r), "b.pcap: link type"));
+	assert_int_equal(capture_reader__next(r, &pkt), 0);
+	capture_reader__close(r);
+}
+
 static void test_linktype_kept(void **state)
 {
 	char path[PATH_LEN];
@@ -587,6 +632,8 @@ int main(void)
 		cmocka_unit_test(test_pcap_nanoseconds),
 		cmocka_unit_test(test_gzip_reads_the_same),
 		cmocka_unit_test(test_linktype_kept),
+		cmocka_unit_test(test_directory_in_order),
+		cmocka_unit_test(test_directory_other_linktype),
 		cmocka_unit_test(test_truncated_mid_record),
 		cmocka_unit_test(test_truncated_first_record),
 		cmocka_unit_test(test_open_errors),

@@ -425,6 +425,60 @@ static void test_flow_slots_merged(void **state)
 	assert_int_equal(st.dir_seen, 3);
 }
 
+/*
+ * An agent running for days frees the slots of ended flows (FIN or RST,
+ * quiet since) and of flows quiet for long, and only those; a freed slot
+ * reused by a new flow starts from zero even if a late add landed in it.
+ */
+static void test_ended_flows_evicted(void **state)
+{
+	struct ctx *c = *state;
+	int fd = bpf_map__fd(c->skel->maps.flows), evicted;
+	struct pkt_flow_key k = flow_key(ip_a, ip_b, SPORT, DPORT + 40);
+	uint32_t home = pkt_flow_home(&k);
+	struct pkt_flow_slot s = { .state = PKT_SLOT_READY };
+	struct pkt_flow_stats st;
+	struct fb f;
+
+	/* an empty table: the earlier tests' flows out */
+	for (uint32_t i = 0; i < PKT_MAX_FLOWS; i++)
+		assert_int_equal(bpf_map_update_elem(fd, &i, &(struct pkt_flow_slot){ 0 }, BPF_ANY), 0);
+	/* ended at t=100 (FIN), running (last 150), ended late (FIN at 300), quiet (last 10) */
+	s.key = flow_key(ip_a, ip_b, SPORT, DPORT + 41);
+	s.stats = (struct pkt_flow_stats){ .packets = 5, .last_tai_ns = 100,
+					   .tcp_flags_seen = PKT_TCP_FIN | PKT_TCP_ACK };
+	assert_int_equal(bpf_map_update_elem(fd, &(uint32_t){ 10 }, &s, BPF_ANY), 0);
+	s.key = flow_key(ip_a, ip_b, SPORT, DPORT + 42);
+	s.stats = (struct pkt_flow_stats){ .packets = 6, .last_tai_ns = 150,
+					   .tcp_flags_seen = PKT_TCP_ACK };
+	assert_int_equal(bpf_map_update_elem(fd, &(uint32_t){ 11 }, &s, BPF_ANY), 0);
+	s.key = flow_key(ip_a, ip_b, SPORT, DPORT + 43);
+	s.stats = (struct pkt_flow_stats){ .packets = 7, .last_tai_ns = 300,
+					   .tcp_flags_seen = PKT_TCP_RST };
+	assert_int_equal(bpf_map_update_elem(fd, &(uint32_t){ 12 }, &s, BPF_ANY), 0);
+	s.key = flow_key(ip_a, ip_b, SPORT, DPORT + 44);
+	s.stats = (struct pkt_flow_stats){ .packets = 8, .last_tai_ns = 10,
+					   .tcp_flags_seen = PKT_TCP_ACK };
+	assert_int_equal(bpf_map_update_elem(fd, &(uint32_t){ 13 }, &s, BPF_ANY), 0);
+	assert_int_equal(pkt_flows__evict(fd, 200, 50, &evicted), 0);
+	assert_int_equal(evicted, 2);
+	assert_int_equal(lookup(c, ip_a, ip_b, SPORT, DPORT + 41, &st), -ENOENT);
+	assert_int_equal(lookup(c, ip_a, ip_b, SPORT, DPORT + 42, &st), 0);
+	assert_int_equal(lookup(c, ip_a, ip_b, SPORT, DPORT + 43, &st), 0);
+	assert_int_equal(lookup(c, ip_a, ip_b, SPORT, DPORT + 44, &st), -ENOENT);
+
+	/* a freed slot that took a late add (a CPU still held its pointer) */
+	s = (struct pkt_flow_slot){ .state = PKT_SLOT_EMPTY };
+	s.stats.packets = 99;
+	s.stats.payload_bytes = 9900;
+	assert_int_equal(bpf_map_update_elem(fd, &home, &s, BPF_ANY), 0);
+	segment(&f, mac_a, mac_b, ip_a, ip_b, SPORT, DPORT + 40, 1, 1, PKT_TCP_ACK, 100);
+	run(c, &f, 0);
+	assert_int_equal(lookup(c, ip_a, ip_b, SPORT, DPORT + 40, &st), 0);
+	assert_int_equal(st.packets, 1);
+	assert_int_equal(st.payload_bytes, 100);
+}
+
 /* BPF_PROG_TEST_RUN's average over many runs: ns per frame. */
 static uint32_t cost(int fd, const struct fb *f)
 {
@@ -500,6 +554,7 @@ int main(void)
 		cmocka_unit_test(test_control_frames_are_events),
 		cmocka_unit_test(test_wire_length_from_context),
 		cmocka_unit_test(test_flow_table_collisions),
+		cmocka_unit_test(test_ended_flows_evicted),
 		cmocka_unit_test(test_flow_slots_merged),
 		cmocka_unit_test(test_cost_per_frame),
 	};
