@@ -49,7 +49,8 @@ UNIT_ASAN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests-asan/%)
 FAULT_SRC := tests/lab/fault.c tests/lab/fault_tc.c
 FAULT_OBJ := $(FAULT_SRC:%.c=$(BUILD)/obj/%.o)
 
-.PHONY: all deps demo-deps test-deps bench-deps test unit demo bench fixtures clean help
+.PHONY: all deps demo-deps test-deps bench-deps test unit demo bench fixtures clean help \
+	install uninstall deb
 all: $(BUILD)/migscope $(BUILD)/migscope-fixturegen $(BUILD)/lab/msl-cut $(BUILD)/tools/msc-inject \
      $(BUILD)/msl-fault
 
@@ -59,6 +60,9 @@ help:
 	@echo "make demo       install Debian deps, build, a real lab migration and its report"
 	@echo "make bench      1 GiB-stream benchmark against libpcap, tcpdump, tshark"
 	@echo "make fixtures   regenerate fixtures/synthetic and, from real lab runs, fixtures/lab"
+	@echo "make install    install migscope, its man pages, the agent's systemd unit and"
+	@echo "                the libvirt hook (PREFIX=/usr/local, DESTDIR for staging)"
+	@echo "make deb        the Debian package, from this tree (dpkg-buildpackage)"
 
 # The Debian packages, one list per purpose, all in tests/deps.sh: each
 # target installs its purpose's before its first step runs.
@@ -96,7 +100,7 @@ $(BUILD)/%.a:
 
 $(BUILD)/migscope: $(BUILD)/obj/migscope.o $(BUILD)/libcapture.a $(BUILD)/libmigscope.a
 	$(call say,LD,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(BPF_LIBS) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(BPF_LIBS) $(LDLIBS)
 
 # The CLI under ASan+UBSan, for the hostile-input tests.
 $(BUILD)/migscope-asan: $(BUILD)/asan/migscope.o $(BUILD)/libcapture-asan.a $(BUILD)/libmigscope-asan.a
@@ -185,6 +189,45 @@ fixtures: test-deps
 
 clean:
 	rm -rf $(BUILD)
+
+# ---- installing (docs/man, dist/) -------------------------------------------
+# As operators install tools: the binary, a man page per command, the agent's
+# systemd unit (not enabled) with its defaults file, the libvirt hook (to be
+# linked as /etc/libvirt/hooks/qemu), the Prometheus rules and the report's
+# JSON Schema. Units and /etc go where the system has them whatever PREFIX
+# (a unit under /usr/local is not found by systemd).
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+DATADIR    ?= $(PREFIX)/share/migscope
+UNITDIR    ?= /lib/systemd/system
+SYSCONFDIR ?= /etc
+MAN1       := $(wildcard docs/man/man1/*.1)
+MAN8       := $(wildcard docs/man/man8/*.8)
+
+install: $(BUILD)/migscope
+	install -D -m 0755 $(BUILD)/migscope $(DESTDIR)$(BINDIR)/migscope
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|@BINDIR@|$(BINDIR)|g' dist/migscope-capture.service.in \
+		>$(DESTDIR)$(UNITDIR)/migscope-capture.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/migscope-capture.service
+	install -D -m 0644 dist/migscope-capture.default $(DESTDIR)$(SYSCONFDIR)/default/migscope-capture
+	install -D -m 0755 dist/libvirt-hook-qemu $(DESTDIR)$(DATADIR)/libvirt-hook-qemu
+	install -m 0644 docs/prometheus-rules.yml docs/report.schema.json $(DESTDIR)$(DATADIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/migscope $(DESTDIR)$(UNITDIR)/migscope-capture.service \
+		$(DESTDIR)$(SYSCONFDIR)/default/migscope-capture
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1))) \
+		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8)))
+	rm -rf $(DESTDIR)$(DATADIR)
+
+# The Debian package from this tree (debian/), into $(BUILD)/deb/.
+deb: test-deps
+	@tests/deb.sh build $(BUILD)
 
 # ---- fuzzing (tests/fuzz, docs/fuzzing.md) ---------------------------------
 # libFuzzer targets: the analyzer and the renderers built again with clang and

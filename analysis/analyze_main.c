@@ -19,13 +19,16 @@
 static void analyze_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: migscope analyze [options] [src=|dst=|ctl=]CAPTURE...\n"
+		"usage: migscope analyze [options] [src=|dst=|ctl=]CAPTURE|DIR...\n"
 		"\n"
 		"Reports every live migration in pcap/pcapng captures (also .gz): stream bytes\n"
 		"and retransmits per NIC, downtime at microsecond resolution, RARP/GARP/NA\n"
 		"announcements, probe loss by phase, and whether the guest answered again.\n"
 		"Give one capture per vantage: the source and destination compute NICs and the\n"
-		"prober (ctl). Unlabelled captures are recognised from the traffic.\n"
+		"prober (ctl). Unlabelled captures are recognised from the traffic. A directory\n"
+		"is one vantage recorded as several files, read in name order: a migration\n"
+		"kept by the flight recorder (migscope capture -W), tcpdump -C/-G output; the\n"
+		"libvirt hook's domains.log in it names the guests' domains.\n"
 		"\n"
 		"  -f, --format FMT      text (default), json, csv, html (one self-contained\n"
 		"                        page with SVG timelines; use with -o FILE.html) or\n"

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "analysis/capture_counters.h"
+#include "analysis/capture_dir.h"
+#include "analysis/domain_marks.h"
 #include "analysis/capture_reader.h"
 #include "analysis/clock_align.h"
 #include "analysis/domain.h"
@@ -275,6 +277,51 @@ static int shape_ports(const struct flow_table *ft, const struct guest_set *gs,
 	return found;
 }
 
+static void name_guest(const struct domain_marks *dm, struct report_guest *g, int64_t near_ns)
+{
+	const struct domain_mark *m;
+	uint8_t mac[6];
+
+	if (!g->known || mac_parse(g->mac, mac))
+		return;
+	m = domain_marks__find(dm, mac, near_ns);
+	if (!m)
+		return;
+	snprintf(g->domain, sizeof(g->domain), "%s", m->domain);
+	snprintf(g->uuid, sizeof(g->uuid), "%s", m->uuid);
+}
+
+/* The libvirt hook's marks (analysis/domain_marks.h) in the directories
+ * given as captures name the guests with their domains. */
+static int name_domains(const struct analyze_config *cfg, struct report *out, char *err,
+			size_t errlen)
+{
+	struct domain_marks dm = { 0 };
+	char *path;
+	int rc = 0;
+
+	for (int i = 0; !rc && i < cfg->ninputs; i++) {
+		if (!capture_dir__is_dir(cfg->paths[i]))
+			continue;
+		if (asprintf(&path, "%s/%s", cfg->paths[i], MARKS_FILE) < 0) {
+			snprintf(err, errlen, "out of memory");
+			rc = -ENOMEM;
+			break;
+		}
+		rc = domain_marks__read(path, &dm, err, errlen);
+		free(path);
+	}
+	if (!rc && dm.n) {
+		for (int m = 0; m < out->nmigrations; m++)
+			name_guest(&dm, &out->migrations[m].guest,
+				   out->migrations[m].stream.start_ns.v);
+		name_guest(&dm, &out->guest,
+			   out->nmigrations ? out->migrations[0].stream.start_ns.v : 0);
+	}
+	domain_marks__free(&dm);
+	return rc;
+}
+
 static int analyze_pass(const struct analyze_config *cfg, const struct portset *shaped,
 			const struct report_hypervisor *hv, struct report *out,
 			struct portset *shape, char *why, size_t whylen, char *err, size_t errlen)
@@ -353,6 +400,9 @@ static int analyze_pass(const struct analyze_config *cfg, const struct portset *
 		snprintf(err, errlen, "out of memory building the report");
 		goto cleanup;
 	}
+	rc = name_domains(cfg, out, err, errlen);
+	if (rc)
+		goto cleanup;
 	counters_notes(cfg, counters, out);
 	for (i = 0; i < cfg->ninputs; i++) {
 		stopped = capture_reader__stopped_early(cur[i].reader);

@@ -22,6 +22,7 @@
 
 
 #include "analysis/capture_counters.h"
+#include "analysis/domain_marks.h"
 #include "capture/metrics.h"
 #include "capture/notify.h"
 #include "capture/pcapng_writer.h"
@@ -56,6 +57,7 @@ struct capture_run {
 	uint64_t total_written, total_drops;
 	FILE *text;              /* counters being formatted, per interface */
 	int cur_iface;
+	int metrics_rc;          /* the last --metrics write's */
 	int err;
 };
 
@@ -88,7 +90,7 @@ static void usage(FILE *out)
 		"  -n, --node NAME        this node's name, recorded in the file\n"
 		"  -d, --duration S       stop after S seconds\n"
 		"\n"
-		"Flight recorder (run for days as a service; docs/migscope-capture.8):\n"
+		"Flight recorder (runs for days as a service; migscope-capture(8)):\n"
 		"  -C, --file-size SIZE   a new file once this one holds SIZE (millions of bytes,\n"
 		"                         or with k, M, G: KiB, MiB, GiB)\n"
 		"  -G, --rotate-seconds S a new file every S seconds\n"
@@ -103,6 +105,8 @@ static void usage(FILE *out)
 		"                         the oldest go first\n"
 		"      --metrics FILE     the agent's counters for node_exporter's textfile\n"
 		"                         collector, rewritten every 15 s and at each new file\n"
+		"      --marks FILE       the libvirt hook's domain marks, copied into each kept\n"
+		"                         migration (default: domains.log beside FILE)\n"
 		"      --ring-size BYTES  ring buffer size, a power of two (default 4 MiB)\n"
 		"      --attach MODE      auto (default: tcx, else tc clsact), tcx or tc\n"
 		"  -h, --help             this help\n"
@@ -170,12 +174,12 @@ static int on_event(void *ctx, const struct pkt_event *e)
 			     e->dir);
 
 	if (!rc && r->ring && is_stream_event(e->type)) {
-		bool was = ring__keep_path(r->ring) != NULL;
+		int began = ring__stream(r->ring, (int64_t)utc_ns, err, sizeof(err));
 
 		/* a directory that cannot be made loses the keeping, not the capture */
-		if (ring__stream(r->ring, (int64_t)utc_ns, err, sizeof(err)))
+		if (began < 0)
 			fprintf(stderr, "migscope capture: %s\n", err);
-		else if (!was && ring__keep_path(r->ring))
+		else if (began)
 			fprintf(stderr, "migscope capture: migration stream seen: keeping its files "
 				"in %s\n", ring__keep_path(r->ring));
 	}
@@ -319,6 +323,7 @@ struct cli {
 	struct pkt_capture_opts opts;
 	struct portset ports;
 	const char *path, *node, *ports_spec, *guest, *metrics;
+	char *marks;             /* the libvirt hook's marks; owned */
 	double duration;
 	struct ring_opts ring;   /* path NULL: one file */
 };
@@ -372,6 +377,7 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 		{ "keep-margin", required_argument, NULL, 'M' },
 		{ "keep-max", required_argument, NULL, 'X' },
 		{ "metrics", required_argument, NULL, 'm' },
+		{ "marks", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -428,6 +434,12 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 			break;
 		case 'm':
 			cli->metrics = optarg;
+			break;
+		case 'k':
+			free(cli->marks);
+			cli->marks = strdup(optarg);
+			if (!cli->marks)
+				return EXIT_USAGE;
 			break;
 		case 'i':
 			if (cli->opts.nifaces == PKT_CAPTURE_MAX_IFACES) {
@@ -500,8 +512,16 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 				"(the bound of its disk use)\n");
 		return EXIT_USAGE;
 	}
-	if (cli->ring.files)
+	if (cli->ring.files) {
+		const char *slash = strrchr(cli->path, '/');
+
 		cli->ring.path = cli->path;
+		/* the hook's default: beside the ring (dist/libvirt-hook-qemu) */
+		if (!cli->marks &&
+		    asprintf(&cli->marks, "%.*s/%s", slash ? (int)(slash - cli->path) : 1,
+			     slash ? cli->path : ".", MARKS_FILE) < 0)
+			cli->marks = NULL;
+	}
 	if (pkt_capture_opts__set_filters(&cli->opts, &cli->ports, cli->guest, ports,
 					  "migscope capture"))
 		return EXIT_USAGE;
@@ -536,6 +556,66 @@ static int open_file(struct capture_run *r, const struct cli *cli, const char *p
 	return 0;
 }
 
+/*
+ * The libvirt hook's marks (analysis/domain_marks.h) within the kept
+ * migration's window, copied into its directory, so `migscope analyze DIR`
+ * names its guests' domains. Rewritten whole at each file the ring files.
+ */
+static void copy_marks(const struct capture_run *r)
+{
+	int64_t from, to;
+	char *line = NULL, *dst = NULL, *tmp = NULL;
+	size_t cap = 0;
+	FILE *in, *out = NULL;
+	int kept = 0;
+
+	if (!r->ring || !r->cli->marks || !ring__window(r->ring, &from, &to))
+		return;
+	in = fopen(r->cli->marks, "r");
+	if (!in)
+		return; /* no hook installed, or nothing marked yet */
+	if (asprintf(&dst, "%s/%s", ring__keep_path(r->ring), MARKS_FILE) < 0 ||
+	    asprintf(&tmp, "%s.tmp", dst) < 0)
+		goto out;
+	out = fopen(tmp, "w");
+	if (!out)
+		goto out;
+	while (getline(&line, &cap, in) > 0) {
+		struct domain_mark m;
+
+		if (!domain_mark__parse(line, &m) && m.ts_ns >= from && m.ts_ns <= to) {
+			fputs(line, out);
+			kept++;
+		}
+	}
+	if (fclose(out) || !kept || rename(tmp, dst))
+		unlink(tmp);
+	out = NULL;
+out:
+	if (out)
+		fclose(out);
+	fclose(in);
+	free(line);
+	free(dst);
+	free(tmp);
+}
+
+/* --metrics, its failure said once (a directory node_exporter's package has
+ * not made yet would otherwise fill the journal every 15 s). */
+static void write_metrics(struct capture_run *r, int64_t now_ns)
+{
+	int rc;
+
+	if (!r->cli->metrics)
+		return;
+	r->agent.now_ns = now_ns;
+	rc = metrics_write(r->cli->metrics, &r->agent);
+	if (rc && rc != r->metrics_rc)
+		fprintf(stderr, "migscope capture: %s: %s (said once)\n", r->cli->metrics,
+			strerror(-rc));
+	r->metrics_rc = rc;
+}
+
 /* The current file's end: its counters, then the next file of the ring
  * (capture/ring.h), and ended flows out of the kernel's table. */
 static int rotate(struct capture_run *r, uint64_t now_ns)
@@ -558,6 +638,7 @@ static int rotate(struct capture_run *r, uint64_t now_ns)
 	}
 	if (ring__closed(r->ring, (int64_t)r->start_ns, (int64_t)now_ns, bytes, err, sizeof(err)))
 		fprintf(stderr, "migscope capture: %s\n", err);
+	copy_marks(r);
 	if (!pkt_capture__evict(r->cap, now_ns + (uint64_t)r->tai_offset_ns - FLOW_CLOSED_NS,
 				now_ns + (uint64_t)r->tai_offset_ns - FLOW_IDLE_NS, &evicted))
 		r->agent.evicted += (uint64_t)evicted;
@@ -566,8 +647,7 @@ static int rotate(struct capture_run *r, uint64_t now_ns)
 		fprintf(stderr, "migscope capture: %s\n", err);
 		return rc;
 	}
-	if (r->cli->metrics)
-		metrics_write(r->cli->metrics, &r->agent);
+	write_metrics(r, (int64_t)now_ns);
 	return 0;
 }
 
@@ -576,6 +656,7 @@ static void notify_status(const struct capture_run *r)
 {
 	struct ring_stats rs = { 0 };
 	uint64_t drops = 0, events = 0;
+	bool keeping;
 	struct pkt_if_stats st;
 	char msg[512];
 
@@ -586,10 +667,11 @@ static void notify_status(const struct capture_run *r)
 		}
 	if (r->ring)
 		ring__stats(r->ring, &rs);
+	keeping = r->ring && ring__keeping(r->ring, clock_ns(CLOCK_REALTIME));
 	snprintf(msg, sizeof(msg), "STATUS=%llu events kept, %llu lost; ring %d files %.1f MB; "
 		 "kept %d migrations %.1f MB%s; %llu files rotated out", U(events - drops), U(drops),
 		 rs.ring_files, (double)rs.ring_bytes / 1e6, rs.kept_dirs,
-		 (double)rs.kept_bytes / 1e6, rs.keeping ? " (keeping now)" : "",
+		 (double)rs.kept_bytes / 1e6, keeping ? " (keeping now)" : "",
 		 U(rs.deleted_files));
 	notify_send(msg);
 }
@@ -631,6 +713,7 @@ static int finish(struct capture_run *r)
 	if (r->ring && ring__closed(r->ring, (int64_t)r->start_ns, (int64_t)r->end_ns, bytes, err,
 				    sizeof(err)))
 		fprintf(stderr, "migscope capture: %s\n", err);
+	copy_marks(r);
 	return 0;
 }
 
@@ -646,8 +729,10 @@ int capture_main(int argc, char **argv)
 	int rc, exit_code = EXIT_USAGE;
 
 	rc = parse_args(argc, argv, &cli);
-	if (rc)
+	if (rc) {
+		free(cli.marks);
 		return rc < 0 ? EXIT_DONE : rc;
+	}
 	run.opts = &cli.opts;
 	run.cli = &cli;
 	/* handlers first: a signal during setup still ends in a clean detach */
@@ -712,10 +797,8 @@ int capture_main(int argc, char **argv)
 			notify_status(&run);
 			next_notify = now + NOTIFY_EVERY_NS;
 		}
-		if (cli.metrics && now >= next_metrics) {
-			rc = metrics_write(cli.metrics, &run.agent);
-			if (rc)
-				fprintf(stderr, "migscope capture: %s: %s\n", cli.metrics, strerror(-rc));
+		if (now >= next_metrics) {
+			write_metrics(&run, utc);
 			next_metrics = now + METRICS_EVERY_NS;
 		}
 	}
@@ -728,8 +811,7 @@ int capture_main(int argc, char **argv)
 	for (int i = 0; i < cli.opts.nifaces; i++)
 		if (!pkt_capture__if_stats(run.cap, i, &st))
 			run.total_drops += st.ring_drops;
-	if (cli.metrics && (rc = metrics_write(cli.metrics, &run.agent)))
-		fprintf(stderr, "migscope capture: %s: %s\n", cli.metrics, strerror(-rc));
+	write_metrics(&run, clock_ns(CLOCK_REALTIME));
 cleanup:
 	rc = pcapng_writer__close(run.w);
 	if (rc && !exit_code) {
@@ -738,6 +820,7 @@ cleanup:
 	}
 	pkt_capture__close(run.cap);
 	ring__close(run.ring);
+	free(cli.marks);
 	if (!exit_code)
 		fprintf(stderr, "migscope capture: %s: %llu frames written, %llu"
 			" events lost (ring buffer full)%s\n", cli.path, U(run.total_written),

@@ -120,7 +120,7 @@ static void ring_metrics(FILE *f, const struct agent_state *s)
 	sample(f, s, "migscope_capture_dropped_migrations_total", -1, NULL, NULL,
 	       U(rs.deleted_kept_dirs));
 	family(f, "migscope_capture_keeping", "gauge", "1 while a migration's files are being kept.");
-	sample(f, s, "migscope_capture_keeping", -1, NULL, NULL, rs.keeping);
+	sample(f, s, "migscope_capture_keeping", -1, NULL, NULL, ring__keeping(s->ring, s->now_ns));
 }
 
 struct flow_ctx {

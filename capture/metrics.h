@@ -30,6 +30,7 @@ struct agent_state {
 	int64_t tai_offset_ns;
 	int64_t start_ns;               /* the agent's start, UTC */
 	uint64_t evicted;               /* flow-table slots freed so far */
+	int64_t now_ns;                 /* UTC, set before each write */
 };
 
 int metrics_write(const char *path, const struct agent_state *s);

@@ -470,17 +470,29 @@ static int new_episode(struct ring *r, int64_t now_ns, char *err, size_t errlen)
 
 int ring__stream(struct ring *r, int64_t now_ns, char *err, size_t errlen)
 {
+	int rc;
+
 	if (r->ep.first_ns && now_ns <= r->ep.last_ns + r->o.margin_ns) {
 		if (now_ns > r->ep.last_ns)
 			r->ep.last_ns = now_ns;
 		return 0;
 	}
-	return new_episode(r, now_ns, err, errlen);
+	rc = new_episode(r, now_ns, err, errlen);
+	return rc ? rc : 1;
 }
 
 const char *ring__keep_path(const struct ring *r)
 {
 	return r->ep.first_ns && r->ep.kept >= 0 ? r->kept[r->ep.kept].path : NULL;
+}
+
+bool ring__window(const struct ring *r, int64_t *from_ns, int64_t *to_ns)
+{
+	if (!ring__keep_path(r))
+		return false;
+	*from_ns = r->ep.first_ns - r->o.margin_ns;
+	*to_ns = r->ep.last_ns + r->o.margin_ns;
+	return true;
 }
 
 void ring__stats(const struct ring *r, struct ring_stats *out)
@@ -496,7 +508,13 @@ void ring__stats(const struct ring *r, struct ring_stats *out)
 	}
 	out->deleted_files = r->deleted_files;
 	out->deleted_kept_dirs = r->deleted_kept_dirs;
-	out->keeping = ring__keep_path(r) != NULL;
+}
+
+bool ring__keeping(const struct ring *r, int64_t now_ns)
+{
+	int64_t from, to;
+
+	return ring__window(r, &from, &to) && now_ns <= to;
 }
 
 void ring__close(struct ring *r)

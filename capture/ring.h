@@ -57,7 +57,6 @@ struct ring_stats {
 	uint64_t kept_bytes;
 	uint64_t deleted_files;     /* rotated out of the ring */
 	uint64_t deleted_kept_dirs; /* kept directories removed for the bound */
-	bool keeping;               /* a migration is being kept now */
 };
 
 struct ring;
@@ -72,10 +71,17 @@ bool ring__due(const struct ring *r, int64_t start_ns, int64_t now_ns, uint64_t 
  * and __path names the next one. */
 int ring__closed(struct ring *r, int64_t start_ns, int64_t end_ns, uint64_t bytes, char *err,
 		 size_t errlen);
-/* A migration stream's event at now_ns. */
+/* A migration stream's event at now_ns: 1 when it begins a migration (a
+ * new directory), 0 when it continues one, or -errno. */
 int ring__stream(struct ring *r, int64_t now_ns, char *err, size_t errlen);
-/* The directory the current migration is kept in, NULL when none. */
+/* The directory of the latest migration kept, NULL when none (or it
+ * outgrew --keep-max). */
 const char *ring__keep_path(const struct ring *r);
+/* That migration's window: its first stream event less the margin, its
+ * last plus the margin. False when there is none. */
+bool ring__window(const struct ring *r, int64_t *from_ns, int64_t *to_ns);
+/* True while files written at now_ns are kept (within the window). */
+bool ring__keeping(const struct ring *r, int64_t now_ns);
 void ring__stats(const struct ring *r, struct ring_stats *out);
 void ring__close(struct ring *r);
 

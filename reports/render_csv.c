@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <inttypes.h>
+#include <string.h>
 
 #include "reports/render.h"
 #include "reports/units.h"
@@ -9,7 +10,25 @@ static const char *const COLUMNS =
 	"migration,source,destination,start_ns,migration_time_us,downtime_us,"
 	"probe_interval_us,guest_silence_us,out_bytes,in_bytes,retransmitted_segments,"
 	"retransmitted_bytes,probes_sent,lost_probes,first_announce_us,rarp_count,"
-	"reachable_after,verdict,mode,guest_mac,guest_ipv4,guest_ipv6";
+	"reachable_after,verdict,mode,guest_mac,guest_ipv4,guest_ipv6,guest_domain,guest_uuid";
+
+/* A text cell, quoted as RFC 4180 wants when it holds a comma, a quote or a
+ * line end (a libvirt domain name may). */
+static void cell_text(FILE *out, const char *v)
+{
+	fputc(',', out);
+	if (!v[strcspn(v, ",\"\r\n")]) {
+		fputs(v, out);
+		return;
+	}
+	fputc('"', out);
+	for (; *v; v++) {
+		if (*v == '"')
+			fputc('"', out);
+		fputc(*v, out);
+	}
+	fputc('"', out);
+}
 
 static void cell_int(FILE *out, struct opt_i64 v)
 {
@@ -57,8 +76,11 @@ int render_csv(const struct report *r, FILE *out)
 		fprintf(out, ",%d", m->announce.count[REPORT_RARP]);
 		fprintf(out, ",%s", !m->reachable_after.set ? "" : m->reachable_after.v ? "true" : "false");
 		fprintf(out, ",%s,%s", m->verdict.code, m->stream.mode ? m->stream.mode : "");
-		fprintf(out, ",%s,%s,%s\n", m->guest.known ? m->guest.mac : "", m->guest.ipv4,
+		fprintf(out, ",%s,%s,%s", m->guest.known ? m->guest.mac : "", m->guest.ipv4,
 			m->guest.ipv6);
+		cell_text(out, m->guest.domain);
+		cell_text(out, m->guest.uuid);
+		fputc('\n', out);
 	}
 	return ferror(out) ? -EIO : 0;
 }

@@ -228,6 +228,8 @@ static void overview(FILE *out, const struct report *r)
 		if (guests) {
 			fputs("<td class=\"nowrap\">", out);
 			html_escf(out, "%s %s", or_dash(m->guest.mac), or_dash(m->guest.ipv4));
+			if (m->guest.domain[0])
+				html_escf(out, " (%s)", m->guest.domain);
 			fputs("</td>", out);
 		}
 		fputs("<td class=\"nowrap\">", out);
@@ -536,9 +538,10 @@ int render_html(const struct report *r, FILE *out)
 		html_escf(out, "%d guests \xc2\xb7 %d capture(s) \xc2\xb7 %d migration(s)",
 			  r->evacuation.guests, r->ninputs, r->nmigrations);
 	else
-		html_escf(out, "guest %s %s%s%s \xc2\xb7 %d capture(s) \xc2\xb7 %d migration(s)",
+		html_escf(out, "guest %s %s%s%s%s%s%s \xc2\xb7 %d capture(s) \xc2\xb7 %d migration(s)",
 			  or_dash(r->guest.mac), or_dash(r->guest.ipv4), r->guest.ipv6[0] ? " " : "",
-			  r->guest.ipv6, r->ninputs, r->nmigrations);
+			  r->guest.ipv6, r->guest.domain[0] ? " (domain " : "", r->guest.domain,
+			  r->guest.domain[0] ? ")" : "", r->ninputs, r->nmigrations);
 	fputs("</span></header>\n", out);
 	overview(out, r);
 	inputs(out, r);

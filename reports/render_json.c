@@ -230,6 +230,8 @@ static void write_guest(struct json_writer *w, const struct report_guest *g)
 	json_str(w, "mac", g->known ? g->mac : NULL);
 	json_str(w, "ipv4", g->ipv4[0] ? g->ipv4 : NULL);
 	json_str(w, "ipv6", g->ipv6[0] ? g->ipv6 : NULL);
+	json_str(w, "domain", g->domain[0] ? g->domain : NULL);
+	json_str(w, "uuid", g->uuid[0] ? g->uuid : NULL);
 	json_end(w, '}');
 }
 

@@ -7,7 +7,8 @@
  * figure the captures cannot give has no sample rather than a 0.
  *
  * Labels: migration (its number in the report), guest (MAC, else address),
- * guest_ip, source, destination, mode, verdict.
+ * guest_ip, source, destination, mode, verdict, and domain (the libvirt domain)
+ * when the hook's marks name it.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -134,6 +135,8 @@ static void labels(FILE *out, const struct report_migration *m, int index)
 	label(out, "migration", num, true);
 	label(out, "guest", g->known ? g->mac : g->ipv4[0] ? g->ipv4 : g->ipv6, false);
 	label(out, "guest_ip", g->ipv4[0] ? g->ipv4 : g->ipv6, false);
+	if (g->domain[0]) /* named by the libvirt hook's marks */
+		label(out, "domain", g->domain, false);
 	label(out, "source", m->source, false);
 	label(out, "destination", m->destination, false);
 	label(out, "mode", m->stream.mode ? m->stream.mode : "unknown", false);

@@ -187,10 +187,12 @@ static void print_loss(FILE *out, const struct report_migration *m)
 	fprintf(out, "\n");
 }
 
+/* MAC, addresses, and the libvirt domain when the hook's marks name it */
 static const char *guest_text(const struct report_guest *g, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s %s%s%s", or_dash(g->mac), or_dash(g->ipv4), g->ipv6[0] ? " " : "",
-		 g->ipv6);
+	snprintf(buf, len, "%s %s%s%s%s%s%s", or_dash(g->mac), or_dash(g->ipv4),
+		 g->ipv6[0] ? " " : "", g->ipv6, g->domain[0] ? " (domain " : "", g->domain,
+		 g->domain[0] ? ")" : "");
 	return buf;
 }
 
@@ -214,7 +216,7 @@ static void print_evacuation(FILE *out, const struct report *r)
 		"silence       bytes        verdict\n");
 	for (int i = 0; i < r->nmigrations; i++) {
 		const struct report_migration *m = &r->migrations[e->worst_first[i]];
-		char g[2 * REPORT_ADDR_LEN + 8];
+		char g[3 * REPORT_ADDR_LEN + REPORT_NAME_LEN + 16];
 
 		fprintf(out, "               %-3d %-37s %-13s %-13s %-12s %s\n", e->worst_first[i] + 1,
 			guest_text(&m->guest, g, sizeof(g)), ms(report_downtime(m), a, sizeof(a)),
@@ -226,13 +228,15 @@ static void print_evacuation(FILE *out, const struct report *r)
 
 int render_text(const struct report *r, FILE *out)
 {
+	char head[3 * REPORT_ADDR_LEN + REPORT_NAME_LEN + 16];
+
 	if (r->evacuation.guests > 1)
 		fprintf(out, "migscope analyze: %d capture(s), %d guests\n", r->ninputs,
 			r->evacuation.guests);
 	else
-		fprintf(out, "migscope analyze: %d capture(s), guest %s %s%s%s\n", r->ninputs,
-			or_dash(r->guest.mac), or_dash(r->guest.ipv4), r->guest.ipv6[0] ? " " : "",
-			r->guest.ipv6);
+		fprintf(out, "migscope analyze: %d capture(s), guest %s%s%s\n", r->ninputs,
+			guest_text(&r->guest, head, sizeof(head)), r->guest.uuid[0] ? " uuid " : "",
+			r->guest.uuid);
 	for (int i = 0; i < r->ninputs; i++) {
 		const struct report_input *in = &r->inputs[i];
 		char off[48], unc[48];
@@ -253,7 +257,7 @@ int render_text(const struct report *r, FILE *out)
 		print_evacuation(out, r);
 	for (int i = 0; i < r->nmigrations; i++) {
 		const struct report_migration *m = &r->migrations[i];
-		char g[2 * REPORT_ADDR_LEN + 8];
+		char g[3 * REPORT_ADDR_LEN + REPORT_NAME_LEN + 16];
 
 		fprintf(out, "\nmigration %d: %s -> %s", i + 1, m->source, m->destination);
 		/* one guest's migrations need not name it again */

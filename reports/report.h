@@ -29,6 +29,8 @@
 enum {
 	REPORT_MAX_INPUTS = 4,   /* captures in one report (analysis/limits.h MAX_INPUTS) */
 	REPORT_ADDR_LEN = 48,    /* a MAC or IP address as text, with its NUL */
+	REPORT_NAME_LEN = 128,   /* a libvirt domain name (analysis/domain_marks.h) */
+	REPORT_UUID_LEN = 37,
 	REPORT_MAX_EVIDENCE = 8,
 	REPORT_TEXT_LEN = 256,
 	REPORT_MAX_WARNINGS = 16,
@@ -76,6 +78,8 @@ struct report_input {
 struct report_guest {
 	bool known;           /* a MAC was found or given */
 	char mac[REPORT_ADDR_LEN], ipv4[REPORT_ADDR_LEN], ipv6[REPORT_ADDR_LEN]; /* "": unknown */
+	/* the libvirt domain, from the hook's marks in a captures directory; "": unknown */
+	char domain[REPORT_NAME_LEN], uuid[REPORT_UUID_LEN];
 };
 
 /* ---- one migration ---------------------------------------------------- */

@@ -39,9 +39,13 @@ xz-utils zstd cpio kmod gcc libc6-dev clang libbpf-dev openssl"
 # runtimes, libclang_rt.fuzzer among them (libFuzzer targets, make fuzz),
 # python3-jsonschema (every report validated against docs/report.schema.json),
 # prometheus (promtool and the server) with prometheus-node-exporter and curl
-# (e2e/prometheus.sh: the metrics scraped and queried as a fleet would).
+# (e2e/prometheus.sh: the metrics scraped and queried as a fleet would);
+# installing as operators do (e2e/install.sh, e2e/service.sh): dpkg-dev and
+# debhelper (dpkg-buildpackage), lintian, man-db and groff-base (the man
+# pages), bsdextrautils (col), systemd (systemd-analyze verify of the unit).
 PKGS_TEST="libcmocka-dev tshark time chromium iperf3 libclang-rt-14-dev python3-jsonschema
-prometheus prometheus-node-exporter curl"
+prometheus prometheus-node-exporter curl dpkg-dev debhelper lintian man-db groff-base
+bsdextrautils systemd"
 
 # make bench beyond the lab: tshark and tcpdump (the peers measured),
 # /usr/bin/time (peak RSS), iperf3 (the agent's throughput cost), cmocka

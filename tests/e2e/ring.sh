@@ -73,6 +73,17 @@ ring_files() { find "$1" -maxdepth 1 -name 'cn1.[0-9]*.pcapng' | wc -l; }
 want=$("$MIGSCOPE" analyze --format json "src=$FIXTURE" 2>/dev/null)
 W_OUT=$(jq -r '.migrations[0].stream.out_bytes' <<<"$want")
 W_RARP=$(jq -r '.migrations[0].announce.rarp | length' <<<"$want")
+W_MAC=$(jq -r '.migrations[0].guest.mac' <<<"$want")
+# the domain XML libvirtd hands its qemu hook (dist/libvirt-hook-qemu)
+DOMAIN_XML="<domain type='kvm'>
+  <name>web \"1\"</name>
+  <uuid>6f1e0c2a-5b7d-4e3a-9c1f-2a4b6c8d0e1f</uuid>
+  <devices>
+    <interface type='bridge'>
+      <mac address='$(tr a-f A-F <<<"$W_MAC")'/>
+    </interface>
+  </devices>
+</domain>"
 
 R=$TMP/ring
 mkdir -p "$R"
@@ -84,6 +95,11 @@ if start_agent "$TMP/agent.log" -w "$R/cn1.pcapng" -G 1 -W 3 --keep-margin 2 \
 		sleep 0.5
 	done
 	expect_eq "ring: an idle node's ring stays at -W 3 files" 3 "$max"
+	# libvirtd on the destination, as the incoming migration begins
+	MIGSCOPE_MARKS=$R/domains.log dist/libvirt-hook-qemu 'web "1"' migrate begin - <<<"$DOMAIN_XML" >"$TMP/hook.out"
+	expect_eq "hook: exit 0, nothing on stdout (libvirt keeps its XML)" "0:" "$?:$(cat "$TMP/hook.out")"
+	MIGSCOPE_MARKS=$R/domains.log dist/libvirt-hook-qemu other started begin - <<<"$DOMAIN_XML"
+	expect_eq "hook: one mark, for the migration only" 1 "$(wc -l <"$R/domains.log")"
 	in_ns "$INJECT" va "$FIXTURE" >/dev/null
 	for _ in $(seq 12); do # 6 s: past the margin after, several rotations
 		n=$(ring_files "$R"); [ "$n" -gt "$max" ] && max=$n
@@ -111,6 +127,11 @@ expect_eq "ring: its bytes equal the fixture's (exact counters)" "$W_OUT" \
 	"$(jq -r '.migrations[0].stream.out_bytes' <<<"$got")"
 expect_eq "ring: bytes from the counters" counters "$(jq -r '.migrations[0].stream.bytes_source' <<<"$got")"
 expect_eq "ring: every RARP in the kept files" "$W_RARP" "$(jq -r '.migrations[0].announce.rarp | length' <<<"$got")"
+expect_eq "ring: the hook's mark copied into the kept directory" 1 "$(wc -l <"$KEPT/domains.log")"
+expect_eq "ring: analyze DIR names the guest's libvirt domain" 'web "1"' \
+	"$(jq -r '.migrations[0].guest.domain' <<<"$got")"
+expect_eq "ring: ... and its UUID" 6f1e0c2a-5b7d-4e3a-9c1f-2a4b6c8d0e1f \
+	"$(jq -r '.migrations[0].guest.uuid' <<<"$got")"
 # the ring's own files hold no migration
 rest=$("$MIGSCOPE" analyze --format json "src=$R" 2>/dev/null | jq '.migrations | length')
 expect_eq "ring: the ring's remaining files hold no migration" 0 "$rest"

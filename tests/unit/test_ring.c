@@ -129,7 +129,7 @@ static void migration_files_are_kept(void **state)
 		assert_int_equal(write_file(f, T0 + i * 10 * SEC, 100), 0);
 	/* a stream at 42 s: the margin (15 s) reaches back to 27 s: file 2
 	 * (ends 30) is kept, file 1 (ends 20) is not (already rotated out) */
-	assert_int_equal(ring__stream(f->r, T0 + 42 * SEC, f->err, sizeof(f->err)), 0);
+	assert_int_equal(ring__stream(f->r, T0 + 42 * SEC, f->err, sizeof(f->err)), 1);
 	keep = ring__keep_path(f->r);
 	assert_non_null(keep);
 	assert_true(strstr(keep, "/migrations/cn1-2026") != NULL);
@@ -147,8 +147,10 @@ static void migration_files_are_kept(void **state)
 	assert_int_equal(capture_dir__list(keep, &d, f->err, sizeof(f->err)), -ENOENT);
 	/* stand-ins are not captures: capture_dir passes them over */
 	assert_int_equal(count(keep, "cn1.00000"), 6);
+	assert_true(ring__keeping(f->r, T0 + 70 * SEC));
+	assert_false(ring__keeping(f->r, T0 + 71 * SEC));
 	/* a stream 200 s later: a second directory */
-	assert_int_equal(ring__stream(f->r, T0 + 200 * SEC, f->err, sizeof(f->err)), 0);
+	assert_int_equal(ring__stream(f->r, T0 + 200 * SEC, f->err, sizeof(f->err)), 1);
 	assert_string_not_equal(ring__keep_path(f->r), keep);
 	ring__stats(f->r, &rs);
 	assert_int_equal(rs.kept_dirs, 2);
@@ -163,7 +165,7 @@ static void keep_max_drops_oldest(void **state)
 	f->r = ring__open(&f->o, f->err, sizeof(f->err));
 	assert_non_null(f->r);
 	/* migration A: files of 1000 bytes at [0,10) [10,20) */
-	assert_int_equal(ring__stream(f->r, T0 + 1 * SEC, f->err, sizeof(f->err)), 0);
+	assert_int_equal(ring__stream(f->r, T0 + 1 * SEC, f->err, sizeof(f->err)), 1);
 	assert_int_equal(write_file(f, T0, 1000), 0);
 	assert_int_equal(write_file(f, T0 + 10 * SEC, 1000), 0);
 	ring__stats(f->r, &rs);
@@ -172,7 +174,7 @@ static void keep_max_drops_oldest(void **state)
 	/* migration B, 100 s later, keeps an idle file of its margin, then its
 	 * first own file pushes A out */
 	assert_int_equal(write_file(f, T0 + 90 * SEC, 10), 0);
-	assert_int_equal(ring__stream(f->r, T0 + 101 * SEC, f->err, sizeof(f->err)), 0);
+	assert_int_equal(ring__stream(f->r, T0 + 101 * SEC, f->err, sizeof(f->err)), 1);
 	ring__stats(f->r, &rs);
 	assert_int_equal(rs.kept_dirs, 2);
 	assert_int_equal(rs.kept_bytes, 2010);
