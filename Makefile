@@ -226,7 +226,8 @@ uninstall:
 	rm -rf $(DESTDIR)$(DATADIR)
 
 # The Debian package from this tree (debian/), into $(BUILD)/deb/.
-deb: test-deps
+deb:
+	@tests/deps.sh deb
 	@tests/deb.sh build $(BUILD)
 
 # ---- fuzzing (tests/fuzz, docs/fuzzing.md) ---------------------------------

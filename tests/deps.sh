@@ -14,6 +14,7 @@
 #   demo   build + lab                      (make demo)
 #   test   build + lab + test               (make test: every test layer)
 #   bench  build + lab + bench              (make bench)
+#   deb    build + deb                      (make deb: the Debian package)
 # A command called by any script of a purpose belongs to its lists; only what
 # a minimal Debian ("minbase": coreutils, util-linux, findutils, gzip, mawk,
 # diffutils, apt, dpkg) already has is left out.
@@ -52,6 +53,9 @@ bsdextrautils systemd"
 # (tests/unit/test_pkt_bpf prints the BPF cost per frame)
 PKGS_BENCH="libcmocka-dev tshark time iperf3"
 
+# make deb: dpkg-buildpackage (dpkg-dev), dh (debhelper), lintian
+PKGS_DEB="dpkg-dev debhelper lintian"
+
 check=0
 [ "${1:-}" = --check ] && { check=1; shift; }
 purpose=${1:-build}
@@ -61,7 +65,8 @@ lab) PKGS=$PKGS_LAB ;;
 demo) PKGS="$PKGS_BUILD $PKGS_LAB" ;;
 test) PKGS="$PKGS_BUILD $PKGS_LAB $PKGS_TEST" ;;
 bench) PKGS="$PKGS_BUILD $PKGS_LAB $PKGS_BENCH" ;;
-*) echo "usage: tests/deps.sh [--check] build|lab|demo|test|bench" >&2; exit 2 ;;
+deb) PKGS="$PKGS_BUILD $PKGS_DEB" ;;
+*) echo "usage: tests/deps.sh [--check] build|lab|demo|test|bench|deb" >&2; exit 2 ;;
 esac
 
 missing=""
