@@ -8,7 +8,9 @@
 # forced failure (a guest that cannot boot in 1 s) must name its step and
 # leave no namespace, link or process behind.
 #
-# Needs root and about 4 minutes. Without root it fails. MSL_LAB=0 leaves it
+# Then a real evacuation (three guests at once), each guest judged on its own.
+#
+# Needs root and about 5 minutes. Without root it fails. MSL_LAB=0 leaves it
 # out of a developer's run (a skip, which tests/run.sh allows only then); under
 # CI=true it always runs.
 set -u
@@ -56,12 +58,34 @@ live() {
 	fi
 }
 
+# NAME ARGS...: an evacuation run (tests/lab/run.sh evacuate ...), each guest
+# checked on its own against its truth (tests/lab/evacuation_views.sh)
+live_evacuation() {
+	local name=$1 out=$TMP/$1 view mac k=0
+	shift
+	if ! MSL_FAULT=$BUILD/msl-fault tests/lab/run.sh evacuate "$out" "$@" >"$out.log" 2>&1; then
+		not_ok "$name: lab run (tests/lab/run.sh evacuate OUT $*)" "$(tail -5 "$out.log")"
+		return
+	fi
+	while IFS=$'\t' read -r view mac; do
+		if ! tests/lab/truth.sh "$view" >"$view/truth.json" 2>"$out.truth.err"; then
+			not_ok "$name guest $k: truth computed" "$(tail -3 "$out.truth.err")"
+		else
+			bash tests/lab/check.sh "$MIGSCOPE" "$view" "$name guest $k ($mac)" --guest "$mac"
+		fi
+		k=$((k + 1))
+	done < <(tests/lab/evacuation_views.sh "$out" "$out-views")
+	expect_eq "$name: a migration per guest in one report" 3 \
+		"$(cd "$out" && "$MIGSCOPE" analyze --format json src=cn1.pcap dst=cn2.pcap ctl=ctl.pcap 2>/dev/null |
+			jq '[.migrations[].guest.mac] | unique | length')"
+}
 live baseline baseline
 live loss-2 loss 2
 live port-not-ready port-not-ready 2
 live port-not-ready-no-announce-self port-not-ready 2 --no-announce-self
 live vlan vlan
 live back-and-forth back-and-forth
+live_evacuation evacuate-3 3
 
 # A guest that cannot boot: the failure names its step, nothing stays behind.
 # The run's id, part of every name it creates, is run.sh's pid.

@@ -2,7 +2,10 @@
 # migscope's report of one lab run against that run's independent truth
 # (tests/lab/truth.sh), as TAP lines:
 #
-#   tests/lab/check.sh MIGSCOPE RUNDIR [NAME]
+#   tests/lab/check.sh MIGSCOPE RUNDIR [NAME [ANALYZE-ARGS...]]
+#
+# ANALYZE-ARGS go to migscope analyze after the captures: --guest MAC judges
+# one guest of an evacuation (tests/lab/evacuation_views.sh).
 #
 # RUNDIR holds the captures, scenario.json and truth.json (a live run, or a
 # committed fixture under fixtures/lab/). The captures are labelled with the
@@ -55,6 +58,8 @@ set -u
 MIGSCOPE=$(realpath "$1")
 DIR=$(realpath "$2")
 NAME=${3:-$(basename "$DIR")}
+shift 3 2>/dev/null || shift $#
+EXTRA=("$@")
 TRUTH=$DIR/truth.json
 [ -s "$TRUTH" ] || { not_ok "$NAME: truth.json present"; exit 0; }
 
@@ -77,7 +82,7 @@ for node in $(jq -r '.vantages | keys[]' "$TRUTH"); do
 	*) args+=("$f") ;;
 	esac
 done
-report=$(cd "$DIR" && "$MIGSCOPE" analyze --format json "${args[@]}" 2>/tmp/check-$$.err)
+report=$(cd "$DIR" && "$MIGSCOPE" analyze --format json "${args[@]}" "${EXTRA[@]}" 2>/tmp/check-$$.err)
 rc=$?
 err=$(cat /tmp/check-$$.err); rm -f /tmp/check-$$.err
 if ! jq -e .migrations >/dev/null 2>&1 <<<"$report"; then

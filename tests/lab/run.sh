@@ -30,6 +30,11 @@
 #   multifd [N]             baseline with N (4) multifd channels
 #   tls                     baseline over TLS: a throwaway CA and certificates
 #                           made at run time (openssl), tls-creds-x509 objects
+#   evacuate [N]            N (3) guests on cn1 all moved to cn2 at once, as a
+#                           drained host's (nova host-evacuate-live); each its
+#                           own QEMU pair, tap, MAC, address and migration port
+#                           (49152 + k, as libvirt gives each its own), the
+#                           controller pinging every guest (ping-K.log)
 #
 # Options:
 #   --interval S        probe interval (MSL_PROBE_INTERVAL, default 0.01)
@@ -61,6 +66,7 @@
 #   --multifd N         multifd with N channels with any scenario (not with
 #                       postcopy: QEMU 7.2's destination aborts at the end)
 #   --tls               the migration over TLS with any scenario
+#   --serial S          evacuate: one migration after another, S s apart
 #   --dirty MBPS        the dirtying guest (guest/dirty.c) with any scenario
 #                       (--wss MB: its working set, 16)
 #   --guest-append ARGS more for the guest kernel's command line
@@ -92,6 +98,7 @@ P=msl-$RID                              # prefix of namespaces and root-ns links
 NS_SW=$P-sw NS_CTL=$P-ctl NS_CN1=$P-cn1 NS_CN2=$P-cn2
 CACHE=${MSL_CACHE:-/tmp/migscope-lab-cache}
 GUEST_MAC=52:54:00:12:34:56
+GUEST_TAP=tap0                          # evacuate: guest K on tapK (with_guest)
 MIG_PORT=49152                          # first port of libvirt's migration range
 BOOT_TIMEOUT=${MSL_BOOT_TIMEOUT:-120}   # TCG boot: 10-40 s usually
 QEMU_ACCEL=${MSL_QEMU_ACCEL:-tcg}        # KVM hangs the guest here
@@ -112,6 +119,7 @@ DIRTY_MBPS="" DIRTY_WSS=0 DIRTY_WSS_SET="" MAX_BANDWIDTH="" DOWNTIME_LIMIT="" AU
 MIG_PARAMS="" DST_PARAMS="" MIG_TIMEOUT_SET=${MSL_MIG_TIMEOUT:-} CANCEL_ON_TIMEOUT=0
 POSTCOPY_AFTER="" POSTCOPY_BW=16 MULTIFD=0 TLS=0 TLS_DIR="" GUEST_APPEND=${MSL_GUEST_APPEND:-}
 EXPECT_REACHABLE=true EXPECT_STATUS=completed NOTES=""
+EVAC_GUESTS=1 EVAC_GAP=""
 
 usage() {
 	[ $# -gt 0 ] && echo "$0: $*" >&2
@@ -155,6 +163,7 @@ parse_args() {
 		--multifd) MULTIFD=$(num "$1" "${2:-}") ;;
 		--dirty) DIRTY_MBPS=$(num "$1" "${2:-}") ;;
 		--guest-append) GUEST_APPEND=${2:-} ;;
+		--serial) EVAC_GAP=$(num "$1" "${2:-}") ;;
 		--ipv6) IPV6=1; shift; continue ;;
 		--guest-ipv6) GUEST_IPV6_KEEP=1; shift; continue ;;
 		--announce-self) ANNOUNCE_SELF=1; shift; continue ;;

@@ -89,11 +89,14 @@ mkbridge() {
 }
 
 # The guest's tap on the node's br0 (what libvirt does with a Linux bridge).
+# An evacuation has a tap per guest: tap0 .. tap(N-1).
 add_tap() {
-	local ns=$1 mtu=$2
-	nsx "$ns" ip tuntap add dev tap0 mode tap
-	nsx "$ns" ip link set tap0 mtu "$mtu" master br0 up
-	no_offload "$ns" tap0
+	local ns=$1 mtu=$2 k
+	for ((k = 0; k < EVAC_GUESTS; k++)); do
+		nsx "$ns" ip tuntap add dev "tap$k" mode tap
+		nsx "$ns" ip link set "tap$k" mtu "$mtu" master br0 up
+		no_offload "$ns" "tap$k"
+	done
 }
 
 compute_node() {

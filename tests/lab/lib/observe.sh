@@ -44,6 +44,17 @@ start_agents() {
 	done
 }
 
+# evacuate: a ping per guest beside guest 0's (ping-K.log), as a prober of
+# many guests runs them (fping -l, several pings)
+EVAC_PINGS=()
+start_evacuation_pings() {
+	local k
+	for ((k = 1; k < EVAC_GUESTS; k++)); do
+		bg "ping-$k" "$NS_CTL" "$OUT/ping-$k.log" "$OUT/ping-$k.stderr" ping -D -i "$INTERVAL" "198.18.0.$((100 + k))"
+		EVAC_PINGS+=("ping-$k")
+	done
+}
+
 # ping -D from ctl every $INTERVAL s (and ping -6 for an IPv6 guest).
 start_pings() {
 	STEP=start-ping
@@ -58,7 +69,7 @@ start_pings() {
 stop_observers() {
 	STEP=stop-observers
 	PING_STOPPED_US=$(now_us)
-	stop_roles ping ping6
+	stop_roles ping ping6 "${EVAC_PINGS[@]}"
 	# tcpdump drops what is still in its buffer when signalled: let the last
 	# replies reach the files before stopping it (they were 8 % of ctl's
 	# frames when both stopped at once)
@@ -69,6 +80,11 @@ stop_observers() {
 	cat "$OUT/ping.stderr" >>"$OUT/ping.log" 2>/dev/null
 	[ -f "$OUT/ping6.stderr" ] && cat "$OUT/ping6.stderr" >>"$OUT/ping6.log"
 	rm -f "$OUT/ping.stderr" "$OUT/ping6.stderr"
+	local k
+	for ((k = 1; k < EVAC_GUESTS; k++)); do
+		cat "$OUT/ping-$k.stderr" >>"$OUT/ping-$k.log" 2>/dev/null
+		rm -f "$OUT/ping-$k.stderr"
+	done
 }
 
 # ping_figures LOG END_US: the log's own figures as JSON: transmitted and

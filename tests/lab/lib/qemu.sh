@@ -9,7 +9,8 @@
 
 declare -A QMP_FD=()
 
-# start_qemu NAME NS [EXTRA...]: one guest on NS's tap0, QMP session open.
+# start_qemu NAME NS [EXTRA...]: one guest on NS's $GUEST_TAP (tap0; with_guest
+# names another), QMP session open.
 # vnet_hdr=off: no checksum/segmentation offload between guest and tap.
 # A --tls run gives every QEMU both TLS endpoints' credentials (lib/tls.sh).
 start_qemu() {
@@ -18,7 +19,7 @@ start_qemu() {
 	bg "qemu-$name" "$ns" "$OUT/qemu-$name.stdout" "$OUT/qemu-$name.stderr" \
 		qemu-system-x86_64 -name "msl-$RID-$name" -accel "$QEMU_ACCEL" -m "$QEMU_MEM" -nographic \
 		-monitor none -kernel "$KERNEL" -initrd "$INITRD" -append "$(guest_cmdline)" \
-		-netdev tap,id=n0,ifname=tap0,script=no,downscript=no,vnet_hdr=off \
+		-netdev tap,id=n0,ifname="$GUEST_TAP",script=no,downscript=no,vnet_hdr=off \
 		-device virtio-net-pci,netdev=n0,mac="$GUEST_MAC" \
 		-qmp "unix:$RUNDIR/$name.qmp,server=on,wait=off" \
 		-serial "file:$OUT/serial-$name.log" "${tls[@]}" "$@"

@@ -13,7 +13,7 @@ last_migration_end_us() {
 write_scenario_json() {
 	STEP=scenario-json
 	local i end ping ping6 migs faults args opts
-	local m mend next p4 p6
+	local m mend next p4 p6 plog guests
 	MIG_RECORDS=()
 	for ((i = 0; i < ${#MIGRATIONS[@]}; i++)); do
 		m=$(jq -c --argjson ev "$(migration_events $((i + 1)))" '. + {qemu_events: $ev}' <<<"${MIGRATIONS[$i]}")
@@ -21,7 +21,11 @@ write_scenario_json() {
 			| ($s.completed // $s.cancelled // $s.failed // .lab_seen_end_us)' <<<"$m")
 		next=""
 		[ $((i + 1)) -lt ${#MIGRATIONS[@]} ] && next=$(jq -r .lab_started_us <<<"${MIGRATIONS[$((i + 1))]}")
-		p4=$(ping_window "$OUT/ping.log" "$(jq -r .lab_started_us <<<"$m")" "$mend" "$next")
+		# an evacuation's guest has its own ping (and runs beside the others:
+		# the next migration bounds nothing)
+		plog=$(jq -r '.guest.ping_log // "ping.log"' <<<"$m")
+		[ "$EVAC_GUESTS" -gt 1 ] && next=""
+		p4=$(ping_window "$OUT/$plog" "$(jq -r .lab_started_us <<<"$m")" "$mend" "$next")
 		p6=null
 		[ -n "$GUEST_IP6" ] && p6=$(ping_window "$OUT/ping6.log" "$(jq -r .lab_started_us <<<"$m")" "$mend" "$next")
 		MIG_RECORDS+=("$(jq -c --argjson e "$mend" --argjson p4 "$p4" --argjson p6 "$p6" \
@@ -32,6 +36,7 @@ write_scenario_json() {
 	ping6=null
 	[ -n "$GUEST_IP6" ] && ping6=$(ping_figures "$OUT/ping6.log" "$end")
 	migs=$(printf '%s\n' "${MIG_RECORDS[@]}" | jq -sc .)
+	guests=$(jq -c '[.[] | .guest // empty]' <<<"$migs")
 	# msl-fault's lines go in verbatim (after jq): jq 1.6 would round their
 	# nanosecond stamps to doubles
 	faults='"@FAULTS@"'
@@ -49,7 +54,7 @@ write_scenario_json() {
 		--arg params "${MIG_PARAMS:-}" --arg dparams "${DST_PARAMS:-}" \
 		--argjson timeout "$MIG_TIMEOUT_SET" --argjson cancel "$CANCEL_ON_TIMEOUT" \
 		--arg dirty "$DIRTY_MBPS" --argjson wss "$DIRTY_WSS" \
-		--argjson migs "$migs" --argjson faults "$faults" \
+		--argjson migs "$migs" --argjson faults "$faults" --argjson guests "$guests" \
 		--argjson ping "$ping" --argjson ping6 "$ping6" \
 		--argjson reach "$EXPECT_REACHABLE" --arg estatus "$EXPECT_STATUS" --arg notes "$NOTES" \
 		--argjson started "$STARTED_US" --argjson dur "$SECONDS" '
@@ -61,6 +66,7 @@ write_scenario_json() {
 	         kernel: $kver, cmdline: $cmdline,
 	         dirty_mbps: (if $dirty == "" then null else ($dirty | tonumber) end),
 	         dirty_wss_mb: (if $dirty == "" then null else $wss end)},
+	 guests: (if ($guests | length) > 0 then $guests else null end),
 	 hosts: {cn1: $cn1, cn2: $cn2},
 	 controller: {ipv4: $ctl, ipv6: (if $ctl6 == "" then null else $ctl6 end),
 	              underlay: (if $ctlu == "" then null else $ctlu end)},

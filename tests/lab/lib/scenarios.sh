@@ -6,7 +6,7 @@
 # switch, captures and probes, BEFORE s of steady probes, the migration(s),
 # AFTER s of observation, scenario.json.
 
-SCENARIOS="baseline back-and-forth loss corrupt duplicate lost-announce no-announce port-not-ready dst-silent return-path dirty vlan vxlan ipv6 postcopy multifd tls"
+SCENARIOS="baseline back-and-forth loss corrupt duplicate lost-announce no-announce port-not-ready dst-silent return-path dirty vlan vxlan ipv6 postcopy multifd tls evacuate"
 
 # check_percent ARG: a rate in percent (0 < r <= 100)
 check_percent() {
@@ -210,6 +210,82 @@ scenario_multifd() {
 # scenario the same.
 scenario_tls() { TLS=1; }
 
+# A drained host (nova host-evacuate-live, a libvirt script): N (3) guests
+# on cn1, each with its own QEMU pair, tap, MAC (52:54:00:12:34:56 + K),
+# address (198.18.0.100 + K) and migration port (49152 + K: libvirt gives
+# each incoming QEMU its own), all migrated to cn2 at once, or one after
+# another S s apart with --serial S; ctl pings every guest (ping.log for
+# guest 0, ping-K.log for the others).
+scenario_evacuate() {
+	EVAC_GUESTS=${1:-3}
+	[[ $EVAC_GUESTS =~ ^[2-6]$ ]] || usage "evacuate takes 2 to 6 guests, got '$EVAC_GUESTS'"
+	[ "$NET" = flat ] && [ "$IPV6" = 0 ] || usage "evacuate runs on the flat IPv4 layout"
+	[ -z "$POSTCOPY_AFTER" ] && [ "$MULTIFD" = 0 ] && [ "$TLS" = 0 ] && [ -z "$DIRTY_MBPS" ] ||
+		usage "evacuate moves plain precopy guests (no --postcopy, --multifd, --tls, --dirty)"
+	NOTES="evacuation: $EVAC_GUESTS guests cn1 -> cn2, $([ -n "$EVAC_GAP" ] && echo "one after another, ${EVAC_GAP}s apart" || echo "all at once"); guest K: MAC 52:54:00:12:34:$(printf %02x $((0x56)))+K, 198.18.0.(100+K), tapK, port 49152+K, pinged by its own ping"
+}
+
+# with_guest K CMD...: CMD as guest K (bash's dynamic scope: every function
+# CMD calls sees these).
+with_guest() {
+	local k=$1; shift
+	local GUEST_TAP=tap$k MIG_PORT=$((49152 + k)) GUEST_MAC GUEST_IP
+	GUEST_MAC=$(printf '52:54:00:12:34:%02x' $((0x56 + k)))
+	GUEST_IP=198.18.0.$((100 + k))
+	"$@"
+}
+
+# migrate_guest K: guest K's migration, its record (MIGRATIONS) naming the
+# guest and its ping log.
+migrate_guest() {
+	local k=$1 log=ping.log last
+	[ "$k" -gt 0 ] && log=ping-$k.log
+	with_guest "$k" migrate "src$k" "dst$k" cn1 cn2
+	last=$((${#MIGRATIONS[@]} - 1))
+	MIGRATIONS[$last]=$(jq -c --arg mac "$(printf '52:54:00:12:34:%02x' $((0x56 + k)))" 		--arg ip "198.18.0.$((100 + k))" --arg log "$log" 		'. + {guest: {mac: $mac, ipv4: $ip, ping_log: $log}}' <<<"${MIGRATIONS[$last]}")
+}
+
+run_evacuation() {
+	local k pids=() f
+	build_topology
+	for ((k = 0; k < EVAC_GUESTS; k++)); do with_guest "$k" boot_guest "src$k" cn1; done
+	for ((k = 0; k < EVAC_GUESTS; k++)); do with_guest "$k" start_incoming "dst$k" cn2; done
+	start_captures
+	start_pings
+	start_evacuation_pings
+	STEP=before
+	sleep "$BEFORE"
+	if [ -n "$EVAC_GAP" ]; then
+		for ((k = 0; k < EVAC_GUESTS; k++)); do
+			[ "$k" -gt 0 ] && sleep "$EVAC_GAP"
+			migrate_guest "$k"
+			qemu_quit "src$k"
+		done
+	else
+		# all at once: each migration in a subshell of its own (the QMP
+		# sessions are inherited), numbered K+1 by the records before it
+		for ((k = 0; k < EVAC_GUESTS; k++)); do
+			(
+				MIGRATIONS=()
+				for ((j = 0; j < k; j++)); do MIGRATIONS+=("{}"); done
+				migrate_guest "$k"
+				printf '%s\n' "${MIGRATIONS[$k]}" >"$RUNDIR/migration-$k.json"
+			) &
+			pids+=($!)
+		done
+		wait "${pids[@]}" || true
+		for ((k = 0; k < EVAC_GUESTS; k++)); do
+			f=$RUNDIR/migration-$k.json
+			[ -s "$f" ] || die "guest $k's migration did not complete (see the lines above)"
+			MIGRATIONS+=("$(cat "$f")")
+		done
+		for ((k = 0; k < EVAC_GUESTS; k++)); do qemu_quit "src$k"; done
+	fi
+	STEP=observe
+	sleep "$AFTER"
+	stop_observers
+}
+
 # The migration modes every scenario can take (--postcopy, --multifd, --tls,
 # --port, --dirty), after the scenario's own settings: the migration
 # parameters they need, what they cannot be combined with, the notes.
@@ -274,6 +350,10 @@ wait_guest_quiet() {
 
 run_scenario() {
 	local spec
+	if [ "$EVAC_GUESTS" -gt 1 ]; then
+		run_evacuation
+		return
+	fi
 	build_topology
 	[ "$TLS" = 1 ] && tls_setup
 	boot_guest src cn1
