@@ -113,8 +113,12 @@ void flow_table__free(struct flow_table *t)
 {
 	if (!t)
 		return;
-	for (int i = 0; i < t->ngroups; i++)
+	for (int i = 0; i < t->ngroups; i++) {
 		free(t->groups[i].marks);
+		for (int in = 0; in < MAX_INPUTS; in++)
+			for (int h = 0; h < 2; h++)
+				rate_series_free(&t->groups[i].series[in][h]);
+	}
 	free(t);
 }
 
@@ -660,7 +664,8 @@ bool flow_table__packet(struct flow_table *t, int input, int64_t ts_ns, uint32_t
 		: tcp_seq_before(prev_end, d->max_end_seq) ? d->max_end_seq - prev_end : 0;
 	rate_add(&g->rate[input][host], ts_ns, bytes);
 	g->sent[input][host] += bytes;
-	rate_series_add(&g->series[input][host], ts_ns, bytes, retx);
+	if (rate_series_add(&g->series[input][host], ts_ns, bytes, retx))
+		set_warning(t, "out of memory: a throughput plot misses some bins");
 	return true;
 }
 
@@ -946,17 +951,11 @@ static int summarize(const struct flow_table *t, int group, int ninputs, struct 
 		ms->peak_bin_bytes[i] = g->rate[i][src].peak_bin_bytes;
 		ms->sent[i] = g->sent[i][src];
 	}
-	if (g->nmarks) {
-		ms->marks = calloc((size_t)g->nmarks, sizeof(*ms->marks));
-		if (!ms->marks)
-			return -ENOMEM;
-	}
+	/* borrowed, not copied: an evacuation's groups each mark every
+	 * concurrent guest's RARPs */
+	ms->marks = g->marks;
 	ms->nmarks = g->nmarks;
-	for (int k = 0; k < g->nmarks; k++) {
-		ms->marks[k].ts_ns = g->marks[k].ts_ns;
-		for (int i = 0; i < ninputs; i++)
-			ms->marks[k].sent[i] = g->marks[k].sent[i][src];
-	}
+	ms->marks_src = src;
 	ms->channels = calloc((size_t)(g->nflows ? g->nflows : 1), sizeof(*ms->channels));
 	if (!ms->channels)
 		return -ENOMEM;
@@ -1018,7 +1017,6 @@ void flow_table__migrations_free(struct mig_stream *ms, int n)
 {
 	for (int i = 0; ms && i < n; i++) {
 		free(ms[i].channels);
-		free(ms[i].marks);
 	}
 	free(ms);
 }
@@ -1027,6 +1025,6 @@ int64_t mig_stream_sent_after(const struct mig_stream *ms, int input, int64_t ts
 {
 	for (int k = 0; k < ms->nmarks; k++)
 		if (ms->marks[k].ts_ns == ts_ns)
-			return (int64_t)(ms->sent[input] - ms->marks[k].sent[input]);
+			return (int64_t)(ms->sent[input] - ms->marks[k].sent[input][ms->marks_src]);
 	return -1;
 }

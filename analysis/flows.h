@@ -242,13 +242,11 @@ struct mig_stream {
 	/* its connections in order of their first packet; owned (flow_table__migrations_free) */
 	struct mig_channel *channels;
 	int nchannels;
-	/* what the source had sent at each capture: in all, and at the marks */
+	/* what the source had sent at each capture: in all, and at the marks
+	 * (the table's, borrowed: what host `marks_src` had sent there) */
 	uint64_t sent[MAX_INPUTS];
-	struct stream_mark {
-		int64_t ts_ns;
-		uint64_t sent[MAX_INPUTS];
-	} *marks; /* owned (flow_table__migrations_free) */
-	int nmarks;
+	const struct sent_mark *marks;
+	int nmarks, marks_src;
 };
 
 /* A port-matched group smaller than this is a libvirt RPC or a guest flow on
@@ -257,7 +255,7 @@ struct mig_stream {
 
 /* The migrations in time order (by first packet), into *out (released with
  * flow_table__migrations_free; NULL when none). Returns how many, or -ENOMEM.
- * The rate series point into the table, which must outlive them. */
+ * The rate series and the marks point into the table, which must outlive them. */
 int flow_table__migrations(const struct flow_table *t, int ninputs, struct mig_stream **out);
 void flow_table__migrations_free(struct mig_stream *ms, int n);
 

@@ -1,5 +1,7 @@
 #include "analysis/rate_series.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "analysis/limits.h"
@@ -15,12 +17,31 @@ static void fold(struct rate_series *s)
 		s->bin[i].bytes = s->bin[a].bytes + (b < s->nbins ? s->bin[b].bytes : 0);
 		s->bin[i].retx = s->bin[a].retx + (b < s->nbins ? s->bin[b].retx : 0);
 	}
-	memset(s->bin + n, 0, (RATE_SERIES_BINS - n) * sizeof(s->bin[0]));
+	memset(s->bin + n, 0, (s->cap - n) * sizeof(s->bin[0]));
 	s->nbins = n;
 	s->bin_ns *= 2;
 }
 
-void rate_series_add(struct rate_series *s, int64_t ts_ns, uint64_t bytes, bool retx)
+/* Room for bin idx (< RATE_SERIES_BINS): 0 or -ENOMEM. */
+static int grow(struct rate_series *s, uint64_t idx)
+{
+	uint32_t cap = s->cap ? s->cap : 16;
+	struct rate_bin *b;
+
+	while (cap <= idx)
+		cap *= 2;
+	if (cap > RATE_SERIES_BINS)
+		cap = RATE_SERIES_BINS;
+	b = realloc(s->bin, cap * sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	memset(b + s->cap, 0, (cap - s->cap) * sizeof(*b));
+	s->bin = b;
+	s->cap = cap;
+	return 0;
+}
+
+int rate_series_add(struct rate_series *s, int64_t ts_ns, uint64_t bytes, bool retx)
 {
 	uint64_t offset, idx;
 
@@ -38,8 +59,18 @@ void rate_series_add(struct rate_series *s, int64_t ts_ns, uint64_t bytes, bool 
 	}
 	if (idx >= RATE_SERIES_BINS)
 		idx = RATE_SERIES_BINS - 1;
+	if (idx >= s->cap && grow(s, idx))
+		return -ENOMEM;
 	s->bin[idx].bytes += bytes;
 	s->bin[idx].retx += retx;
 	if (idx + 1 > s->nbins)
 		s->nbins = (uint32_t)idx + 1;
+	return 0;
+}
+
+void rate_series_free(struct rate_series *s)
+{
+	free(s->bin);
+	s->bin = NULL;
+	s->cap = s->nbins = 0;
 }

@@ -7,7 +7,12 @@
  * reported peak. Memory is fixed: when a byte falls past the last of
  * RATE_SERIES_BINS bins, neighbouring bins merge pairwise and the width
  * doubles (100 ms bins hold 102 s of stream; a 10-minute stream ends in 800 ms
- * bins). No allocation: the series lives inside its owner.
+ * bins). The bins are allocated as the stream goes on (16, then doubling):
+ * an evacuation keeps eight series per guest, most of a second or two.
+ *
+ * Ownership: the series lives inside its owner, zeroed before the first
+ * add; rate_series_free() releases its bins. rate_series_add() returns 0,
+ * or -ENOMEM when the bins could not grow (that add is not counted).
  */
 #ifndef MIGSCOPE_RATE_SERIES_H
 #define MIGSCOPE_RATE_SERIES_H
@@ -21,16 +26,16 @@ struct rate_series {
 	int64_t t0_ns;   /* start of bin 0: the first byte's time */
 	int64_t bin_ns;  /* width of every bin; 0 while empty */
 	uint32_t nbins;  /* bins in use: up to the last one that got a byte */
-	/* a bin's bytes and retransmits side by side: a short stream's series
-	 * touches one page, not two (an evacuation keeps one per guest) */
+	uint32_t cap;    /* bins allocated */
 	struct rate_bin {
 		uint64_t bytes;
 		uint32_t retx;
-	} bin[RATE_SERIES_BINS];
+	} *bin;
 };
 
 /* Adds `bytes` of payload at ts_ns, one retransmitted segment when `retx`.
  * Times before t0 (out-of-order stamps) count in bin 0. */
-void rate_series_add(struct rate_series *s, int64_t ts_ns, uint64_t bytes, bool retx);
+int rate_series_add(struct rate_series *s, int64_t ts_ns, uint64_t bytes, bool retx);
+void rate_series_free(struct rate_series *s);
 
 #endif

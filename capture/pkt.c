@@ -531,21 +531,56 @@ static void stats_merge(struct pkt_flow_stats *d, const struct pkt_flow_stats *s
 	}
 }
 
+/*
+ * The whole flow table into slots[PKT_MAX_FLOWS]: one BPF_MAP_LOOKUP_BATCH
+ * (5.6+) where the kernel has it, else slot by slot. An agent that runs for
+ * days reads it at every new file and every metrics write: 4096 system calls
+ * each time were most of an idle node's CPU.
+ */
+static int read_slots(int fd, struct pkt_flow_slot *slots)
+{
+	__u32 keys[64], out_batch = 0, count;
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	size_t got = 0;
+	bool first = true;
+	int rc;
+
+	while (got < PKT_MAX_FLOWS) {
+		count = PKT_MAX_FLOWS - got < 64 ? (__u32)(PKT_MAX_FLOWS - got) : 64;
+		rc = bpf_map_lookup_batch(fd, first ? NULL : &out_batch, &out_batch, keys,
+					  slots + got, &count, &opts);
+		first = false;
+		if (rc && errno != ENOENT)
+			goto one_by_one;
+		for (__u32 k = 0; k < count; k++)
+			if (keys[k] != got + k)
+				goto one_by_one; /* an array's keys come in order */
+		got += count;
+		if (rc) /* ENOENT: the end */
+			break;
+	}
+	if (got == PKT_MAX_FLOWS)
+		return 0;
+one_by_one:
+	for (__u32 i = 0; i < PKT_MAX_FLOWS; i++)
+		if (bpf_map_lookup_elem(fd, &i, &slots[i]))
+			return -errno;
+	return 0;
+}
+
 int pkt_flows__read(int fd, pkt_flow_fn fn, void *ctx)
 {
 	struct pkt_flow_slot *slots = calloc(PKT_MAX_FLOWS, sizeof(*slots));
-	int n = 0, rc = 0;
+	int n = 0, rc;
 
 	if (!slots)
 		return -ENOMEM;
-	for (__u32 i = 0; i < PKT_MAX_FLOWS; i++) {
-		if (bpf_map_lookup_elem(fd, &i, &slots[n])) {
-			rc = -errno;
-			goto cleanup;
-		}
-		if (slots[n].state == PKT_SLOT_READY)
-			n++;
-	}
+	rc = read_slots(fd, slots);
+	if (rc)
+		goto cleanup;
+	for (int i = 0; i < PKT_MAX_FLOWS; i++)
+		if (slots[i].state == PKT_SLOT_READY)
+			slots[n++] = slots[i];
 	qsort(slots, (size_t)n, sizeof(*slots), slot_order);
 	for (int i = 0; i < n && !rc; i++) {
 		struct pkt_flow_stats st = slots[i].stats;
@@ -569,17 +604,16 @@ int pkt_capture__evict(struct pkt_capture *c, uint64_t closed_before_tai_ns,
 int pkt_flows__evict(int fd, uint64_t closed_before_tai_ns, uint64_t idle_before_tai_ns,
 		     int *evicted)
 {
-	struct pkt_flow_slot *s = malloc(sizeof(*s)), empty = { 0 };
-	int rc = 0;
+	struct pkt_flow_slot *slots = calloc(PKT_MAX_FLOWS, sizeof(*slots)), empty = { 0 };
+	int rc;
 
 	*evicted = 0;
-	if (!s)
+	if (!slots)
 		return -ENOMEM;
-	for (__u32 i = 0; i < PKT_MAX_FLOWS; i++) {
-		if (bpf_map_lookup_elem(fd, &i, s)) {
-			rc = -errno;
-			break;
-		}
+	rc = read_slots(fd, slots);
+	for (__u32 i = 0; !rc && i < PKT_MAX_FLOWS; i++) {
+		const struct pkt_flow_slot *s = &slots[i];
+
 		if (s->state != PKT_SLOT_READY)
 			continue;
 		if (!(s->stats.last_tai_ns < idle_before_tai_ns ||
@@ -592,7 +626,7 @@ int pkt_flows__evict(int fd, uint64_t closed_before_tai_ns, uint64_t idle_before
 		}
 		(*evicted)++;
 	}
-	free(s);
+	free(slots);
 	return rc;
 }
 

@@ -94,6 +94,8 @@ evacuation
 
 # The capture agent: BPF cost per frame, throughput and CPU beside tcpdump.
 "$(dirname "$0")/capture.sh" "$BUILD"
+# The flight recorder on an idle node: CPU and disk a day.
+"$(dirname "$0")/ring_idle.sh" "$BUILD"
 
 # Latencies of one real lab migration on this machine, as loaded now (root):
 # how soon QEMU's stream opens after its "setup" event, the first RARP
