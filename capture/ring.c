@@ -75,32 +75,39 @@ static int by_name(const void *a, const void *b)
 	return strverscmp(x->path, y->path);
 }
 
+/* arr (capacity *cap, n used) with room for one more element of `size`:
+ * itself, or grown; NULL when it could not grow (arr is then untouched). */
+static void *room_for_one(void *arr, int *cap, int n, size_t size)
+{
+	int ncap = *cap ? 2 * *cap : 8;
+	void *g;
+
+	if (n < *cap)
+		return arr;
+	g = realloc(arr, (size_t)ncap * size);
+	if (g)
+		*cap = ncap;
+	return g;
+}
+
 static int push_file(struct ring *r, const struct ring_file *f)
 {
-	if (r->nfiles == r->capfiles) {
-		int cap = r->capfiles ? 2 * r->capfiles : 16;
-		struct ring_file *g = realloc(r->files, (size_t)cap * sizeof(*g));
+	struct ring_file *g = room_for_one(r->files, &r->capfiles, r->nfiles, sizeof(*g));
 
-		if (!g)
-			return -ENOMEM;
-		r->files = g;
-		r->capfiles = cap;
-	}
+	if (!g)
+		return -ENOMEM;
+	r->files = g;
 	r->files[r->nfiles++] = *f;
 	return 0;
 }
 
 static int push_kept(struct ring *r, const struct kept_dir *k)
 {
-	if (r->nkept == r->capkept) {
-		int cap = r->capkept ? 2 * r->capkept : 8;
-		struct kept_dir *g = realloc(r->kept, (size_t)cap * sizeof(*g));
+	struct kept_dir *g = room_for_one(r->kept, &r->capkept, r->nkept, sizeof(*g));
 
-		if (!g)
-			return -ENOMEM;
-		r->kept = g;
-		r->capkept = cap;
-	}
+	if (!g)
+		return -ENOMEM;
+	r->kept = g;
 	r->kept[r->nkept++] = *k;
 	return 0;
 }

@@ -32,3 +32,35 @@ truth_check() {
 		fi
 	done < <(grep '^\.' "$3")
 }
+# agent_start NS LOG ARGS...: `$MIGSCOPE capture ARGS` in network namespace
+# NS in the background (under nsenter, which execs it: $! is the agent, the
+# signals reach it), stderr to LOG, until it says it is attached; its pid in
+# AGENT_PID. 1 when it did not attach (LOG on stderr).
+agent_start() {
+	local ns=$1 log=$2
+	shift 2
+	nsenter --net="/run/netns/$ns" "$MIGSCOPE" capture "$@" 2>"$log" &
+	AGENT_PID=$!
+	for _ in $(seq 50); do
+		grep -q attached "$log" && return 0
+		kill -0 "$AGENT_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$log" >&2
+	return 1
+}
+# agent_stop SIGNAL: sends it to AGENT_PID -> the agent's exit status, 124
+# when it had not ended 10 s later (then killed)
+agent_stop() {
+	kill "-$1" "$AGENT_PID"
+	for _ in $(seq 100); do
+		kill -0 "$AGENT_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$AGENT_PID" 2>/dev/null; then
+		kill -KILL "$AGENT_PID"
+		wait "$AGENT_PID"
+		return 124
+	fi
+	wait "$AGENT_PID"
+}

@@ -49,32 +49,16 @@ ip netns add "$NS" &&
 	exit 1
 }
 
-# start_capture NAME ARGS...: runs the agent in the background until attached
+# start_capture NAME ARGS...: the agent in the background until attached
 start_capture() {
 	local name=$1; shift
-	nsenter --net="/run/netns/$NS" "$MIGSCOPE" capture -i vb --node cn1 "$@" 2>"$TMP/$name.err" &
-	CAP_PID=$!
+	agent_start "$NS" "$TMP/$name.err" -i vb --node cn1 "$@" || return 1
+	CAP_PID=$AGENT_PID
 	PIDS+=("$CAP_PID")
-	for _ in $(seq 50); do
-		grep -q attached "$TMP/$name.err" && return 0
-		kill -0 "$CAP_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	cat "$TMP/$name.err" >&2
-	return 1
 }
 stop_capture() { # -> exit status of the agent; 124 if SIGINT did not end it
-	kill -INT "$CAP_PID"
-	for _ in $(seq 100); do
-		kill -0 "$CAP_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$CAP_PID" 2>/dev/null; then
-		kill -KILL "$CAP_PID"
-		wait "$CAP_PID"
-		return 124
-	fi
-	wait "$CAP_PID"
+	AGENT_PID=$CAP_PID
+	agent_stop INT
 }
 # The agent's programs: the ones that appeared while this test's agent ran
 # (another session's agent may be loaded too).

@@ -14,7 +14,7 @@ set -u
 cd "$(dirname "$0")/../.." || exit 2
 . tests/lib.sh
 BUILD=${1:-build}
-MIGSCOPE=$(realpath "$BUILD/migscope")
+MIGSCOPE=$(realpath "$BUILD/migscope") # agent_start's (tests/lib.sh)
 INJECT=$(realpath "$BUILD/tools/msc-inject")
 FIXTURE=fixtures/synthetic/baseline-cn1.pcap
 
@@ -44,27 +44,14 @@ ip netns add "$NS" &&
 
 start_agent() { # LOG ARGS...: the agent in the background until attached
 	local log=$1; shift
-	nsenter --net="/run/netns/$NS" "$MIGSCOPE" capture -i vb --node cn1 "$@" 2>"$log" &
-	CAP_PID=$!
-	for _ in $(seq 50); do
-		grep -q attached "$log" && return 0
-		kill -0 "$CAP_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	cat "$log" >&2
-	return 1
+	agent_start "$NS" "$log" -i vb --node cn1 "$@" || return 1
+	CAP_PID=$AGENT_PID
 }
 stop_agent() { # SIGTERM, as systemd stops it -> exit status, 124 if it hung
-	kill -TERM "$CAP_PID"
-	for _ in $(seq 100); do
-		kill -0 "$CAP_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$CAP_PID" 2>/dev/null; then
-		kill -KILL "$CAP_PID"; wait "$CAP_PID"; CAP_PID=; return 124
-	fi
-	wait "$CAP_PID"
-	local rc=$?
+	local rc
+	AGENT_PID=$CAP_PID
+	agent_stop TERM
+	rc=$?
 	CAP_PID=
 	return $rc
 }
