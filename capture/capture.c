@@ -642,6 +642,8 @@ static int rotate(struct capture_run *r, uint64_t now_ns)
 	if (!pkt_capture__evict(r->cap, now_ns + (uint64_t)r->tai_offset_ns - FLOW_CLOSED_NS,
 				now_ns + (uint64_t)r->tai_offset_ns - FLOW_IDLE_NS, &evicted))
 		r->agent.evicted += (uint64_t)evicted;
+	if (!ring__path(r->ring))
+		return -ENOMEM; /* no name for the next file: said by ring__closed */
 	rc = open_file(r, r->cli, ring__path(r->ring), err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "migscope capture: %s\n", err);

@@ -400,12 +400,13 @@ int ring__closed(struct ring *r, int64_t start_ns, int64_t end_ns, uint64_t byte
 {
 	struct ring_file f = { .path = r->cur, .bytes = bytes, .start_ns = start_ns,
 			       .end_ns = end_ns };
-	int rc = 0, keep_rc = -1;
+	bool keep = meets_episode(r, start_ns, end_ns);
+	int rc = 0, keep_rc = 0;
 
 	r->cur = NULL;
-	if (meets_episode(r, start_ns, end_ns))
+	if (keep)
 		keep_rc = keep_file(r, f.path, bytes, err, errlen);
-	if (!keep_rc) {
+	if (keep && !keep_rc) {
 		free(f.path);
 	} else {
 		/* the ring holds -W files with the one being written: room for it */
@@ -416,11 +417,12 @@ int ring__closed(struct ring *r, int64_t start_ns, int64_t end_ns, uint64_t byte
 			free(f.path);
 	}
 	r->seq++;
-	if (!rc)
-		rc = set_cur(r);
+	/* the next file's name, whatever happened to this one's */
+	if (set_cur(r))
+		rc = -ENOMEM;
 	if (rc == -ENOMEM)
 		snprintf(err, errlen, "out of memory");
-	return rc ? rc : keep_rc > 0 ? 0 : keep_rc == -1 ? 0 : keep_rc;
+	return rc ? rc : keep_rc;
 }
 
 static int new_episode(struct ring *r, int64_t now_ns, char *err, size_t errlen)
