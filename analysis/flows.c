@@ -701,10 +701,13 @@ void flow_table__mark(struct flow_table *t, int64_t ts_ns)
 		if (ts_ns < g->first_ns || ts_ns - g->last_ns > GROUP_JOIN_NS)
 			continue;
 		if (g->nmarks == g->cap_marks) {
-			int cap = g->cap_marks ? 2 * g->cap_marks : 16;
+			/* by half again: an evacuation's groups each mark hundreds */
+			int cap = g->cap_marks ? g->cap_marks + g->cap_marks / 2 : 16;
 			struct sent_mark *m;
 
-			if (g->cap_marks == MAX_TIME_MARKS) {
+			if (cap > MAX_TIME_MARKS)
+				cap = MAX_TIME_MARKS;
+			if (g->cap_marks >= MAX_TIME_MARKS) {
 				set_warning(t, "too many RARPs during one migration, later ones not "
 					    "weighed as its resume");
 				continue;
