@@ -100,7 +100,8 @@ static int open_inputs(const struct analyze_config *cfg, struct input_cursor *cu
 	for (int i = 0; i < cfg->ninputs; i++) {
 		in[i].path = cfg->paths[i];
 		in[i].label = cfg->labels[i];
-		cur[i].reader = capture_reader__open(cfg->paths[i], err, errlen);
+		cur[i].reader = capture_reader__open_windows(cfg->paths[i], cfg->windows,
+							     cfg->nwindows, err, errlen);
 		if (!cur[i].reader)
 			return errno ? -errno : -EINVAL;
 		link = capture_reader__linktype(cur[i].reader);
@@ -427,8 +428,71 @@ cleanup:
 	return rc;
 }
 
-int analyze(const struct analyze_config *cfg, struct report *out, char *err, size_t errlen)
+static int by_from(const void *a, const void *b)
 {
+	const struct time_window *x = a, *y = b;
+
+	return (x->from_ns > y->from_ns) - (x->from_ns < y->from_ns);
+}
+
+/*
+ * Where directories are worth reading: around every migration flow the
+ * agent's counters name, in any capture (a prober's tcpdump directory has
+ * none of its own), merged where they overlap. 0 windows: read everything
+ * (no directory given, no counters, or too many to keep).
+ */
+static int migration_windows(const struct analyze_config *cfg, struct time_window *w, int *nw,
+			     char *err, size_t errlen)
+{
+	struct capture_counters *cc;
+	bool any_dir = false;
+	int n = 0, rc = 0;
+
+	*nw = 0;
+	for (int i = 0; i < cfg->ninputs; i++)
+		any_dir |= capture_dir__is_dir(cfg->paths[i]);
+	if (!any_dir)
+		return 0;
+	cc = malloc(sizeof(*cc));
+	if (!cc) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (int i = 0; i < cfg->ninputs && !rc; i++) {
+		rc = capture_counters__read(cfg->paths[i], cc, err, errlen);
+		for (int f = 0; !rc && f < cc->nflows && n <= ANALYZE_MAX_WINDOWS; f++) {
+			const struct counter_flow *cf = &cc->flows[f];
+
+			if (!cf->first_ns || n == ANALYZE_MAX_WINDOWS) {
+				n += !!cf->first_ns;
+				continue;
+			}
+			w[n++] = (struct time_window){
+				.from_ns = (int64_t)cf->first_ns - ANALYZE_WINDOW_MARGIN_NS,
+				.to_ns = (int64_t)(cf->last_ns > cf->first_ns ? cf->last_ns : cf->first_ns) +
+					 ANALYZE_WINDOW_MARGIN_NS,
+			};
+		}
+	}
+	free(cc);
+	if (rc || n > ANALYZE_MAX_WINDOWS)
+		return rc;
+	qsort(w, (size_t)n, sizeof(*w), by_from);
+	for (int i = 0; i < n; i++) {
+		if (*nw && w[i].from_ns <= w[*nw - 1].to_ns) {
+			if (w[i].to_ns > w[*nw - 1].to_ns)
+				w[*nw - 1].to_ns = w[i].to_ns;
+			continue;
+		}
+		w[(*nw)++] = w[i];
+	}
+	return 0;
+}
+
+int analyze(const struct analyze_config *cfg_in, struct report *out, char *err, size_t errlen)
+{
+	struct time_window windows[ANALYZE_MAX_WINDOWS];
+	struct analyze_config windowed = *cfg_in, *cfg = &windowed;
 	struct report_hypervisor hv[MAX_HYPERVISOR_FILES];
 	struct portset shape = { 0 };
 	char why[256] = "";
@@ -445,6 +509,10 @@ int analyze(const struct analyze_config *cfg, struct report *out, char *err, siz
 		if (rc)
 			return rc;
 	}
+	rc = migration_windows(cfg, windows, &windowed.nwindows, err, errlen);
+	if (rc)
+		return rc;
+	windowed.windows = windows;
 	rc = analyze_pass(cfg, NULL, hv, out, &shape, why, sizeof(why), err, errlen);
 	if (rc || !why[0])
 		return rc;

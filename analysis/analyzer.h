@@ -29,6 +29,8 @@
 #include "analysis/portset.h"
 #include "reports/report.h"
 
+struct time_window; /* analysis/capture_dir.h */
+
 struct analyze_config {
 	const char *paths[MAX_INPUTS];
 	const char *labels[MAX_INPUTS]; /* "src", "dst", "ctl" or NULL: detect */
@@ -46,12 +48,22 @@ struct analyze_config {
 	const char *hypervisor_paths[MAX_HYPERVISOR_FILES];
 	int nhypervisor;
 	struct announce_params announce;
+	/* set by analyze(): the times around the migrations the agent's counters
+	 * name, where a directory's files are read (capture_dir__select) */
+	const struct time_window *windows;
+	int nwindows;
 	/* called every ANALYZE_PROGRESS_EVERY packets when set */
 	void (*progress)(uint64_t packets, void *arg);
 	void *progress_arg;
 };
 
 #define ANALYZE_PROGRESS_EVERY (1u << 20)
+/* A directory of captures (a day of the flight recorder's ring, tcpdump -G
+ * output) is read from this long before each migration the agent's counters
+ * name to this long after it: the steady probes before, the announcements
+ * and the guest's answers after. More windows than ANALYZE_MAX_WINDOWS: all. */
+#define ANALYZE_WINDOW_MARGIN_NS (60LL * 1000000000)
+enum { ANALYZE_MAX_WINDOWS = 256 };
 /* The smallest guest's memory is tens of MB; a tenant's bulk transfer that
  * happens to end at the resume is the false positive this guards against. */
 #define SHAPE_MIN_BYTES (4ULL << 20)

@@ -137,6 +137,14 @@ static int read_file(const char *path, struct capture_counters *out, char *err, 
 		}
 		if (len < 24)
 			continue;
+		{
+			/* the block's own stamp: when the agent closed the file (our
+			 * interfaces are in nanoseconds) */
+			uint64_t ts = (uint64_t)le32(body + 4) << 32 | le32(body + 8);
+
+			if (ts > out->end_ns && ts < (uint64_t)STAMP_MAX_NS)
+				out->end_ns = ts;
+		}
 		comment.len = 0;
 		walk_options(body + 12, len - 24, gather_comment, &comment);
 		if (comment.oom) {

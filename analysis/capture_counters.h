@@ -85,6 +85,7 @@ struct counter_retrans {
 struct capture_counters {
 	bool ours;       /* written by migscope capture */
 	bool present;    /* at least one counters block was found */
+	uint64_t end_ns; /* ours: the latest statistics block's stamp, the file's end; 0: none */
 	int nifaces;     /* counters blocks read */
 	uint64_t ring_drops, flows_full, events;
 	int nflows;

@@ -1,5 +1,8 @@
 #include "analysis/capture_dir.h"
 
+#include "analysis/capture_counters.h"
+#include "analysis/capture_reader.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
@@ -113,4 +116,78 @@ void capture_dir__free(struct capture_dir *d)
 	free(d->paths);
 	d->paths = NULL;
 	d->n = 0;
+}
+
+/* The first packet's stamp of a file, INT64_MIN when it has none readable. */
+static int64_t first_stamp(const char *path)
+{
+	char err[256];
+	struct capture_reader *r = capture_reader__open(path, err, sizeof(err));
+	struct capture_packet pkt;
+	int64_t t = INT64_MIN;
+
+	if (r && capture_reader__next(r, &pkt) == 1)
+		t = pkt.ts_ns;
+	capture_reader__close(r);
+	return t;
+}
+
+static bool meets(const struct time_window *w, int nw, int64_t from, int64_t to)
+{
+	for (int i = 0; i < nw; i++)
+		if (from <= w[i].to_ns && to >= w[i].from_ns)
+			return true;
+	return false;
+}
+
+int capture_dir__select(struct capture_dir *d, const struct time_window *w, int nw, char *err,
+			size_t errlen)
+{
+	struct capture_counters *cc;
+	int64_t *first, *last;
+	int kept = 0;
+
+	if (nw <= 0 || !d->n)
+		return 0;
+	first = malloc((size_t)d->n * sizeof(*first));
+	last = malloc((size_t)d->n * sizeof(*last));
+	cc = malloc(sizeof(*cc));
+	if (!first || !last || !cc) {
+		free(first);
+		free(last);
+		free(cc);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (int i = 0; i < d->n; i++) {
+		char ignored[256];
+
+		first[i] = first_stamp(d->paths[i]);
+		/* the agent's files say when they ended; others end where the
+		 * next one begins */
+		last[i] = !capture_counters__read(d->paths[i], cc, ignored, sizeof(ignored)) &&
+				  cc->ours && cc->end_ns ? (int64_t)cc->end_ns : INT64_MIN;
+	}
+	free(cc);
+	for (int i = 0; i < d->n; i++) {
+		int64_t end = last[i] != INT64_MIN ? last[i] : INT64_MAX;
+
+		for (int k = i + 1; last[i] == INT64_MIN && k < d->n; k++)
+			if (first[k] != INT64_MIN) {
+				end = first[k];
+				break;
+			}
+		if (first[i] != INT64_MIN && meets(w, nw, first[i], end))
+			d->paths[kept++] = d->paths[i];
+		else
+			free(d->paths[i]);
+	}
+	free(first);
+	free(last);
+	d->n = kept;
+	if (!kept) {
+		snprintf(err, errlen, "no capture in this directory covers the migrations' times");
+		return -ENOENT;
+	}
+	return 0;
 }

@@ -132,6 +132,12 @@ static int open_file(struct capture_reader *r, const char *path, char *err, size
 
 struct capture_reader *capture_reader__open(const char *path, char *err, size_t errlen)
 {
+	return capture_reader__open_windows(path, NULL, 0, err, errlen);
+}
+
+struct capture_reader *capture_reader__open_windows(const char *path, const struct time_window *w,
+						   int nw, char *err, size_t errlen)
+{
 	struct capture_reader *r;
 	int rc;
 
@@ -148,6 +154,13 @@ struct capture_reader *capture_reader__open(const char *path, char *err, size_t 
 	}
 	if (capture_dir__is_dir(path)) {
 		rc = capture_dir__list(path, &r->dir, err, errlen);
+		if (!rc && nw > 0) {
+			char why[256];
+
+			rc = capture_dir__select(&r->dir, w, nw, why, sizeof(why));
+			if (rc)
+				snprintf(err, errlen, "%s: %s", path, why);
+		}
 		if (rc)
 			goto cleanup;
 		path = r->dir.paths[0];

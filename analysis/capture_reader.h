@@ -38,6 +38,11 @@ struct capture_packet {
 };
 
 struct capture_reader *capture_reader__open(const char *path, char *err, size_t errlen);
+/* The same, a directory read only in the files that meet one of the nw
+ * windows (capture_dir__select); a file is read whole. */
+struct time_window;
+struct capture_reader *capture_reader__open_windows(const char *path, const struct time_window *w,
+						   int nw, char *err, size_t errlen);
 int capture_reader__next(struct capture_reader *r, struct capture_packet *pkt);
 int capture_reader__linktype(const struct capture_reader *r);
 /* NULL, or why reading stopped before the end of the file */

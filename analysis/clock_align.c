@@ -62,10 +62,12 @@ static int sample_packet(struct clock_samples *s, const struct portset *ports,
 	return clock_samples__add(s, CLOCK_STREAM, side, key, ts_ns);
 }
 
-static int sample_input(const char *path, const struct portset *ports, struct clock_samples *s,
+static int sample_input(const struct analyze_config *cfg, int i, struct clock_samples *s,
 			char *err, size_t errlen)
 {
-	struct capture_reader *r = capture_reader__open(path, err, errlen);
+	const struct portset *ports = &cfg->ports;
+	struct capture_reader *r = capture_reader__open_windows(cfg->paths[i], cfg->windows,
+								cfg->nwindows, err, errlen);
 	struct capture_packet pkt;
 	struct pkt_meta m;
 	int rc, link;
@@ -97,7 +99,7 @@ int clock_align(const struct analyze_config *cfg, int ref, struct clock_estimate
 			rc = -ENOMEM;
 			goto cleanup;
 		}
-		rc = sample_input(cfg->paths[i], &cfg->ports, s[i], err, errlen);
+		rc = sample_input(cfg, i, s[i], err, errlen);
 		if (rc)
 			goto cleanup;
 	}

@@ -135,6 +135,33 @@ grep -q '^migscope_capture_ring_files{node="cn1"} [0-3]$' "$TMP/agent.prom" &&
 left=$(in_ns bpftool net show dev vb 2>/dev/null | grep -v -E '^(xdp|tc|flow_dissector|netfilter):$|^$')
 expect_eq "ring: nothing attached after SIGTERM" "" "$left"
 
+# --- a day of files: read only around the migration -------------------------
+# the node's ring and kept files in one directory, and a prober's directory
+# of tcpdump -G files (probes alone): an hour before, ten minutes before, an
+# hour after. The agent's counters say when the migration was: of the
+# prober's files only the one whose span (to the next file's first packet)
+# meets a minute around it is read; the migration's bytes stay exact.
+D=$TMP/day
+mkdir -p "$D/cn1" "$D/prober"
+cp "$KEPT"/*.pcapng "$R"/cn1.[0-9]*.pcapng "$D/cn1/"
+PROBES=fixtures/synthetic/baseline-ctl.pcap
+mig=
+for f in $(ls "$KEPT"/*.pcapng | sort -V); do # the first kept file with a frame
+	mig=$(tshark -r "$f" -c 1 -T fields -e frame.time_epoch 2>/dev/null)
+	[ -n "$mig" ] && break
+done
+p0=$(tshark -r "$PROBES" -c 1 -T fields -e frame.time_epoch 2>/dev/null)
+shift=$(awk -v m="$mig" -v p="$p0" 'BEGIN { printf "%d", m - p }')
+editcap -t $((shift - 3600)) "$PROBES" "$D/prober/ctl-1.pcap"
+editcap -t $((shift - 600)) "$PROBES" "$D/prober/ctl-2.pcap"
+editcap -t $((shift + 3600)) "$PROBES" "$D/prober/ctl-3.pcap"
+probe_pkts=$(capinfos -c -M "$PROBES" 2>/dev/null | awk '/Number of packets/ { print $NF }')
+day=$("$MIGSCOPE" analyze --format json "src=$D/cn1" "ctl=$D/prober" 2>/dev/null)
+expect_eq "ring: a day's files: the migration's bytes, exact" "$W_OUT" \
+	"$(jq -r '.migrations[0].stream.out_bytes' <<<"$day")"
+expect_eq "ring: a day's files: of the prober's three files only the one around the migration read" \
+	"$probe_pkts" "$(jq -r '.inputs[1].packets' <<<"$day")"
+
 # --- restart, and the kept directories' bound --------------------------------
 last=$(find "$R" -maxdepth 1 -name 'cn1.[0-9]*.pcapng' | sort -V | tail -1)
 kb=$(du -sb "$KEPT" | cut -f1)

@@ -24,6 +24,7 @@
 #include <pcap/pcap.h>
 #include <zlib.h>
 
+#include "analysis/capture_dir.h"
 #include "analysis/capture_reader.h"
 #include "analysis/linklayer.h"
 #include "tests/unit/frames.h"
@@ -279,6 +280,60 @@ static void test_directory_other_linktype(void **state)
 	assert_non_null(strstr(capture_reader__stopped_early(r), "b.pcap: link type"));
 	assert_int_equal(capture_reader__next(r, &pkt), 0);
 	capture_reader__close(r);
+}
+
+/* A day of files read only around the migrations: a file spans from its
+ * first packet to the next file's first; those that meet a window stay. */
+static void test_directory_windows(void **state)
+{
+	char dir[PATH_LEN], path[PATH_LEN + 32], err[256];
+	const int64_t t0 = INT64_C(1700000000000000000), s = NS_PER_SEC;
+	struct capture_dir d;
+	struct rec r[3];
+	struct time_window w;
+
+	(void)state;
+	make_three();
+	tmp_path(dir, "day");
+	assert_int_equal(mkdir(dir, 0700), 0);
+	for (int i = 0; i < 3; i++) {
+		r[i] = three[0];
+		r[i].ts_ns = t0 + i * 100 * s; /* files begin at 0, 100 and 200 s */
+		snprintf(path, sizeof(path), "%s/cap.%d.pcap", dir, i);
+		write_pcap(path, DLT_EN10MB, &r[i], 1);
+	}
+	/* within the second file's span only */
+	assert_int_equal(capture_dir__list(dir, &d, err, sizeof(err)), 0);
+	w = (struct time_window){ t0 + 150 * s, t0 + 160 * s };
+	assert_int_equal(capture_dir__select(&d, &w, 1, err, sizeof(err)), 0);
+	assert_int_equal(d.n, 1);
+	assert_non_null(strstr(d.paths[0], "cap.1.pcap"));
+	capture_dir__free(&d);
+	/* the last file spans on for ever; a window across two files keeps both */
+	assert_int_equal(capture_dir__list(dir, &d, err, sizeof(err)), 0);
+	w = (struct time_window){ t0 + 190 * s, t0 + 900 * s };
+	assert_int_equal(capture_dir__select(&d, &w, 1, err, sizeof(err)), 0);
+	assert_int_equal(d.n, 2);
+	capture_dir__free(&d);
+	/* before everything: none, said */
+	assert_int_equal(capture_dir__list(dir, &d, err, sizeof(err)), 0);
+	w = (struct time_window){ t0 - 900 * s, t0 - 800 * s };
+	assert_int_equal(capture_dir__select(&d, &w, 1, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "covers the migrations' times"));
+	capture_dir__free(&d);
+	/* the reader takes the windows: the second file's packet alone */
+	{
+		struct capture_reader *rd;
+		struct capture_packet pkt;
+
+		w = (struct time_window){ t0 + 150 * s, t0 + 160 * s };
+		rd = capture_reader__open_windows(dir, &w, 1, err, sizeof(err));
+		assert_non_null(rd);
+		assert_int_equal(capture_reader__next(rd, &pkt), 1);
+		assert_int_equal(pkt.ts_ns, t0 + 100 * s);
+		assert_int_equal(capture_reader__next(rd, &pkt), 0);
+		capture_reader__close(rd);
+	}
 }
 
 static void test_linktype_kept(void **state)
@@ -634,6 +689,7 @@ int main(void)
 		cmocka_unit_test(test_linktype_kept),
 		cmocka_unit_test(test_directory_in_order),
 		cmocka_unit_test(test_directory_other_linktype),
+		cmocka_unit_test(test_directory_windows),
 		cmocka_unit_test(test_truncated_mid_record),
 		cmocka_unit_test(test_truncated_first_record),
 		cmocka_unit_test(test_open_errors),
