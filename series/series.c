@@ -221,7 +221,8 @@ static int lab_config(const struct json_doc *d, const char *dir, struct analyze_
 		snprintf(ports, sizeof(ports), "%s,%d", PORTSET_DEFAULT, (int)port);
 	if (portset_parse(&cfg->ports, ports))
 		return -EINVAL;
-	if (mac) {
+	/* an evacuation's run (tests/lab/run.sh evacuate): every guest's row */
+	if (mac && json_doc__len(d, json_doc__get(d, 0, "guests")) <= 1) {
 		snprintf(guest, sizeof(guest), "%s%s%s", mac, ip ? "," : "", ip ? ip : "");
 		if (guest_spec_parse(guest, cfg->guest_mac, &cfg->guest_ip)) {
 			snprintf(err, errlen, "%s/scenario.json: guest '%s' is not MAC[,IP]", dir, guest);
