@@ -64,3 +64,13 @@ agent_stop() {
 	fi
 	wait "$AGENT_PID"
 }
+# quiet_veth_ns NS: a network namespace NS with a veth pair va <-> vb, up,
+# no addresses and IPv6 off (the kernel's own ND/MLD frames stay out of what
+# an agent on vb sees). 1 when the kernel refused a step.
+quiet_veth_ns() {
+	ip netns add "$1" &&
+		ip -n "$1" link add va type veth peer name vb &&
+		ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 &&
+		ip netns exec "$1" sysctl -qw net.ipv6.conf.default.disable_ipv6=1 &&
+		ip -n "$1" link set va up && ip -n "$1" link set vb up
+}

@@ -40,11 +40,7 @@ in_ns() { ip netns exec "$NS" "$@"; }
 
 # no addresses at all: the frames are only observed, never answered; IPv6 off
 # so the kernel's own ND/MLD frames do not mix in
-ip netns add "$NS" &&
-	ip -n "$NS" link add va type veth peer name vb &&
-	in_ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1 &&
-	in_ns sysctl -qw net.ipv6.conf.default.disable_ipv6=1 &&
-	ip -n "$NS" link set va up && ip -n "$NS" link set vb up || {
+quiet_veth_ns "$NS" || {
 	not_ok "capture: veth pair in namespace $NS"
 	exit 1
 }

@@ -33,11 +33,7 @@ cleanup() {
 }
 trap cleanup EXIT
 in_ns() { ip netns exec "$NS" "$@"; }
-ip netns add "$NS" &&
-	ip -n "$NS" link add va type veth peer name vb &&
-	in_ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1 &&
-	in_ns sysctl -qw net.ipv6.conf.default.disable_ipv6=1 &&
-	ip -n "$NS" link set va up && ip -n "$NS" link set vb up || {
+quiet_veth_ns "$NS" || {
 	not_ok "ring: veth pair in namespace $NS"
 	exit 1
 }
