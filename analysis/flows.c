@@ -970,9 +970,16 @@ static int summarize(const struct flow_table *t, int group, int ninputs, struct 
 			continue;
 		if (ms->nchannels < g->nflows)
 			add_channel(ms, fl, src_ep, ninputs);
-		for (int i = 0; i < ninputs; i++)
-			if (fl->view[i].seen)
-				add_view(&ms->view[i], fl, &fl->view[i], src_ep);
+		for (int i = 0; i < ninputs; i++) {
+			int64_t fin = fl->view[i].dir[!src_ep].fin_ns;
+
+			if (!fl->view[i].seen)
+				continue;
+			add_view(&ms->view[i], fl, &fl->view[i], src_ep);
+			/* libvirt stops the NBD server on its own schedule */
+			if (fin && !(fl->detect & DETECT_NBD) && (!ms->close_ns || fin < ms->close_ns))
+				ms->close_ns = fin;
+		}
 		if (fl->stack_retx[src_ep].set) {
 			ms->stack_retx_flows++;
 			ms->stack_retx_segments += fl->stack_retx[src_ep].segments;

@@ -230,6 +230,11 @@ struct mig_stream {
 	int nflows;
 	uint32_t detect;             /* enum flow_detect, of every flow */
 	int64_t last_data_ns;        /* the source's last data, any capture */
+	/* the destination's first FIN on a channel other than NBD, any capture
+	 * (0: none seen): QEMU closes its end just after it resumed the guest and
+	 * sent the first announcement, so this marks the resume more tightly
+	 * than the last data, which precedes it by the device-state load */
+	int64_t close_ns;
 	struct stream_view view[MAX_INPUTS];
 	/* the source's payload over time at each capture, and its busiest
 	 * RATE_BIN_NS bin there */

@@ -32,7 +32,7 @@ static bool candidate(const struct guest_mac *g, const struct mig_stream *ms,
 		      struct match_pair *p)
 {
 	int64_t end = ms->last_data_ns ? ms->last_data_ns : ms->last_ns;
-	int64_t other = 0;
+	int64_t anchor = ms->close_ns ? ms->close_ns : end, other = 0;
 
 	for (uint32_t k = 0; k < g->nannounces; k++) {
 		const struct announce *a = &g->announces[k];
@@ -41,7 +41,7 @@ static bool candidate(const struct guest_mac *g, const struct mig_stream *ms,
 			continue;
 		if (a->kind == ANNOUNCE_RARP) {
 			p->burst_ns = a->ts_ns;
-			p->cost = distance(a->ts_ns, end);
+			p->cost = distance(a->ts_ns, anchor);
 			return true;
 		}
 		if (!other)
@@ -50,7 +50,7 @@ static bool candidate(const struct guest_mac *g, const struct mig_stream *ms,
 	if (!other)
 		return false;
 	p->burst_ns = other;
-	p->cost = distance(other, end) + ANNOUNCE_ONLY_PENALTY_NS;
+	p->cost = distance(other, anchor) + ANNOUNCE_ONLY_PENALTY_NS;
 	return true;
 }
 

@@ -7,7 +7,10 @@
  * MAC's first RARP from the stream's first packet on (else its first GARP or
  * unsolicited NA, weighed ANNOUNCE_ONLY_PENALTY_NS further), no later than
  * MATCH_AFTER_NS past the stream's last data; its distance is how far that
- * lies from the last data (precopy resumes just after it, postcopy before).
+ * lies from where the destination closed the stream (QEMU announces, resumes
+ * and closes in one step, so within a few ms), else from the last data
+ * (precopy resumes after it by the device-state load, which concurrent
+ * guests stretch to tens of ms apiece; postcopy before it).
  * Pairs are taken nearest first, each migration once and each burst once,
  * so concurrent migrations between the same hosts each get their own guest,
  * and a guest moved there and back gets both of its migrations.

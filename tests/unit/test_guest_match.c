@@ -1,8 +1,9 @@
 /*
  * Unit tests of analysis/guest_match.c: each migration gets the guest whose
  * RARP burst follows its switchover, concurrent migrations each their own,
- * a guest moved there and back both of its migrations, and a migration no
- * announcement names none.
+ * a guest moved there and back both of its migrations, a migration no
+ * announcement names none, and the destination's close of each stream
+ * telling apart streams that ended together.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -128,12 +129,35 @@ static void test_postcopy_beside_precopy(void **state)
 	guest_set__free(s);
 }
 
+/* A live evacuation's case: two streams whose last data came within 0.1 ms
+ * of each other, the destination loading guest 2 in 20 ms and guest 0 in
+ * 51 ms. From the last data alone either pairing is as near; where the
+ * destination closed each stream (just after it announced) tells them. */
+static void test_close_tells_equal_ends(void **state)
+{
+	struct guest_set *s = guest_set__new(NULL);
+	struct mig_stream ms[2] = { stream(T0, T0 + 759600 * 1000), stream(T0 + 1 * MS, T0 + 759500 * 1000) };
+	int mac[2];
+
+	(void)state;
+	assert_non_null(s);
+	ms[0].close_ns = T0 + 812 * MS;
+	ms[1].close_ns = T0 + 781 * MS;
+	announce(s, 2, T0 + 780 * MS);
+	announce(s, 0, T0 + 810 * MS);
+	assert_int_equal(guest_match(s, ms, 2, mac), 0);
+	assert_int_equal(mac[0], mac_index(s, 0));
+	assert_int_equal(mac[1], mac_index(s, 2));
+	guest_set__free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_concurrent),
 		cmocka_unit_test(test_back_and_forth_and_silent),
 		cmocka_unit_test(test_postcopy_beside_precopy),
+		cmocka_unit_test(test_close_tells_equal_ends),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
