@@ -49,6 +49,9 @@ static void analyze_usage(FILE *out)
 		"      --announce I,M,R,S  QEMU's announce-initial, -max (ms), -rounds, -step (ms)\n"
 		"                        on the destination, to check the RARPs against\n"
 		"                        (default 50,550,5,100: QEMU's defaults)\n"
+		"      --sla MS          the guest's own requests (HTTP and any request/response\n"
+		"                        its TCP flows show): count those slower than MS, and\n"
+		"                        call a flow stalled at MS (default 1000)\n"
 		"  -h, --help            this help\n"
 		"\n"
 		"Each migration gets a verdict: ok, no_announce, stale_forwarding,\n"
@@ -108,6 +111,7 @@ int analyze_main(int argc, char **argv)
 		{ "no-align", no_argument, NULL, 'A' },
 		{ "announce", required_argument, NULL, 'N' },
 		{ "hypervisor", required_argument, NULL, 'H' },
+		{ "sla", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -165,6 +169,18 @@ int analyze_main(int argc, char **argv)
 			}
 			cfg.hypervisor_paths[cfg.nhypervisor++] = optarg;
 			break;
+		case 'S': {
+			char *end = NULL;
+			long ms = strtol(optarg, &end, 10);
+
+			if (!*optarg || *end || ms < 1 || ms > 3600000) {
+				fprintf(stderr, "migscope: --sla wants milliseconds (1-3600000), got "
+					"'%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			cfg.sla_ns = (int64_t)ms * 1000000;
+			break;
+		}
 		case 'h':
 			analyze_usage(stdout);
 			return EXIT_DONE;

@@ -59,8 +59,9 @@ static int pick_earliest(const struct input_cursor *cur, int n)
 	return best;
 }
 
-static void dispatch(struct flow_table *ft, struct guest_set *gs, int input, int linktype,
-		     const struct capture_packet *pkt, int64_t *switch_ns)
+static void dispatch(struct flow_table *ft, struct guest_set *gs, struct guest_conns *gc,
+		     uint32_t conns_mask, int input, int linktype, const struct capture_packet *pkt,
+		     int64_t *switch_ns)
 {
 	struct pkt_meta m;
 	uint32_t cap_payload = 0;
@@ -78,6 +79,10 @@ static void dispatch(struct flow_table *ft, struct guest_set *gs, int input, int
 		if (flow_table__packet(ft, input, pkt->ts_ns, pkt->wirelen, &m,
 				       pkt->data + m.payload_off, cap_payload))
 			return;
+		if (conns_mask >> input & 1)
+			guest_conns__packet(gc, input, pkt->ts_ns, &m);
+	} else if (m.kind == PKT_KIND_UDP && (conns_mask >> input & 1)) {
+		guest_conns__packet(gc, input, pkt->ts_ns, &m);
 	}
 	ngroups = flow_table__ngroups(ft);
 	for (int g = 0; g < ngroups; g++) {
@@ -88,8 +93,22 @@ static void dispatch(struct flow_table *ft, struct guest_set *gs, int input, int
 	guest_set__frame(gs, input, pkt->ts_ns, &m, switch_ns, ngroups);
 	/* QEMU's first round of RARPs for a guest: maybe its resume; what the
 	 * streams had sent by then tells how much they sent after it (postcopy) */
-	if (m.kind == PKT_KIND_RARP && guest_set__rarp_first_round(gs, m.arp_sha, pkt->ts_ns))
+	if (m.kind == PKT_KIND_RARP && guest_set__rarp_first_round(gs, m.arp_sha, pkt->ts_ns)) {
 		flow_table__mark(ft, pkt->ts_ns);
+		guest_conns__switch(gc, pkt->ts_ns);
+	}
+}
+
+/* The guest's own flows are timed where its users are: at the prober's
+ * captures when given (ctl=), else wherever a capture saw them first. */
+static uint32_t guest_conns_inputs(const struct analyze_config *cfg)
+{
+	uint32_t ctl = 0;
+
+	for (int i = 0; i < cfg->ninputs; i++)
+		if (cfg->labels[i] && !strcmp(cfg->labels[i], "ctl"))
+			ctl |= 1u << i;
+	return ctl ? ctl : (1u << cfg->ninputs) - 1;
 }
 
 static int open_inputs(const struct analyze_config *cfg, struct input_cursor *cur,
@@ -333,6 +352,9 @@ static int analyze_pass(const struct analyze_config *cfg, const struct portset *
 	int64_t switch_ns[MAX_GROUPS] = { 0 };
 	struct flow_table *ft = NULL;
 	struct guest_set *gs = NULL;
+	struct guest_conns *gc = NULL;
+	int64_t last_ns = 0;
+	uint32_t conns_mask;
 	const char *stopped;
 	uint64_t total = 0;
 	int rc, i;
@@ -340,13 +362,15 @@ static int analyze_pass(const struct analyze_config *cfg, const struct portset *
 	memset(out, 0, sizeof(*out));
 	memset(cur, 0, sizeof(cur));
 	memset(in, 0, sizeof(in));
+	conns_mask = guest_conns_inputs(cfg);
 	if (cfg->ninputs < 1 || cfg->ninputs > MAX_INPUTS) {
 		snprintf(err, errlen, "give 1 to %d captures", MAX_INPUTS);
 		return -EINVAL;
 	}
 	ft = flow_table__new(&cfg->ports, shaped, !shaped && !cfg->ports_given);
 	gs = guest_set__new(cfg->guest_mac_set ? cfg->guest_mac : NULL);
-	if (!ft || !gs) {
+	gc = guest_conns__new();
+	if (!ft || !gs || !gc) {
 		snprintf(err, errlen, "out of memory");
 		rc = -ENOMEM;
 		goto cleanup;
@@ -380,7 +404,8 @@ static int analyze_pass(const struct analyze_config *cfg, const struct portset *
 			in[i].first_ns = pkt->ts_ns;
 		in[i].last_ns = pkt->ts_ns;
 		in[i].packets++;
-		dispatch(ft, gs, i, in[i].linktype, pkt, switch_ns);
+		last_ns = pkt->ts_ns;
+		dispatch(ft, gs, gc, conns_mask, i, in[i].linktype, pkt, switch_ns);
 		rc = cursor_advance(&cur[i], cfg->paths[i], err, errlen);
 		if (rc)
 			goto cleanup;
@@ -396,7 +421,8 @@ static int analyze_pass(const struct analyze_config *cfg, const struct portset *
 		in[i].retrans_tracer = counters[i]->retrans_tracer && !counters[i]->retrans_truncated;
 		in[i].tick_ns = capture_reader__tick_ns(cur[i].reader);
 	}
-	rc = report_build(ft, gs, in, cfg, hv, cfg->nhypervisor, out);
+	guest_conns__finish(gc, last_ns);
+	rc = report_build(ft, gs, gc, in, cfg, hv, cfg->nhypervisor, out);
 	if (rc) {
 		snprintf(err, errlen, "out of memory building the report");
 		goto cleanup;
@@ -416,6 +442,8 @@ static int analyze_pass(const struct analyze_config *cfg, const struct portset *
 		report_warn_limit(out, "%s", flow_table__warning(ft));
 	if (guest_set__warning(gs))
 		report_warn_limit(out, "%s", guest_set__warning(gs));
+	if (guest_conns__warning(gc))
+		report_warn_limit(out, "%s", guest_conns__warning(gc));
 	if (!out->nmigrations && !shaped && !cfg->ports_given)
 		shape_ports(ft, gs, cfg, shape, why, whylen);
 cleanup:
@@ -423,6 +451,7 @@ cleanup:
 		capture_reader__close(cur[i].reader);
 		free(counters[i]);
 	}
+	guest_conns__free(gc);
 	guest_set__free(gs);
 	flow_table__free(ft);
 	return rc;

@@ -48,6 +48,7 @@ struct analyze_config {
 	const char *hypervisor_paths[MAX_HYPERVISOR_FILES];
 	int nhypervisor;
 	struct announce_params announce;
+	int64_t sla_ns;                 /* --sla: a response slower fails it; 0: none */
 	/* set by analyze(): the times around the migrations the agent's counters
 	 * name, where a directory's files are read (capture_dir__select) */
 	const struct time_window *windows;

@@ -21,6 +21,10 @@ enum {
 	MAX_PROBES = 262144,     /* echo requests kept: 43 min at 10 ms */
 	MAX_ANNOUNCES = 4096,    /* RARP/GARP/NA events kept per MAC (grown as they come) */
 	PROBE_MATCH_WINDOW = 4096, /* how far back a reply looks for its request */
+	MAX_GUEST_CONNS = 16384, /* other TCP/UDP flows (the guest's own): 160 s of a
+				  * new connection every 10 ms */
+	MAX_CONN_REQUESTS = 1 << 20, /* their requests and responses */
+	MAX_SWITCH_MARKS = 4096, /* guests' resumes the flows' gaps are kept around */
 };
 
 /* A flow joins a migration of the same host pair active this recently. */

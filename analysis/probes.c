@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "analysis/phases.h"
 #include "analysis/report_plot.h"
 #include "analysis/stats.h"
 #include "analysis/switchover.h"
@@ -37,22 +38,14 @@ static uint32_t probe_vantages(const struct probe_scope *ps)
  * last frame at the source NIC, else at the last reply before the resume,
  * else it is empty; postcopy from the resume to the stream's last data,
  * empty in precopy. */
-struct phase_bounds {
-	int64_t start, pause, resume, after;
-};
-
 static struct phase_bounds phase_starts(const struct probe_scope *ps, struct report_migration *rm)
 {
 	struct opt_i64 *at = rm->loss.phase_start_ns;
-	struct phase_bounds b = {
-		.start = rm->stream.start_ns.v, .resume = ps->resume_ns,
-		.pause = ps->pause_ns ? ps->pause_ns
-		       : rm->downtime.gap_start_ns.set ? rm->downtime.gap_start_ns.v : ps->resume_ns,
-		.after = ps->postcopy_end_ns > ps->resume_ns ? ps->postcopy_end_ns : ps->resume_ns,
-	};
+	int64_t pause = ps->pause_ns ? ps->pause_ns
+		      : rm->downtime.gap_start_ns.set ? rm->downtime.gap_start_ns.v : ps->resume_ns;
+	struct phase_bounds b = phase_bounds_make(rm->stream.start_ns.v, pause, ps->resume_ns,
+						  ps->postcopy_end_ns);
 
-	if (b.pause > b.resume)
-		b.pause = b.resume;
 	at[PHASE_PRECOPY] = opt_some(b.start);
 	if (b.pause < b.resume)
 		at[PHASE_PAUSE] = opt_some(b.pause);
@@ -60,19 +53,6 @@ static struct phase_bounds phase_starts(const struct probe_scope *ps, struct rep
 		at[PHASE_POSTCOPY] = opt_some(b.resume);
 	at[PHASE_AFTER] = opt_some(b.after);
 	return b;
-}
-
-static enum phase phase_of(int64_t t, const struct phase_bounds *b)
-{
-	if (t < b->start)
-		return PHASE_BEFORE;
-	if (t <= b->pause)
-		return PHASE_PRECOPY;
-	if (t < b->resume)
-		return PHASE_PAUSE;
-	if (t < b->after)
-		return PHASE_POSTCOPY;
-	return PHASE_AFTER;
 }
 
 static int cmp_i64(const void *a, const void *b)

@@ -10,6 +10,7 @@
 #include "analysis/domain.h"
 #include "analysis/evacuation.h"
 #include "analysis/guest_match.h"
+#include "analysis/guest_traffic.h"
 #include "analysis/linklayer.h"
 #include "analysis/modes.h"
 #include "analysis/probes.h"
@@ -36,6 +37,7 @@ struct mig_work {
 
 struct build_ctx {
 	const struct guest_set *gs;
+	const struct guest_conns *gc;
 	const struct report_hypervisor *hv; /* per --hypervisor file */
 	int nhv;
 	const struct build_input *in;
@@ -272,6 +274,28 @@ static int fill_probes(const struct build_ctx *c, const struct mig_work *w,
 	if (rm->stream.postcopy_set)
 		ps.postcopy_end_ns = sw->end_ns;
 	return probes_fill(&ps, rm);
+}
+
+/* The guest's own flows and requests, in the phases the probes are filed
+ * in. */
+static int fill_traffic(const struct build_ctx *c, const struct mig_work *w,
+			const struct switchover *sw, struct report_migration *rm)
+{
+	int64_t pause = rm->downtime.silence_start_ns.set &&
+				rm->downtime.silence_start_ns.v < sw->resume_ns
+			? rm->downtime.silence_start_ns.v
+		: rm->downtime.gap_start_ns.set ? rm->downtime.gap_start_ns.v : 0;
+	struct traffic_scope ts = {
+		.conns = c->gc, .ip4 = w->guest.ip4, .ip6 = w->guest.ip6,
+		.window_lo = w->window_lo, .window_hi = w->window_hi,
+		.phases = phase_bounds_make(rm->stream.start_ns.v, pause, sw->resume_ns,
+					    rm->stream.postcopy_set ? sw->end_ns : 0),
+		.sla_ns = c->cfg->sla_ns,
+	};
+
+	if (!sw->resume_ns)
+		return 0;
+	return guest_traffic_fill(&ts, rm);
 }
 
 /* The guest's silence: its last frame leaving the source NIC to its first
@@ -636,10 +660,11 @@ static int assign_roles(struct build_ctx *c, enum role (*role)[MAX_INPUTS])
 }
 
 int report_build(const struct flow_table *ft, const struct guest_set *gs,
-		 const struct build_input *in, const struct analyze_config *cfg,
-		 const struct report_hypervisor *hv, int nhv, struct report *r)
+		 const struct guest_conns *gc, const struct build_input *in,
+		 const struct analyze_config *cfg, const struct report_hypervisor *hv, int nhv,
+		 struct report *r)
 {
-	struct build_ctx c = { .gs = gs, .hv = hv, .nhv = nhv, .in = in, .cfg = cfg, .r = r };
+	struct build_ctx c = { .gs = gs, .gc = gc, .hv = hv, .nhv = nhv, .in = in, .cfg = cfg, .r = r };
 	enum role (*role)[MAX_INPUTS] = NULL;
 	struct mig_stream *ms = NULL;
 	int n = flow_table__migrations(ft, cfg->ninputs, &ms), rc = 0;
@@ -689,6 +714,8 @@ int report_build(const struct flow_table *ft, const struct guest_set *gs,
 			rc = fill_guest_side(&c, w, &sw, rarp, rm);
 		if (!rc)
 			rc = fill_probes(&c, w, &sw, rm);
+		if (!rc)
+			rc = fill_traffic(&c, w, &sw, rm);
 		if (rc)
 			goto cleanup;
 		fill_hypervisor(&c, m, rm);

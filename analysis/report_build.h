@@ -17,6 +17,7 @@
 #include "analysis/clock.h"
 #include "analysis/flows.h"
 #include "analysis/guest.h"
+#include "analysis/guest_conn.h"
 #include "reports/report.h"
 
 struct build_input {
@@ -32,9 +33,10 @@ struct build_input {
 	bool exact;                  /* its stream counts are a migscope capture's counters */
 };
 
-/* hv[0..nhv): what the hypervisor recorded, one per --hypervisor file. */
+/* hv[0..nhv): what the hypervisor recorded, one per --hypervisor file;
+ * gc: the other TCP/UDP flows (the guest's own among them). */
 int report_build(const struct flow_table *ft, const struct guest_set *gs,
-		 const struct build_input *in, const struct analyze_config *cfg,
+		 const struct guest_conns *gc, const struct build_input *in, const struct analyze_config *cfg,
 		 const struct report_hypervisor *hv, int nhv, struct report *r);
 
 #endif

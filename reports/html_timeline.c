@@ -53,6 +53,8 @@ struct view {
 	int64_t x0, x1; /* visible window, ns relative to t0 */
 };
 
+enum { STALL_BARS = 8 }; /* the guest flows' stalls drawn, the worst first */
+
 static double px(const struct view *v, int64_t abs_ns)
 {
 	double rel = (double)(abs_ns - v->t0), span = (double)(v->x1 - v->x0);
@@ -185,6 +187,27 @@ static double band_label_x(double left, double right, double w, const char **anc
 	return clamp_px(left) + 6;
 }
 
+/* The guest's flows' stalls, the worst first: a thin bar each along the top
+ * of the blackout, its flow and length in the tooltip. */
+static void stalls(FILE *out, const struct view *v, const struct report_migration *m, double y0)
+{
+	const struct report_guest_traffic *t = &m->traffic;
+
+	for (int k = 0; k < t->nlist && k < STALL_BARS; k++) {
+		const struct report_guest_flow *f = &t->list[k];
+		int64_t a = f->stall_to_guest_ns.set ? f->stall_to_guest_ns.v : 0;
+		int64_t b = f->stall_from_guest_ns.set ? f->stall_from_guest_ns.v : 0;
+		char what[2 * REPORT_ADDR_LEN + 64];
+
+		if (!f->stall_start_ns.set)
+			continue;
+		snprintf(what, sizeof(what), "%s %s:%u \xe2\x86\x92 %s:%u stalled", f->proto, f->client,
+			 f->client_port, f->server, f->server_port);
+		band(out, v, "stall", f->stall_start_ns.v, f->stall_start_ns.v + (a > b ? a : b),
+		     y0 + 2 + k * 5, y0 + 5 + k * 5, what);
+	}
+}
+
 static void blackout(FILE *out, const struct view *v, const struct report_migration *m,
 		     double y0, double y1)
 {
@@ -205,6 +228,7 @@ static void blackout(FILE *out, const struct view *v, const struct report_migrat
 	if (m->downtime.silence_start_ns.set)
 		band(out, v, "silence", m->downtime.silence_start_ns.v, m->downtime.silence_end_ns.v, y0, y1,
 		     "guest silence");
+	stalls(out, v, m, y0);
 	if (!m->downtime.gap_start_ns.set)
 		return;
 	left = px(v, m->downtime.gap_start_ns.v);

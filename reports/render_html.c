@@ -100,7 +100,7 @@ static const char STYLE[] =
 	".lanelabel{fill:#3e4c59;font-size:11px}.laneband{fill:#1f2933;fill-opacity:.035}"
 	".loststrip{fill:#d92d20;fill-opacity:.05}\n"
 	".empty{fill:#9aa5b1;font-style:italic}\n"
-	".blackout{fill:#fde2e1}.silence{fill:#f9b4ae;fill-opacity:.75}"
+	".blackout{fill:#fde2e1}.stall{fill:#8e44ad;fill-opacity:.8}.silence{fill:#f9b4ae;fill-opacity:.75}"
 	".bandlabel{fill:#b42318;font-size:12px;font-weight:600}\n"
 	".event{stroke:#52606d;stroke-dasharray:4 3}\n"
 	".tlmark{stroke:#3e4c59;stroke-dasharray:1 2}.tlmark.key{stroke:#1f2933;stroke-dasharray:none;"
@@ -507,6 +507,71 @@ static void outage(FILE *out, const struct report_migration *m)
 	fputs("</table>\n", out);
 }
 
+/* What the guest's users felt: its flows across the switchover and the
+ * response times of its requests by phase, when the captures hold any. */
+static void traffic(FILE *out, const struct report_migration *m)
+{
+	const struct report_guest_traffic *t = &m->traffic;
+	char a[48], b[48], c[48], d[48];
+	bool any = false;
+
+	for (int ph = 0; ph < PHASE_COUNT; ph++)
+		any |= t->responses[ph].set;
+	if (t->nlist) {
+		fputs("<h3>The guest's flows across the switchover</h3>", out);
+		fputs("<p class=\"note\">", out);
+		html_escf(out, "%d flows, %d stalled, %d reset, %d survived; stall p50 %s, p99 %s "
+			  "(the worst %d below)", t->flows, t->stalled, t->reset, t->survived,
+			  html_ms(t->stall_p50_ns, a, sizeof(a)), html_ms(t->stall_p99_ns, b, sizeof(b)),
+			  t->nlist);
+		fputs("</p>", out);
+		fputs("<table class=\"compact\">\n<tr><th>flow</th><th class=\"num\">stall to the guest"
+		      "</th><th class=\"num\">stall from it</th><th class=\"num\">retransmitted</th>"
+		      "<th>fate</th></tr>\n", out);
+		for (int k = 0; k < t->nlist; k++) {
+			const struct report_guest_flow *f = &t->list[k];
+			char flow[2 * REPORT_ADDR_LEN + 32];
+
+			snprintf(flow, sizeof(flow), "%s %s:%u \xe2\x86\x92 %s:%u", f->proto, f->client,
+				 f->client_port, f->server, f->server_port);
+			snprintf(d, sizeof(d), "%u", f->retransmitted_segments);
+			fputs("<tr>", out);
+			cell(out, NULL, flow);
+			cell(out, "num", html_ms(f->stall_to_guest_ns, a, sizeof(a)));
+			cell(out, "num", html_ms(f->stall_from_guest_ns, b, sizeof(b)));
+			cell(out, "num", d);
+			cell(out, NULL, f->reset ? "reset" : f->survived ? "survived" : "not seen again");
+			fputs("</tr>\n", out);
+		}
+		fputs("</table>\n", out);
+	}
+	if (!any)
+		return;
+	fputs("<h3>The guest's requests by phase</h3><table>\n<tr><th>phase</th>"
+	      "<th class=\"num\">requests</th><th class=\"num\">failed</th>"
+	      "<th class=\"num\">p50</th><th class=\"num\">p90</th><th class=\"num\">p99</th>"
+	      "<th class=\"num\">over the SLA</th></tr>\n", out);
+	for (int ph = 0; ph < PHASE_COUNT; ph++) {
+		const struct report_responses *r = &t->responses[ph];
+
+		if (!r->set)
+			continue;
+		fputs("<tr>", out);
+		cell(out, NULL, phase_name(ph));
+		snprintf(a, sizeof(a), "%u", r->requests);
+		cell(out, "num", a);
+		snprintf(a, sizeof(a), "%u", r->failed);
+		cell(out, "num", a);
+		cell(out, "num", html_ms(r->p50_ns, a, sizeof(a)));
+		cell(out, "num", html_ms(r->p90_ns, b, sizeof(b)));
+		cell(out, "num", html_ms(r->p99_ns, c, sizeof(c)));
+		snprintf(d, sizeof(d), "%u", r->over_sla);
+		cell(out, "num", t->sla_ns.set ? d : "n/a");
+		fputs("</tr>\n", out);
+	}
+	fputs("</table>\n", out);
+}
+
 static void migration(FILE *out, const struct report *r, const struct report_migration *m, int i)
 {
 	fprintf(out, "<section class=\"card\" id=\"migration-%d\"><h2>", i);
@@ -518,6 +583,7 @@ static void migration(FILE *out, const struct report *r, const struct report_mig
 	html_timelines(out, r, m, i);
 	legend(out);
 	phases(out, m);
+	traffic(out, m);
 	outage(out, m);
 	fputs("</section>\n", out);
 }

@@ -224,6 +224,67 @@ static void write_outage(struct json_writer *w, const struct report_migration *m
 	json_end(w, '}');
 }
 
+static void write_guest_flows(struct json_writer *w, const struct report_guest_traffic *t)
+{
+	json_begin(w, "guest_flows", '[');
+	for (int k = 0; k < t->nlist; k++) {
+		const struct report_guest_flow *f = &t->list[k];
+
+		json_begin(w, NULL, '{');
+		json_str(w, "proto", f->proto);
+		json_str(w, "client", f->client);
+		json_int(w, "client_port", f->client_port);
+		json_str(w, "server", f->server);
+		json_int(w, "server_port", f->server_port);
+		json_str(w, "guest_end", f->guest_is_server ? "server" : "client");
+		json_opt_us(w, "stall_to_guest_us", f->stall_to_guest_ns);
+		json_opt_us(w, "stall_from_guest_us", f->stall_from_guest_ns);
+		json_opt_int(w, "stall_start_ns", f->stall_start_ns);
+		json_int(w, "retransmitted_segments", f->retransmitted_segments);
+		json_begin(w, "rto_backoff_us", '[');
+		for (int b = 0; b < f->nbackoff; b++)
+			json_opt_us(w, NULL, opt_some(f->backoff_ns[b]));
+		json_end(w, ']');
+		json_opt_bool(w, "reset", opt_some(f->reset));
+		json_opt_bool(w, "survived", opt_some(f->survived));
+		json_end(w, '}');
+	}
+	json_end(w, ']');
+	json_begin(w, "guest_flows_summary", '{');
+	json_int(w, "flows", t->flows);
+	json_int(w, "listed", t->nlist);
+	json_int(w, "stalled", t->stalled);
+	json_int(w, "reset", t->reset);
+	json_int(w, "survived", t->survived);
+	json_opt_us(w, "stall_p50_us", t->stall_p50_ns);
+	json_opt_us(w, "stall_p99_us", t->stall_p99_ns);
+	json_opt_us(w, "stall_max_us", t->stall_max_ns);
+	json_end(w, '}');
+}
+
+static void write_responses(struct json_writer *w, const struct report_guest_traffic *t)
+{
+	json_begin(w, "responses", '{');
+	json_opt_us(w, "sla_us", t->sla_ns);
+	for (int ph = 0; ph < PHASE_COUNT; ph++) {
+		const struct report_responses *r = &t->responses[ph];
+
+		if (!r->set) {
+			json_str(w, phase_name(ph), NULL);
+			continue;
+		}
+		json_begin(w, phase_name(ph), '{');
+		json_int(w, "requests", r->requests);
+		json_int(w, "failed", r->failed);
+		json_opt_us(w, "p50_us", r->p50_ns);
+		json_opt_us(w, "p90_us", r->p90_ns);
+		json_opt_us(w, "p99_us", r->p99_ns);
+		json_opt_int(w, "over_sla", t->sla_ns.set ? opt_some(r->over_sla) : (struct opt_i64){ 0 });
+		json_end(w, '}');
+	}
+	json_end(w, '}');
+}
+
 static void write_guest(struct json_writer *w, const struct report_guest *g)
 {
 	json_begin(w, "guest", '{');
@@ -289,6 +350,8 @@ static void write_migration(struct json_writer *w, const struct report_migration
 	json_opt_bool(w, "reachable_after", m->reachable_after);
 	write_hypervisor(w, m);
 	write_outage(w, m);
+	write_guest_flows(w, &m->traffic);
+	write_responses(w, &m->traffic);
 	render_switchover_json(w, m, r);
 	json_begin(w, "verdict", '{');
 	json_str(w, "code", m->verdict.code);

@@ -187,6 +187,47 @@ static void print_loss(FILE *out, const struct report_migration *m)
 	fprintf(out, "\n");
 }
 
+/* The guest's own flows and requests, when the captures hold any: the
+ * summary, the worst flows, and the response times by phase. */
+static void print_traffic(FILE *out, const struct report_guest_traffic *t)
+{
+	char a[48], b[48], c[48];
+	bool any = false;
+
+	for (int ph = 0; ph < PHASE_COUNT; ph++)
+		any |= t->responses[ph].set;
+	if (t->flows) {
+		fprintf(out, "  guest flows  %d across the switchover: %d stalled, %d reset, %d survived;"
+			" stall p50 %s, p99 %s, max %s\n", t->flows, t->stalled, t->reset, t->survived,
+			ms(t->stall_p50_ns, a, sizeof(a)), ms(t->stall_p99_ns, b, sizeof(b)),
+			ms(t->stall_max_ns, c, sizeof(c)));
+		for (int k = 0; k < t->nlist && k < 5; k++) {
+			const struct report_guest_flow *f = &t->list[k];
+
+			fprintf(out, "               %s %s:%u -> %s:%u: stall to guest %s, from guest %s,"
+				" %u retransmitted%s\n", f->proto, f->client, f->client_port, f->server,
+				f->server_port, ms(f->stall_to_guest_ns, a, sizeof(a)),
+				ms(f->stall_from_guest_ns, b, sizeof(b)), f->retransmitted_segments,
+				f->reset ? ", reset" : f->survived ? "" : ", not seen again");
+		}
+	}
+	if (!any)
+		return;
+	fprintf(out, "  responses   ");
+	for (int ph = 0; ph < PHASE_COUNT; ph++) {
+		const struct report_responses *r = &t->responses[ph];
+
+		if (!r->set)
+			continue;
+		fprintf(out, " %s %u (%u failed) p50/p99 %s/%s", phase_name(ph), r->requests, r->failed,
+			ms(r->p50_ns, a, sizeof(a)), ms(r->p99_ns, b, sizeof(b)));
+		if (t->sla_ns.set)
+			fprintf(out, ", %u over the SLA", r->over_sla);
+		fprintf(out, ";");
+	}
+	fprintf(out, "\n");
+}
+
 /* MAC, addresses, and the libvirt domain when the hook's marks name it */
 static const char *guest_text(const struct report_guest *g, char *buf, size_t len)
 {
@@ -268,6 +309,7 @@ int render_text(const struct report *r, FILE *out)
 		print_downtime(out, m);
 		print_announce(out, m);
 		print_loss(out, m);
+		print_traffic(out, &m->traffic);
 		print_accounts(out, m);
 		render_switchover_text(out, m, r);
 		fprintf(out, "  verdict      %s: %s\n", m->verdict.code, m->verdict.summary);

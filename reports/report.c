@@ -74,6 +74,7 @@ void report_free(struct report *r)
 		free(r->migrations[m].stream.channels);
 		free(r->migrations[m].plot.probes);
 		free(r->migrations[m].plot.rate);
+		free(r->migrations[m].traffic.list);
 	}
 	free(r->migrations);
 	r->migrations = NULL;

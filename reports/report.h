@@ -296,6 +296,44 @@ struct report_verdict {
 	struct opt_i64 reconvergence_ns;   /* resume to the first reply at the prober */
 };
 
+/* ---- what the guest's own users felt (analysis/guest_traffic.h) -------- */
+enum { REPORT_MAX_GUEST_FLOWS = 64, REPORT_BACKOFF = 8 };
+
+/* One TCP or UDP flow of the guest open across the switchover. A stall is
+ * the direction's longest gap in new sequence space (any datagram for UDP)
+ * holding the resume: its last segment before to its first after. */
+struct report_guest_flow {
+	const char *proto;                    /* "tcp", "udp" */
+	char client[REPORT_ADDR_LEN], server[REPORT_ADDR_LEN];
+	uint16_t client_port, server_port;
+	bool guest_is_server;
+	struct opt_i64 stall_to_guest_ns, stall_from_guest_ns; /* null: none across it */
+	struct opt_i64 stall_start_ns;        /* where the longer of the two began */
+	uint32_t retransmitted_segments;      /* both ways, the most any capture saw */
+	/* the longest run of one segment's sendings: the gaps between them
+	 * (the RTO backoff: 200, 400, 800 ms ...) */
+	int64_t backoff_ns[REPORT_BACKOFF];
+	int nbackoff;
+	bool reset;                           /* an RST either way */
+	bool survived;                        /* progress after the resume, no RST */
+};
+
+struct report_responses {
+	bool set;                     /* a request began in this phase */
+	uint32_t requests, failed, over_sla;
+	struct opt_i64 p50_ns, p90_ns, p99_ns; /* of the answered ones */
+};
+
+struct report_guest_traffic {
+	int flows;                    /* open across the switchover (listed: the worst) */
+	int stalled, reset, survived; /* stalled: its stall at least the --sla, else 1 s */
+	struct opt_i64 stall_p50_ns, stall_p99_ns, stall_max_ns;
+	struct report_guest_flow *list; /* owned; the longest stall first */
+	int nlist;
+	struct report_responses responses[PHASE_COUNT];
+	struct opt_i64 sla_ns;        /* --sla */
+};
+
 /* ---- time series for the plots (reports/render_html.c) ----------------
  * Bounded copies made by analysis (analysis/report_plot.h), owned by their
  * migration and freed by report_free(). */
@@ -338,6 +376,7 @@ struct report_migration {
 	bool hypervisor_set;      /* a --hypervisor file described this migration */
 	struct report_hypervisor hypervisor;
 	struct report_outage outage;
+	struct report_guest_traffic traffic;
 	struct report_plot plot;
 };
 

@@ -30,7 +30,7 @@ PKGS_BUILD="build-essential clang llvm libpcap-dev libbpf-dev libelf-dev zlib1g-
 # (offloads off), sysctl and pgrep (procps), gcc + libc6-dev (the guest's
 # dirty.c, static), clang + libbpf-dev (lib/vlan.bpf.c), openssl (the throwaway
 # CA and certificates of --tls runs, lib/tls.sh)
-PKGS_LAB="qemu-system-x86 busybox-static socat jq tcpdump iproute2 iputils-ping ethtool procps
+PKGS_LAB="qemu-system-x86 busybox-static curl socat jq tcpdump iproute2 iputils-ping ethtool procps
 xz-utils zstd cpio kmod gcc libc6-dev clang libbpf-dev openssl"
 
 # make test beyond the lab: cmocka (unit tests), tshark and editcap (the

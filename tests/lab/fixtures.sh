@@ -47,6 +47,9 @@ SCENARIOS=(
 	"tls|tls --guest-append init_on_free=1"
 	"tls-multifd-4|tls --multifd 4 --guest-append init_on_free=1"
 	"tls-port-7000|tls --port 7000 --guest-append init_on_free=1"
+	# what the guest's users felt (issue 14): a page every 10 ms and an echo
+	# connection across the switchover, the client's own log in http.log
+	"http|baseline --http --guest-append init_on_free=1"
 )
 
 # Evacuations (issue 13): several guests in one run, each judged on its own
@@ -68,7 +71,7 @@ store() { # NAME RUNDIR
 		gzip -9n "$dest/$f"   # -n: no name or stamp in the header, reproducible
 	done
 	jq '.vantages |= map_values(. + ".gz")' "$run/scenario.json" >"$dest/scenario.json"
-	for f in "$run"/ping*.log "$run"/query-migrate*.json; do
+	for f in "$run"/ping*.log "$run"/http.log "$run"/query-migrate*.json; do
 		[ -f "$f" ] && cp "$f" "$dest/"
 	done
 	# scenario.json and ping's log as stored, the captures as the lab wrote them

@@ -69,6 +69,10 @@
 #   --serial S          evacuate: one migration after another, S s apart
 #   --dirty MBPS        the dirtying guest (guest/dirty.c) with any scenario
 #                       (--wss MB: its working set, 16)
+#   --http              the guest serves HTTP (busybox httpd) and echo; the
+#                       controller requests a page every 10 ms (curl,
+#                       its own timing log http.log: start_ns end_ns ok|fail)
+#                       and keeps an echo connection sending a line every 10 ms
 #   --guest-append ARGS more for the guest kernel's command line
 #                       (MSL_GUEST_APPEND), e.g. init_on_free=1: the guest
 #                       zeroes what it frees, QEMU sends those pages as zero
@@ -117,7 +121,7 @@ FAULT_AT=p-cn2:egress FAULT_SPECS=() GUEST_IPV6_KEEP=0 GUEST_NO_IPV6=0
 QUIET_GUEST=0 BOOT_REPLY_US=0 ANNOUNCE_SELF=1 HOLD="" BACK_AFTER=3 MIGRATION_COUNT=1 POST_MIGRATION=""
 DIRTY_MBPS="" DIRTY_WSS=0 DIRTY_WSS_SET="" MAX_BANDWIDTH="" DOWNTIME_LIMIT="" AUTO_CONVERGE=0 XBZRLE=0
 MIG_PARAMS="" DST_PARAMS="" MIG_TIMEOUT_SET=${MSL_MIG_TIMEOUT:-} CANCEL_ON_TIMEOUT=0
-POSTCOPY_AFTER="" POSTCOPY_BW=16 MULTIFD=0 TLS=0 TLS_DIR="" GUEST_APPEND=${MSL_GUEST_APPEND:-}
+HTTP=0 POSTCOPY_AFTER="" POSTCOPY_BW=16 MULTIFD=0 TLS=0 TLS_DIR="" GUEST_APPEND=${MSL_GUEST_APPEND:-}
 EXPECT_REACHABLE=true EXPECT_STATUS=completed NOTES=""
 EVAC_GUESTS=1 EVAC_GAP=""
 
@@ -171,6 +175,7 @@ parse_args() {
 		--auto-converge) AUTO_CONVERGE=1; shift; continue ;;
 		--xbzrle) XBZRLE=1; shift; continue ;;
 		--tls) TLS=1; shift; continue ;;
+		--http) HTTP=1; shift; continue ;;
 		*) usage "unknown option $1" ;;
 		esac
 		[ $# -ge 2 ] || usage "$1 needs a value"

@@ -120,6 +120,7 @@ guest_cmdline() {
 	[ -n "$GUEST_IP6" ] && c="$c msl.ip6=$GUEST_IP6/64"
 	[ "$DIRTY_MBPS" != "" ] && c="$c msl.dirty=$DIRTY_MBPS msl.wss=$DIRTY_WSS"
 	[ "$GUEST_NO_IPV6" = 1 ] && c="$c ipv6.disable=1"
+	[ "$HTTP" = 1 ] && c="$c msl.http=1"
 	[ -n "$GUEST_APPEND" ] && c="$c $GUEST_APPEND"
 	echo "$c"
 }

@@ -62,6 +62,14 @@ start_pings() {
 	if [ -n "$GUEST_IP6" ]; then
 		bg ping6 "$NS_CTL" "$OUT/ping6.log" "$OUT/ping6.stderr" ping -6 -D -i "$INTERVAL" "$GUEST_IP6"
 	fi
+	if [ "$HTTP" = 1 ]; then
+		# the client's own account, sharing no code with migscope
+		bg http "$NS_CTL" "$OUT/http.log" "$OUT/http.stderr" sh -c \
+			'while :; do s=$(date +%s%N); if curl -fso /dev/null -m 10 "http://$1/"; then r=ok; else r=fail; fi; echo "$s $(date +%s%N) $r"; sleep 0.01; done' \
+			http "$GUEST_IP"
+		bg echo "$NS_CTL" /dev/null "$OUT/echo.stderr" sh -c \
+			'while :; do echo "line $(date +%s%N)"; sleep 0.01; done | busybox nc "$1" 7' echo "$GUEST_IP"
+	fi
 	sleep 0.2
 	kill -0 "${PID_OF[ping]}" 2>/dev/null || die "ping did not start: $(cat "$OUT/ping.stderr")"
 }
@@ -70,6 +78,7 @@ stop_observers() {
 	STEP=stop-observers
 	PING_STOPPED_US=$(now_us)
 	stop_roles ping ping6 "${EVAC_PINGS[@]}"
+	[ "$HTTP" = 1 ] && stop_roles http echo
 	# tcpdump drops what is still in its buffer when signalled: let the last
 	# replies reach the files before stopping it (they were 8 % of ctl's
 	# frames when both stopped at once)
