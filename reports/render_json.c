@@ -241,7 +241,7 @@ static void write_guest_flows(struct json_writer *w, const struct report_guest_t
 		json_opt_us(w, "stall_from_guest_us", f->stall_from_guest_ns);
 		json_opt_int(w, "stall_start_ns", f->stall_start_ns);
 		json_int(w, "retransmitted_segments", f->retransmitted_segments);
-		json_begin(w, "rto_backoff_us", '[');
+		json_begin(w, "rto_backoff", '[');
 		for (int b = 0; b < f->nbackoff; b++)
 			json_opt_us(w, NULL, opt_some(f->backoff_ns[b]));
 		json_end(w, ']');
