@@ -306,6 +306,40 @@ static void destination_silent(const struct facts *f, struct report_migration *r
 	recovery_line(f, rm);
 }
 
+/* A guest that answered after the resume and then fell silent for longer
+ * than a resumed guest may take: judged over the whole time after the
+ * resume, not by its first answer (a guest kernel that crashed right after
+ * the migration answers one probe, then nothing). */
+static bool went_silent(const struct silent_run *run)
+{
+	int64_t until = run->answered_again_ns ? run->answered_again_ns : run->last_req_ns;
+
+	return run->requests >= SILENT_MIN_REQUESTS && until - run->first_req_ns >= GUEST_ANSWER_GRACE_NS;
+}
+
+static void silent_after_answer(const struct facts *f, const struct silent_run *run,
+				struct report_migration *rm)
+{
+	char a[32], b[32], never[96];
+
+	snprintf(never, sizeof(never), "%u requests reached its NIC in the %s until the captures "
+		 "end, none answered", run->requests,
+		 dur(run->last_req_ns - run->first_req_ns, a, sizeof(a)));
+	fault_summary(rm, "destination_silent", "the guest answered after the resume, then did "
+		      "not", run->first_req_ns, run->answered_again_ns, never);
+	evidence(rm, "the guest answered a request that reached the destination NIC %s after "
+		 "resume; then requests %u..%u (%u) reached it from %s after resume and none was "
+		 "answered", dur(run->first_answered_ns - f->resume, a, sizeof(a)), run->first_seq,
+		 run->last_seq, run->requests, dur(run->first_req_ns - f->resume, b, sizeof(b)));
+	if (run->answered_again_ns)
+		evidence(rm, "it answered again %s after the first unanswered request",
+			 dur(run->answered_again_ns - run->first_req_ns, a, sizeof(a)));
+	else
+		evidence(rm, "no answer after them until the captures end: the guest hung or crashed "
+			 "after the migration (its console would tell)");
+	announce_line(f, rm);
+}
+
 /* Requests reached the guest and it answered, late, while the stream still
  * brought its memory (postcopy): the guest stalled on its page faults. A
  * brownout, not a broken datapath. */
@@ -437,6 +471,7 @@ static bool prober_late(const struct facts *f, const struct report_migration *rm
 
 void diagnose(const struct switchover *sw, struct report_migration *rm)
 {
+	struct silent_run run;
 	struct facts f;
 	bool stale, dst_late;
 
@@ -468,6 +503,7 @@ void diagnose(const struct switchover *sw, struct report_migration *rm)
 	}
 	/* "in time": by the request after the first one sent after resume, with
 	 * half an interval for the prober's jitter */
+	switchover_silent_run(sw, input_bit(sw->dst), f.resume, &run);
 	stale = f.has_src && f.src.requests && f.src.last_req_ns > f.resume + f.interval;
 	dst_late = f.has_dst && (!f.dst.requests ||
 				 f.dst.first_req_ns > f.any.first_req_ns + f.interval * 3 / 2);
@@ -483,6 +519,8 @@ void diagnose(const struct switchover *sw, struct report_migration *rm)
 	else if (f.has_dst && (!f.dst.first_answer_ns ||
 				f.dst.first_answer_ns > f.dst.first_req_ns + GUEST_ANSWER_GRACE_NS))
 		destination_silent(&f, rm);
+	else if (f.has_dst && went_silent(&run))
+		silent_after_answer(&f, &run, rm);
 	else if (f.has_dst && f.has_ctl &&
 		 (!f.ctl.first_rep_ns || f.ctl.first_rep_ns > f.dst.first_rep_ns + f.interval))
 		return_path(sw, &f, rm);

@@ -28,7 +28,12 @@
  *                   datapath); duration until the first answer.
  *   destination_silent  requests reach the destination NIC but none of them is
  *                   answered there within GUEST_ANSWER_GRACE_NS of the first;
- *                   duration until one was.
+ *                   duration until one was. Or the guest answered after the
+ *                   resume and then SILENT_MIN_REQUESTS or more requests in a
+ *                   row, over GUEST_ANSWER_GRACE_NS or longer, reached the
+ *                   destination NIC unanswered (judged over the whole time
+ *                   after the resume: a guest that crashed after answering
+ *                   once); duration until it answered again, else null.
  *   return_path     replies leave the destination NIC but the prober has none
  *                   within P of the first; duration until one arrived.
  *   ok              requests reached the destination within P of the resume
@@ -54,6 +59,11 @@
  * steady ones too. 500 ms is 25 times that and still well below an outage an
  * operator is after. */
 #define GUEST_ANSWER_GRACE_NS (500LL * 1000000)
+
+/* A silence after the first answer: fewer unanswered requests in a row are
+ * ordinary loss (and the captures' last requests may end unanswered as
+ * they stop). */
+#define SILENT_MIN_REQUESTS 3
 
 void diagnose(const struct switchover *sw, struct report_migration *rm);
 

@@ -60,6 +60,54 @@ void switchover_tally(const struct switchover *sw, uint32_t mask, int64_t from,
 	}
 }
 
+/* A run longer than the best so far (to its end, or to the window's). */
+static void keep_longer(const struct switchover *sw, struct silent_run *best,
+			const struct silent_run *run)
+{
+	int64_t a = (run->answered_again_ns ? run->answered_again_ns : sw->window_hi) -
+		    run->first_req_ns;
+	int64_t b = (best->answered_again_ns ? best->answered_again_ns : sw->window_hi) -
+		    best->first_req_ns;
+
+	if (run->requests && (!best->requests || a > b))
+		*best = *run;
+}
+
+void switchover_silent_run(const struct switchover *sw, uint32_t mask, int64_t from,
+			   struct silent_run *out)
+{
+	struct silent_run run = { 0 };
+	int64_t answered = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (uint32_t k = 0; k < sw->nprobes && mask; k++) {
+		const struct probe *p = &sw->probes[k];
+		int64_t q = request_after(sw, p, mask, from);
+
+		if (!q)
+			continue;
+		if (switchover_first_in(p->rep_ns, ~0u)) {
+			if (!answered)
+				answered = q;
+			run.answered_again_ns = q;
+			keep_longer(sw, out, &run);
+			memset(&run, 0, sizeof(run));
+			continue;
+		}
+		if (!answered)
+			continue;
+		if (!run.requests) {
+			run.first_req_ns = q;
+			run.first_seq = p->seq;
+			run.first_answered_ns = answered;
+		}
+		run.last_req_ns = q;
+		run.last_seq = p->seq;
+		run.requests++;
+	}
+	keep_longer(sw, out, &run);
+}
+
 uint32_t switchover_replies_missed(const struct switchover *sw, uint32_t seen, uint32_t missed,
 				   int64_t from)
 {

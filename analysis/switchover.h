@@ -64,6 +64,19 @@ struct probe_tally {
 void switchover_tally(const struct switchover *sw, uint32_t mask, int64_t from,
 		      struct probe_tally *out);
 
+/* The longest run of requests that captures in `mask` saw after `from`, in
+ * request order, none answered anywhere, after the guest had answered one
+ * of them: a guest that answered after the resume and then fell silent. */
+struct silent_run {
+	uint32_t requests;            /* 0: none */
+	int64_t first_req_ns, last_req_ns;
+	uint16_t first_seq, last_seq;
+	int64_t answered_again_ns;    /* the next request that was answered, 0: none after */
+	int64_t first_answered_ns;    /* the first answered request before the run */
+};
+void switchover_silent_run(const struct switchover *sw, uint32_t mask, int64_t from,
+			   struct silent_run *out);
+
 /* Replies that a capture in `seen` saw after `from` and none in `missed`. */
 uint32_t switchover_replies_missed(const struct switchover *sw, uint32_t seen, uint32_t missed,
 				   int64_t from);

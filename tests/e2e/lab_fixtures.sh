@@ -38,8 +38,11 @@ for name in "${names[@]}"; do
 	mports=$(jq -r '[.migrations[].port // empty, .migration_setup.port // empty] | unique | join(" ")' "$dir/scenario.json")
 	filter="tcp.port >= 49152 and tcp.port <= 49215"
 	for p in $mports; do filter="$filter or tcp.port == $p"; done
+	# the stream runs between the hosts: the guest's own flows (HTTP from an
+	# ephemeral client port in that range) are not it
+	filter="($filter) and not ip.addr == $(jq -r '.guest.ipv4 // "0.0.0.0"' "$dir/scenario.json")"
 	for f in "$dir"/*.pcap.gz; do
-		read -r most rp < <(tshark -r "$f" -Y "tcp.len > 0 and ($filter)" -T fields \
+		read -r most rp < <(tshark -r "$f" -Y "tcp.len > 0 and $filter" -T fields \
 			-e tcp.srcport -e tcp.len -e frame.len -e frame.cap_len -e tcp.payload 2>/dev/null |
 			awk -F'\t' -v ports=" $mports " '
 			function hex(h,   i, v) { v = 0; for (i = 1; i <= length(h); i++) v = v * 16 + index("0123456789abcdef", substr(h, i, 1)) - 1; return v }

@@ -65,6 +65,8 @@ struct sim_spec {
 	int64_t move_ms;      /* requests go to the destination from resume + this, or NEVER */
 	int64_t answer_ms;    /* the destination answers requests from resume + this, or NEVER */
 	int64_t back_ms;      /* its replies reach the prober from resume + this, or NEVER */
+	int64_t silent_ms;    /* the guest stops answering from resume + this (0: never) */
+	int64_t silent_until_ms; /* ... until resume + this (0: to the end) */
 	bool stop_probes;     /* the prober stops at the stream's end */
 	int64_t observe_ms;   /* probes after the stream's end (3000 when 0) */
 };
@@ -176,6 +178,9 @@ static void probe(struct sim *s, const struct sim_spec *sp, int64_t t, uint16_t 
 	}
 	put(s, DST, t + LINK, &req);
 	if (t + LINK < RESUME || !after(t, sp->answer_ms))
+		return;
+	if (sp->silent_ms && after(t, sp->silent_ms) &&
+	    !(sp->silent_until_ms && after(t, sp->silent_until_ms)))
 		return;
 	put(s, DST, t + LINK + TURN, &rep);
 	if (after(t, sp->back_ms))
@@ -590,6 +595,55 @@ static void test_destination_silent_recovered(void **state)
 	report_free(&r);
 }
 
+/* The guest answers after the resume, then falls silent to the end (a guest
+ * kernel that crashed after the migration): judged over the whole time. */
+static void test_silent_after_answering(void **state)
+{
+	struct sim_spec sp = healthy();
+	struct report r;
+
+	(void)state;
+	sp.silent_ms = 100;
+	run(&sp, &r);
+	assert_verdict(&r, "destination_silent");
+	assert_true(mig(&r)->reachable_after.v);
+	assert_false(mig(&r)->verdict.duration_ns.set);
+	assert_summary(&r, "the guest answered after the resume, then did not");
+	assert_evidence(&r, "no answer after them until the captures end: the guest hung or crashed "
+			    "after the migration (its console would tell)");
+	report_free(&r);
+}
+
+/* ... and answers again 1 s later: the duration is the silence. */
+static void test_silent_after_answering_recovered(void **state)
+{
+	struct sim_spec sp = healthy();
+	struct report r;
+
+	(void)state;
+	sp.silent_ms = 100;
+	sp.silent_until_ms = 1100;
+	run(&sp, &r);
+	assert_verdict(&r, "destination_silent");
+	assert_duration(&r, 1000 * MS);
+	assert_evidence(&r, "it answered again 1.000 s after the first unanswered request");
+	report_free(&r);
+}
+
+/* Two probes lost after the resume are loss, not a silent guest. */
+static void test_short_loss_after_answering_is_ok(void **state)
+{
+	struct sim_spec sp = healthy();
+	struct report r;
+
+	(void)state;
+	sp.silent_ms = 100;
+	sp.silent_until_ms = 120;
+	run(&sp, &r);
+	assert_verdict(&r, "ok");
+	report_free(&r);
+}
+
 /* A reply 300 ms late is a slow guest, not a silent one (the grace). */
 static void test_slow_answer_is_ok(void **state)
 {
@@ -766,6 +820,9 @@ int main(void)
 		cmocka_unit_test(test_stale_forwarding_recovered),
 		cmocka_unit_test(test_destination_silent_never),
 		cmocka_unit_test(test_destination_silent_recovered),
+		cmocka_unit_test(test_silent_after_answering),
+		cmocka_unit_test(test_silent_after_answering_recovered),
+		cmocka_unit_test(test_short_loss_after_answering_is_ok),
 		cmocka_unit_test(test_slow_answer_is_ok),
 		cmocka_unit_test(test_return_path_never),
 		cmocka_unit_test(test_return_path_recovered),
