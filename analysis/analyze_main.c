@@ -49,6 +49,11 @@ static void analyze_usage(FILE *out)
 		"      --announce I,M,R,S  QEMU's announce-initial, -max (ms), -rounds, -step (ms)\n"
 		"                        on the destination, to check the RARPs against\n"
 		"                        (default 50,550,5,100: QEMU's defaults)\n"
+		"      --probe KIND      what measures the downtime and the loss: icmp (echo\n"
+		"                        probes), tcp[:PORT] (the guest's own TCP requests:\n"
+		"                        HTTP, a port check, any request/response), auto (the\n"
+		"                        default: echo, unless the guest answered none and its\n"
+		"                        requests were answered)\n"
 		"      --sla MS          the guest's own requests (HTTP and any request/response\n"
 		"                        its TCP flows show): count those slower than MS, and\n"
 		"                        call a flow stalled at MS (default 1000)\n"
@@ -82,6 +87,26 @@ static int add_input(const char *arg, struct analyze_config *cfg)
 	return 0;
 }
 
+/* icmp, tcp, tcp:PORT, auto */
+static int probe_parse(const char *s, struct analyze_config *cfg)
+{
+	char *end = NULL;
+	long port;
+
+	if (!strcmp(s, "auto") || !strcmp(s, "icmp") || !strcmp(s, "tcp")) {
+		cfg->probe = s[0] == 'a' ? PROBE_AUTO : s[0] == 'i' ? PROBE_ICMP : PROBE_TCP;
+		return 0;
+	}
+	if (strncmp(s, "tcp:", 4) || !s[4])
+		return -EINVAL;
+	port = strtol(s + 4, &end, 10);
+	if (*end || port < 1 || port > 65535)
+		return -EINVAL;
+	cfg->probe = PROBE_TCP;
+	cfg->probe_port = (uint16_t)port;
+	return 0;
+}
+
 static void show_progress(uint64_t packets, void *arg)
 {
 	(void)arg;
@@ -112,6 +137,7 @@ int analyze_main(int argc, char **argv)
 		{ "announce", required_argument, NULL, 'N' },
 		{ "hypervisor", required_argument, NULL, 'H' },
 		{ "sla", required_argument, NULL, 'S' },
+		{ "probe", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -181,6 +207,13 @@ int analyze_main(int argc, char **argv)
 			cfg.sla_ns = (int64_t)ms * 1000000;
 			break;
 		}
+		case 'P':
+			if (probe_parse(optarg, &cfg)) {
+				fprintf(stderr, "migscope: --probe wants icmp, tcp, tcp:PORT or auto, got "
+					"'%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'h':
 			analyze_usage(stdout);
 			return EXIT_DONE;

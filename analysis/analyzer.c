@@ -99,15 +99,22 @@ static void dispatch(struct flow_table *ft, struct guest_set *gs, struct guest_c
 	}
 }
 
-/* The guest's own flows are timed where its users are: at the prober's
- * captures when given (ctl=), else wherever a capture saw them first. */
-static uint32_t guest_conns_inputs(const struct analyze_config *cfg)
+uint32_t analyze_prober_inputs(const struct analyze_config *cfg)
 {
 	uint32_t ctl = 0;
 
 	for (int i = 0; i < cfg->ninputs; i++)
 		if (cfg->labels[i] && !strcmp(cfg->labels[i], "ctl"))
 			ctl |= 1u << i;
+	return ctl;
+}
+
+/* The guest's own flows are timed where its users are: at the prober's
+ * captures when given (ctl=), else wherever a capture saw them first. */
+static uint32_t guest_conns_inputs(const struct analyze_config *cfg)
+{
+	uint32_t ctl = analyze_prober_inputs(cfg);
+
 	return ctl ? ctl : (1u << cfg->ninputs) - 1;
 }
 

@@ -31,6 +31,11 @@
 
 struct time_window; /* analysis/capture_dir.h */
 
+/* What measures the downtime and the loss: echo probes, the guest's own TCP
+ * requests (a guest that ignores ping), or auto: echo unless no echo to the
+ * guest was ever answered and its requests were. */
+enum probe_kind { PROBE_AUTO, PROBE_ICMP, PROBE_TCP };
+
 struct analyze_config {
 	const char *paths[MAX_INPUTS];
 	const char *labels[MAX_INPUTS]; /* "src", "dst", "ctl" or NULL: detect */
@@ -49,6 +54,8 @@ struct analyze_config {
 	int nhypervisor;
 	struct announce_params announce;
 	int64_t sla_ns;                 /* --sla: a response slower fails it; 0: none */
+	enum probe_kind probe;          /* --probe */
+	uint16_t probe_port;            /* --probe tcp:PORT; 0: any */
 	/* set by analyze(): the times around the migrations the agent's counters
 	 * name, where a directory's files are read (capture_dir__select) */
 	const struct time_window *windows;
@@ -71,5 +78,8 @@ enum { ANALYZE_MAX_WINDOWS = 256 };
 #define SHAPE_END_NS (2000LL * 1000000)
 
 int analyze(const struct analyze_config *cfg, struct report *out, char *err, size_t errlen);
+
+/* The captures labelled ctl= (the prober's), as a mask of inputs; 0: none. */
+uint32_t analyze_prober_inputs(const struct analyze_config *cfg);
 
 #endif

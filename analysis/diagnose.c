@@ -461,6 +461,36 @@ static void unknown_completion(const struct facts *f, struct report_migration *r
 		 "(no_announce)");
 }
 
+/* The guest's own TCP requests measured it (analyze --probe; a guest that
+ * ignores ping): where echo requests went still tells stale forwarding, the
+ * answers to its requests tell the rest. */
+static void by_requests(const struct switchover *sw, const struct facts *f,
+			struct report_migration *rm)
+{
+	const struct report_downtime *d = &rm->downtime;
+	char a[32];
+
+	if (f->has_src && f->src.requests && f->src.last_req_ns > f->resume + f->interval) {
+		stale_forwarding(sw, f, rm);
+		return;
+	}
+	if (rm->reachable_after.set && rm->reachable_after.v)
+		summary(rm, "ok", "the guest answered its TCP requests at the prober %s after resume",
+			rm->verdict.reconvergence_ns.set
+				? dur(rm->verdict.reconvergence_ns.v, a, sizeof(a)) : "n/a");
+	else
+		summary(rm, "insufficient_data", "no answer to the guest's %u TCP requests after the "
+			"resume in these captures", rm->traffic.requests_after);
+	if (d->icmp_unanswered.set)
+		evidence(rm, "the guest ignores ping: %lld echo requests to it, none answered; its "
+			 "own TCP requests (port %u first answered after the resume) measured the "
+			 "downtime", (long long)d->icmp_unanswered.v, d->probe_port);
+	else
+		evidence(rm, "the guest's own TCP requests (port %u first answered after the resume) "
+			 "measured the downtime (--probe tcp)", d->probe_port);
+	announce_line(f, rm);
+}
+
 /* Later than the prober can expect its first reply after the resume: the
  * next request (one interval), then the resumed guest's answer. */
 static bool prober_late(const struct facts *f, const struct report_migration *rm)
@@ -493,6 +523,10 @@ void diagnose(const struct switchover *sw, struct report_migration *rm)
 			no_announce(&f, rm);
 		else
 			unknown_completion(&f, rm);
+		return;
+	}
+	if (rm->downtime.probe && !strcmp(rm->downtime.probe, "tcp")) {
+		by_requests(sw, &f, rm);
 		return;
 	}
 	if (!f.any.requests || !rm->reachable_after.set) {

@@ -12,6 +12,12 @@
  *                   arrived after the stream's end and no RARP came from the
  *                   destination: the migration was cancelled or failed, the
  *                   guest stayed on the source. Verdict ok, `completed` false.
+ *   (requests)      the guest's own TCP requests stood in for echo probes
+ *                   (analyze --probe: a guest that ignores ping): stale
+ *                   forwarding as below (echo requests still show where the
+ *                   network sends the guest's traffic), else ok when one of
+ *                   its requests was answered after the resume, else
+ *                   insufficient_data.
  *   insufficient_data  no probe requests after the resume in any capture.
  *   no_announce     requests went astray after the resume (still delivered to
  *                   the source NIC later than resume + P, or, without a source

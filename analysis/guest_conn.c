@@ -360,6 +360,7 @@ void guest_conns__finish(struct guest_conns *t, int64_t end_ns)
 		struct guest_conn *c = &t->conns[i];
 		bool ended = c->dir[0].fin_ns || c->dir[1].fin_ns || c->dir[0].rst_ns ||
 			     c->dir[1].rst_ns;
+		int64_t answer;
 
 		for (int e = 0; e < 2; e++)
 			close_run(&c->dir[e]);
@@ -369,10 +370,16 @@ void guest_conns__finish(struct guest_conns *t, int64_t end_ns)
 			r->failed = ended || end_ns - r->start_ns >= CONN_FAIL_AFTER_NS;
 			c->open_request = -1;
 		}
-		/* a connection that never opened: its SYNs were the request */
-		if (c->proto == IPPROTO_TCP && c->dir[0].syn_ns && !c->dir[1].syn_ns &&
-		    !c->any_request && (ended || end_ns - c->dir[0].syn_ns >= CONN_FAIL_AFTER_NS) &&
-		    !add_request(t, c, c->dir[0].syn_ns))
+		if (c->proto != IPPROTO_TCP || !c->dir[0].syn_ns || c->any_request)
+			continue;
+		/* a connection that carried no request: a probe (hping3 -S, a
+		 * port check) answered by the SYN/ACK or a reset; or one that
+		 * never opened, its SYNs the request that failed */
+		answer = c->dir[1].syn_ns ? c->dir[1].syn_ns : c->dir[1].rst_ns;
+		if (answer && !add_request(t, c, c->dir[0].syn_ns))
+			t->requests[t->nrequests - 1].answer_ns = answer;
+		else if (!answer && (ended || end_ns - c->dir[0].syn_ns >= CONN_FAIL_AFTER_NS) &&
+			 !add_request(t, c, c->dir[0].syn_ns))
 			t->requests[t->nrequests - 1].failed = true;
 	}
 }

@@ -29,7 +29,9 @@
  * retransmitted during the pause counts in the response time, as the user
  * waited it. Pipelined requests count as one. A request never answered is
  * failed when its connection ended (FIN, RST) or the captures ran on for
- * CONN_FAIL_AFTER_NS after it.
+ * CONN_FAIL_AFTER_NS after it. A connection that carried no request is a
+ * TCP probe (hping3 -S, a port check): its SYN the request, the SYN/ACK or
+ * reset the answer; one never answered failed as above.
  *
  * Bounds: MAX_GUEST_CONNS flows and MAX_CONN_REQUESTS requests, a warning
  * past either (guest_conns__warning).

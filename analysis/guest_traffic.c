@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/report_plot.h"
 #include "analysis/stats.h"
 
 /* The guest's end of c, -1 when c is not the guest's. */
@@ -125,6 +126,51 @@ static void summarize_stalls(const struct traffic_scope *s, struct report_guest_
 	free(v);
 }
 
+/* Which of the table's flows are the guest's in this migration's window;
+ * NULL when out of memory (n > 0). */
+static bool *guests_conns(const struct traffic_scope *s, int n)
+{
+	bool *mine = calloc((size_t)(n ? n : 1), sizeof(*mine));
+
+	for (int i = 0; mine && i < n; i++) {
+		const struct guest_conn *c = guest_conns__conn(s->conns, i);
+
+		mine[i] = guest_end(s, c) >= 0 && in_window(s, c);
+	}
+	return mine;
+}
+
+/* A request of the guest's in the window, judged (answered or failed), and
+ * on the probe port when one was given; its conn in *c. */
+static bool counted(const struct traffic_scope *s, const bool *mine, const struct conn_request *rq,
+		    bool probe_port_only)
+{
+	const struct guest_conn *c = guest_conns__conn(s->conns, rq->conn);
+
+	if (!mine[rq->conn] || rq->start_ns < s->window_lo || rq->start_ns > s->window_hi ||
+	    (!rq->answer_ns && !rq->failed))
+		return false;
+	return !probe_port_only || !s->probe_port || c->port[guest_end(s, c)] == s->probe_port;
+}
+
+/* A request as a probe: its answer on either side of the resume. */
+static void as_probe(const struct traffic_scope *s, const struct conn_request *rq, uint16_t port,
+		     struct report_guest_traffic *t)
+{
+	int64_t resume = s->phases.resume;
+
+	t->requests_after += rq->start_ns > resume;
+	if (!rq->answer_ns)
+		return;
+	if (rq->answer_ns <= resume) {
+		if (!t->last_answer_before_ns.set || rq->answer_ns > t->last_answer_before_ns.v)
+			t->last_answer_before_ns = opt_some(rq->answer_ns);
+	} else if (!t->first_answer_after_ns.set || rq->answer_ns < t->first_answer_after_ns.v) {
+		t->first_answer_after_ns = opt_some(rq->answer_ns);
+		t->answer_port = port;
+	}
+}
+
 /* The requests of the guest's flows in this migration's window, by the
  * phase each began in. */
 static int fill_responses(const struct traffic_scope *s, const bool *mine,
@@ -145,9 +191,12 @@ static int fill_responses(const struct traffic_scope *s, const bool *mine,
 		struct report_responses *r;
 		enum phase ph;
 
-		if (!mine[rq[k].conn] || rq[k].start_ns < s->window_lo ||
-		    rq[k].start_ns > s->window_hi || (!rq[k].answer_ns && !rq[k].failed))
+		const struct guest_conn *c = guest_conns__conn(s->conns, rq[k].conn);
+
+		if (!counted(s, mine, &rq[k], false))
 			continue;
+		if (counted(s, mine, &rq[k], true))
+			as_probe(s, &rq[k], c->port[guest_end(s, c)], t);
 		ph = phase_of(rq[k].start_ns, &s->phases);
 		r = &t->responses[ph];
 		r->set = true;
@@ -183,7 +232,7 @@ int guest_traffic_fill(const struct traffic_scope *s, struct report_migration *r
 		t->sla_ns = opt_some(s->sla_ns);
 	if (!n || (!s->ip4.family && !s->ip6.family))
 		return 0;
-	mine = calloc((size_t)n, sizeof(*mine));
+	mine = guests_conns(s, n);
 	all = calloc((size_t)n, sizeof(*all));
 	if (!mine || !all) {
 		free(mine);
@@ -192,14 +241,10 @@ int guest_traffic_fill(const struct traffic_scope *s, struct report_migration *r
 	}
 	for (int i = 0; i < n; i++) {
 		const struct guest_conn *c = guest_conns__conn(s->conns, i);
-		int g = guest_end(s, c);
 
-		if (g < 0 || !in_window(s, c))
-			continue;
-		mine[i] = true;
-		if (conn_first(c) < s->phases.resume && conn_last(c) >= s->phases.pause &&
+		if (mine[i] && conn_first(c) < s->phases.resume && conn_last(c) >= s->phases.pause &&
 		    !closed_before(c, s->phases.pause))
-			describe(s, c, g, &all[nall++]);
+			describe(s, c, guest_end(s, c), &all[nall++]);
 	}
 	rc = fill_responses(s, mine, t);
 	if (!rc && nall) {
@@ -215,4 +260,40 @@ int guest_traffic_fill(const struct traffic_scope *s, struct report_migration *r
 	free(all);
 	free(mine);
 	return rc;
+}
+
+static int cmp_point(const void *a, const void *b)
+{
+	const struct report_probe_point *x = a, *y = b;
+
+	return (x->req_ns > y->req_ns) - (x->req_ns < y->req_ns);
+}
+
+int guest_traffic_plot(const struct traffic_scope *s, struct report_migration *rm)
+{
+	int n = s->conns ? guest_conns__count(s->conns) : 0, nrq, npts = 0;
+	const struct conn_request *rq = s->conns ? guest_conns__requests(s->conns, &nrq) : NULL;
+	struct report_probe_point *pts;
+	bool *mine;
+
+	if (!rq)
+		nrq = 0;
+	mine = guests_conns(s, n);
+	pts = malloc((size_t)(nrq ? nrq : 1) * sizeof(*pts));
+	if (!mine || !pts) {
+		free(mine);
+		free(pts);
+		return -ENOMEM;
+	}
+	for (int k = 0; k < nrq; k++)
+		if (counted(s, mine, &rq[k], true))
+			pts[npts++] = (struct report_probe_point){
+				.req_ns = rq[k].start_ns,
+				.rtt_ns = rq[k].answer_ns ? rq[k].answer_ns - rq[k].start_ns
+							  : REPORT_RTT_LOST };
+	free(mine);
+	qsort(pts, (size_t)npts, sizeof(*pts), cmp_point);
+	free(rm->plot.probes);
+	report_plot_probes(rm, pts, npts);
+	return 0;
 }

@@ -30,8 +30,13 @@ struct traffic_scope {
 	int64_t window_lo, window_hi;
 	struct phase_bounds phases;       /* phases.resume: the switchover */
 	int64_t sla_ns;                   /* 0: none given */
+	uint16_t probe_port;              /* --probe tcp:PORT: only its requests; 0: any */
 };
 
 int guest_traffic_fill(const struct traffic_scope *s, struct report_migration *rm);
+
+/* The guest's requests as the plot's probes (their start, and the response
+ * time or lost), in place of the echo probes'. 0 or -ENOMEM. */
+int guest_traffic_plot(const struct traffic_scope *s, struct report_migration *rm);
 
 #endif

@@ -214,6 +214,8 @@ int probes_fill(const struct probe_scope *ps, struct report_migration *rm)
 			break;
 		}
 	n = collect_probes(ps, mask, &v);
+	if (n > 0)
+		rm->downtime.probe = "icmp";
 	rc = n < 0 ? (int)n : find_gap(v, (uint32_t)n, ps->resume_ns, rm);
 	if (!rc) {
 		struct phase_bounds b = phase_starts(ps, rm);

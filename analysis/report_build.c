@@ -278,8 +278,9 @@ static int fill_probes(const struct build_ctx *c, const struct mig_work *w,
 
 /* The guest's own flows and requests, in the phases the probes are filed
  * in. */
-static int fill_traffic(const struct build_ctx *c, const struct mig_work *w,
-			const struct switchover *sw, struct report_migration *rm)
+static struct traffic_scope traffic_scope(const struct build_ctx *c, const struct mig_work *w,
+					  const struct switchover *sw,
+					  const struct report_migration *rm)
 {
 	int64_t pause = rm->downtime.silence_start_ns.set &&
 				rm->downtime.silence_start_ns.v < sw->resume_ns
@@ -290,12 +291,56 @@ static int fill_traffic(const struct build_ctx *c, const struct mig_work *w,
 		.window_lo = w->window_lo, .window_hi = w->window_hi,
 		.phases = phase_bounds_make(rm->stream.start_ns.v, pause, sw->resume_ns,
 					    rm->stream.postcopy_set ? sw->end_ns : 0),
-		.sla_ns = c->cfg->sla_ns,
+		.sla_ns = c->cfg->sla_ns, .probe_port = c->cfg->probe_port,
 	};
 
-	if (!sw->resume_ns)
+	return ts;
+}
+
+/* The guest's requests stand in for echo probes (--probe tcp; auto: when no
+ * echo to the guest was answered, a guest that ignores ping, and its
+ * requests were): the gap from the last answer at or before the resume to
+ * the first after it, the loss from the failed ones, by phase. */
+static int requests_as_probes(const struct build_ctx *c, const struct traffic_scope *ts,
+			      struct report_migration *rm)
+{
+	const struct report_guest_traffic *t = &rm->traffic;
+	struct report_downtime *d = &rm->downtime;
+	struct report_loss *l = &rm->loss;
+	int64_t sent = 0, failed = 0;
+
+	if (c->cfg->probe == PROBE_ICMP ||
+	    (c->cfg->probe == PROBE_AUTO && l->probes_answered.set && l->probes_answered.v) ||
+	    (!t->last_answer_before_ns.set && !t->first_answer_after_ns.set))
 		return 0;
-	return guest_traffic_fill(&ts, rm);
+	d->icmp_unanswered = l->probes_sent.set && !l->probes_answered.v ? l->probes_sent
+									: (struct opt_i64){ 0 };
+	d->probe = "tcp";
+	d->probe_port = t->answer_port;
+	d->probe_vantage = analyze_prober_inputs(c->cfg) ? "ctl" : "nic";
+	d->gap_start_ns = t->last_answer_before_ns;
+	d->gap_end_ns = t->first_answer_after_ns;
+	d->probe_gap_ns = d->gap_start_ns.set && d->gap_end_ns.set
+			? opt_some(d->gap_end_ns.v - d->gap_start_ns.v) : (struct opt_i64){ 0 };
+	rm->reachable_after = t->first_answer_after_ns.set ? opt_some(1)
+			    : t->requests_after ? opt_some(0) : (struct opt_i64){ 0 };
+	for (int ph = 0; ph < PHASE_COUNT; ph++) {
+		const struct report_responses *r = &t->responses[ph];
+
+		l->phase[ph] = (struct report_phase_loss){ 0 };
+		if (!r->set)
+			continue;
+		l->phase[ph].sent = opt_some(r->requests);
+		l->phase[ph].lost = opt_some(r->failed);
+		l->phase[ph].rtt_p50_ns = r->p50_ns;
+		l->phase[ph].rtt_p99_ns = r->p99_ns;
+		sent += r->requests;
+		failed += r->failed;
+	}
+	l->probes_sent = opt_some(sent);
+	l->probes_answered = opt_some(sent - failed);
+	l->lost_probes = opt_some(failed);
+	return guest_traffic_plot(ts, rm);
 }
 
 /* The guest's silence: its last frame leaving the source NIC to its first
@@ -714,8 +759,13 @@ int report_build(const struct flow_table *ft, const struct guest_set *gs,
 			rc = fill_guest_side(&c, w, &sw, rarp, rm);
 		if (!rc)
 			rc = fill_probes(&c, w, &sw, rm);
-		if (!rc)
-			rc = fill_traffic(&c, w, &sw, rm);
+		if (!rc && sw.resume_ns) {
+			struct traffic_scope ts = traffic_scope(&c, w, &sw, rm);
+
+			rc = guest_traffic_fill(&ts, rm);
+			if (!rc)
+				rc = requests_as_probes(&c, &ts, rm);
+		}
 		if (rc)
 			goto cleanup;
 		fill_hypervisor(&c, m, rm);

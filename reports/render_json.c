@@ -126,11 +126,13 @@ static void write_stream(struct json_writer *w, const struct report_migration *m
 static void write_downtime(struct json_writer *w, const struct report_migration *m)
 {
 	json_begin(w, "downtime", '{');
+	json_str(w, "probe", m->downtime.probe);
 	json_opt_us(w, "probe_gap_us", m->downtime.probe_gap_ns);
 	json_opt_int(w, "gap_start_ns", m->downtime.gap_start_ns);
 	json_opt_int(w, "gap_end_ns", m->downtime.gap_end_ns);
 	json_opt_us(w, "probe_interval_us", m->downtime.probe_interval_ns);
 	json_str(w, "probe_vantage", m->downtime.probe_vantage);
+	json_opt_int(w, "icmp_unanswered", m->downtime.icmp_unanswered);
 	json_opt_us(w, "guest_silence_us", m->downtime.guest_silence_ns);
 	json_opt_int(w, "silence_start_ns", m->downtime.silence_start_ns);
 	json_opt_int(w, "silence_end_ns", m->downtime.silence_end_ns);

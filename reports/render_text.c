@@ -94,6 +94,12 @@ static void print_downtime(FILE *out, const struct report_migration *m)
 {
 	char a[48], b[48], c[48];
 
+	if (m->downtime.probe && !strcmp(m->downtime.probe, "tcp")) {
+		fprintf(out, "  downtime     probe gap %s (the guest's TCP requests, port %u, at %s), guest "
+			"silence %s\n", ms(m->downtime.probe_gap_ns, a, sizeof(a)), m->downtime.probe_port,
+			m->downtime.probe_vantage, ms(m->downtime.guest_silence_ns, c, sizeof(c)));
+		return;
+	}
 	fprintf(out, "  downtime     probe gap %s (probe interval %s, at %s), guest silence %s\n",
 		ms(m->downtime.probe_gap_ns, a, sizeof(a)), ms(m->downtime.probe_interval_ns, b, sizeof(b)),
 		m->downtime.probe_vantage ? m->downtime.probe_vantage : "n/a",

@@ -143,7 +143,11 @@ struct report_stream {
 };
 
 struct report_downtime {
+	const char *probe;         /* what measured the gap and the loss: "icmp" (echo
+				    * probes), "tcp" (the guest's own requests), NULL: none */
 	const char *probe_vantage; /* "ctl" (the prober's capture) or "nic" */
+	uint16_t probe_port;       /* tcp: the guest's port of the first answer after the resume */
+	struct opt_i64 icmp_unanswered; /* tcp: the echo requests to the guest, none answered */
 	struct opt_i64 probe_gap_ns, gap_start_ns, gap_end_ns, probe_interval_ns;
 	struct opt_i64 guest_silence_ns, silence_start_ns, silence_end_ns;
 };
@@ -332,6 +336,12 @@ struct report_guest_traffic {
 	int nlist;
 	struct report_responses responses[PHASE_COUNT];
 	struct opt_i64 sla_ns;        /* --sla */
+	/* the requests as probes: the last answer at or before the resume and
+	 * the first after it (at the prober), requests after the resume, and
+	 * the guest's port of the first answer after it */
+	struct opt_i64 last_answer_before_ns, first_answer_after_ns;
+	uint32_t requests_after;
+	uint16_t answer_port;
 };
 
 /* ---- time series for the plots (reports/render_html.c) ----------------

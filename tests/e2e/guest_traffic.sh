@@ -146,3 +146,47 @@ expect_eq "csv: over_sla sums the phases" \
 check "html: the stalls on the timeline" test "$(grep -c 'class="stall"' "$TMP/r.html")" -ge "$n"
 check "html: the guest's flows and requests tables" \
 	test "$(grep -c "The guest's flows across the switchover\|The guest's requests by phase" "$TMP/r.html")" -eq 2
+
+# A guest that ignores ping (http-no-icmp): its own requests are the probes.
+# The oracle: the answers to its requests at ctl (the guest's first new data
+# after the client's), the last at or before the resume and the first after.
+N=$TMP/no-icmp
+mkdir -p "$N"
+for f in cn1 cn2 ctl; do zcat "../http-no-icmp/$f.pcap.gz" >"$N/$f.pcap"; done
+json=$("$MIGSCOPE" analyze -f json "$N/cn1.pcap" "$N/cn2.pcap" ctl="$N/ctl.pcap")
+expect_eq "no-icmp: exit 0 (the guest answered its requests)" 0 \
+	"$("$MIGSCOPE" analyze "$N/cn1.pcap" "$N/cn2.pcap" ctl="$N/ctl.pcap" >/dev/null; echo $?)"
+expect_eq "no-icmp: verdict ok" ok "$(jq -r '.migrations[0].verdict.code' <<<"$json")"
+expect_eq "no-icmp: the downtime is measured by its TCP requests" tcp \
+	"$(jq -r '.migrations[0].downtime.probe' <<<"$json")"
+expect_eq "no-icmp: icmp_unanswered = tshark's echo requests to the guest at ctl" \
+	"$(tshark -r "$N/ctl.pcap" -Y "icmp.type == 8 && ip.dst == $guest" 2>/dev/null | wc -l)" \
+	"$(jq '.migrations[0].downtime.icmp_unanswered' <<<"$json")"
+off=$(jq '.inputs[] | select(.vantage == "ctl") | .clock_offset_ns' <<<"$json")
+R=$(jq --argjson o "$off" '.migrations[0].verdict.resume_ns + $o' <<<"$json")
+base=$((R / 1000000000))
+R=$((R - base * 1000000000))
+read -r before after < <(tshark -r "$N/ctl.pcap" -Y "ip.addr == $guest && tcp.len > 0" -T fields \
+	-E separator=' ' -e frame.time_epoch -e tcp.stream -e ip.src -e tcp.nxtseq 2>/dev/null |
+	awk -v base="$base" -v g="$guest" -v R="$R" '{
+		split($1, t, "."); ns = (t[1] - base) * 1000000000 + substr(t[2] "000000000", 1, 9)
+		s = $2; d = s SUBSEP ($3 == g)
+		if ($4 <= maxend[d]) next
+		maxend[d] = $4
+		if ($3 != g) { open[s] = 1; next }
+		if (!(s in open)) next
+		delete open[s]
+		if (ns <= R) { if (ns > b) b = ns } else if (!a || ns < a) a = ns }
+		END { printf "%.0f %.0f\n", b, a }')
+expect_eq "no-icmp: probe gap = tshark's answers at ctl around the resume (ns)" \
+	"$((after - before))" "$(jq '.migrations[0].downtime.probe_gap_us * 1000 | round' <<<"$json")"
+expect_eq "no-icmp: loss = the failed requests (none)" 0 "$(jq '.migrations[0].loss.lost_probes' <<<"$json")"
+expect_eq "no-icmp: with --probe icmp, the echo verdict (no echo answered)" destination_silent \
+	"$("$MIGSCOPE" analyze -f json --probe icmp "$N/cn1.pcap" "$N/cn2.pcap" ctl="$N/ctl.pcap" |
+		jq -r '.migrations[0].verdict.code')"
+expect_eq "http (answers ping): auto keeps the echo probes" icmp \
+	"$("$MIGSCOPE" analyze -f json "$TMP/cn1.pcap" "$TMP/cn2.pcap" ctl="$TMP/ctl.pcap" | jq -r '.migrations[0].downtime.probe')"
+expect_eq "http: --probe tcp:80 takes its page requests" tcp \
+	"$("$MIGSCOPE" analyze -f json --probe tcp:80 "$TMP/cn1.pcap" "$TMP/cn2.pcap" ctl="$TMP/ctl.pcap" | jq -r '.migrations[0].downtime.probe')"
+expect_eq "--probe bogus: usage error" 2 \
+	"$("$MIGSCOPE" analyze --probe udp "$TMP/ctl.pcap" >/dev/null 2>&1; echo $?)"

@@ -110,7 +110,12 @@ if [ ${#lab_dirs[@]} -gt 0 ]; then
 		setting=$(jq -r '[.scenario] + .args + .options | join(" ")' "$s")
 		v() { jq -r ".vantages.$1" "$s"; }
 		from=$(jq -r '.migrations[0].from' "$s") to=$(jq -r '.migrations[0].to' "$s")
-		"$MIGSCOPE" analyze -f json "src=$dir/$(v "$from")" "dst=$dir/$(v "$to")" \
+		# series names a one-guest run's guest as its scenario.json does (a
+		# guest that ignores ping is otherwise known only from its RARPs)
+		guest=()
+		jq -e '(.guests | length) <= 1' "$s" >/dev/null &&
+			guest=(--guest "$(jq -r '.guest.mac + (if .guest.ipv4 then "," + .guest.ipv4 else "" end)' "$s")")
+		"$MIGSCOPE" analyze -f json "${guest[@]}" "src=$dir/$(v "$from")" "dst=$dir/$(v "$to")" \
 			"ctl=$dir/$(v ctl)" >"$T/one.json" 2>/dev/null
 		nm=$(jq '.migrations | length' "$T/one.json")
 		for ((m = 0; m < nm; m++)); do

@@ -121,6 +121,7 @@ guest_cmdline() {
 	[ "$DIRTY_MBPS" != "" ] && c="$c msl.dirty=$DIRTY_MBPS msl.wss=$DIRTY_WSS"
 	[ "$GUEST_NO_IPV6" = 1 ] && c="$c ipv6.disable=1"
 	[ "$HTTP" = 1 ] && c="$c msl.http=1"
+	[ "$NO_ICMP" = 1 ] && c="$c msl.noicmp=1"
 	[ -n "$GUEST_APPEND" ] && c="$c $GUEST_APPEND"
 	echo "$c"
 }

@@ -111,13 +111,22 @@ qemu_quit() {
 	stop_roles "qemu-$name"
 }
 
+# Whether the guest answers ctl: ping, or its web server when it ignores ping.
+guest_answers() {
+	if [ "$NO_ICMP" = 1 ]; then
+		nsx "$NS_CTL" curl -fso /dev/null -m 1 "http://$GUEST_IP/" >/dev/null 2>&1
+	else
+		nsx "$NS_CTL" ping -c1 -W1 "$GUEST_IP" >/dev/null 2>&1
+	fi
+}
+
 # Boot the guest as QEMU NAME on NODE; wait until ctl's ping gets an answer.
 boot_guest() {
 	local name=$1 node=$2 t0=$SECONDS
 	STEP=boot-$name
 	say "booting the guest on $node (TCG, ${BOOT_TIMEOUT}s at most)"
 	start_qemu "$name" "$P-$node"
-	until nsx "$NS_CTL" ping -c1 -W1 "$GUEST_IP" >/dev/null 2>&1; do
+	until guest_answers; do
 		kill -0 "${PID_OF[qemu-$name]}" 2>/dev/null || die "QEMU $name exited: $(tail -3 "$OUT/qemu-$name.stderr")"
 		[ $((SECONDS - t0)) -lt "$BOOT_TIMEOUT" ] ||
 			die "guest did not answer ping from ctl within ${BOOT_TIMEOUT}s; serial log tail: $(tail -5 "$OUT/serial-$name.log" | tr '\n' '|')"
