@@ -59,7 +59,7 @@ static void analyze_usage(FILE *out)
 		"                        call a flow stalled at MS (default 1000)\n"
 		"  -h, --help            this help\n"
 		"\n"
-		"Each migration gets a verdict: ok, no_announce, stale_forwarding,\n"
+		"Each migration gets a verdict: ok, no_announce, early_cutover, stale_forwarding,\n"
 		"destination_silent, slow_guest, return_path or insufficient_data, with its\n"
 		"evidence.\n"
 		"\n"

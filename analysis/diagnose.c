@@ -306,6 +306,33 @@ static void destination_silent(const struct facts *f, struct report_migration *r
 	recovery_line(f, rm);
 }
 
+/* The network moved before the guest: requests went to the destination NIC
+ * while the guest still ran on the source (or was paused), and were lost
+ * there. */
+static void early_cutover(const struct switchover *sw, const struct facts *f,
+			  const struct early_tally *e, struct report_migration *rm)
+{
+	struct announce_tally before;
+	char a[32], b[32];
+
+	rm->verdict.duration_ns = opt_some(f->resume - e->first_ns);
+	summary(rm, "early_cutover", "the network moved to the destination %s before the guest "
+		"resumed there: %u requests were delivered to it and lost",
+		dur(f->resume - e->first_ns, a, sizeof(a)), e->requests);
+	evidence(rm, "requests %u..%u (%u) reached the destination NIC from %s to %s before "
+		 "resume, none of them the source NIC", e->first_seq, e->last_seq, e->requests,
+		 dur(f->resume - e->first_ns, a, sizeof(a)), dur(f->resume - e->last_ns, b, sizeof(b)));
+	switchover_announces(sw, input_bit(sw->dst), sw->start_ns, &before);
+	if (before.first_ns && before.first_ns < f->resume)
+		evidence(rm, "the guest's MAC was announced from the destination NIC %s before "
+			 "resume: an early GARP or NA", dur(f->resume - before.first_ns, a, sizeof(a)));
+	else
+		evidence(rm, "no announcement of the guest left the destination NIC before the "
+			 "resume: the network was told elsewhere (a port claimed early, a static "
+			 "forwarding entry)");
+	recovery_line(f, rm);
+}
+
 /* A guest that answered after the resume and then fell silent for longer
  * than a resumed guest may take: judged over the whole time after the
  * resume, not by its first answer (a guest kernel that crashed right after
@@ -501,6 +528,7 @@ static bool prober_late(const struct facts *f, const struct report_migration *rm
 
 void diagnose(const struct switchover *sw, struct report_migration *rm)
 {
+	struct early_tally early;
 	struct silent_run run;
 	struct facts f;
 	bool stale, dst_late;
@@ -538,10 +566,14 @@ void diagnose(const struct switchover *sw, struct report_migration *rm)
 	/* "in time": by the request after the first one sent after resume, with
 	 * half an interval for the prober's jitter */
 	switchover_silent_run(sw, input_bit(sw->dst), f.resume, &run);
+	switchover_early(sw, &early);
 	stale = f.has_src && f.src.requests && f.src.last_req_ns > f.resume + f.interval;
 	dst_late = f.has_dst && (!f.dst.requests ||
 				 f.dst.first_req_ns > f.any.first_req_ns + f.interval * 3 / 2);
-	if (stale)
+	if (f.has_src && early.requests >= EARLY_MIN_REQUESTS &&
+	    !strcmp(sw->resume_basis, "rarp_at_dst"))
+		early_cutover(sw, &f, &early, rm);
+	else if (stale)
 		stale_forwarding(sw, &f, rm);
 	else if (!f.has_src && dst_late)
 		not_at_destination(&f, rm);

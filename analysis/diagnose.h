@@ -23,6 +23,15 @@
  *                   the source NIC later than resume + P, or, without a source
  *                   capture, not at the destination NIC by then) and no
  *                   RARP/GARP/NA left the destination NIC.
+ *   early_cutover   EARLY_MIN_REQUESTS or more requests reached the destination
+ *                   NIC between the stream's start and the resume and never
+ *                   the source NIC (a flood reaches both): the network moved
+ *                   before the guest (an early GARP/NA, a port claimed early,
+ *                   a static forwarding entry) and they were lost there;
+ *                   duration from the first of them to the resume. Needs both
+ *                   compute NICs' captures and QEMU's RARP at the destination
+ *                   NIC (the resume itself: a guest's own later GARP would
+ *                   make the requests of the first ms after it look early).
  *   stale_forwarding  the same with announcements that left the destination
  *                   (or, without a destination capture, unknown): the network
  *                   kept the old location; duration until requests reached the
@@ -70,6 +79,9 @@
  * ordinary loss (and the captures' last requests may end unanswered as
  * they stop). */
 #define SILENT_MIN_REQUESTS 3
+/* Requests at the destination before the resume: one may be a prober's
+ * retry racing the switchover; a cut-over network sends every one there. */
+#define EARLY_MIN_REQUESTS 2
 
 void diagnose(const struct switchover *sw, struct report_migration *rm);
 

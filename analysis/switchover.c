@@ -108,6 +108,25 @@ void switchover_silent_run(const struct switchover *sw, uint32_t mask, int64_t f
 	keep_longer(sw, out, &run);
 }
 
+void switchover_early(const struct switchover *sw, struct early_tally *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (uint32_t k = 0; k < sw->nprobes && sw->dst >= 0; k++) {
+		const struct probe *p = &sw->probes[k];
+		int64_t q = request_after(sw, p, input_bit(sw->dst), sw->start_ns);
+
+		if (!q || q >= sw->resume_ns || (sw->src >= 0 && p->req_ns[sw->src]))
+			continue;
+		if (!out->requests) {
+			out->first_ns = q;
+			out->first_seq = p->seq;
+		}
+		out->last_ns = q;
+		out->last_seq = p->seq;
+		out->requests++;
+	}
+}
+
 uint32_t switchover_replies_missed(const struct switchover *sw, uint32_t seen, uint32_t missed,
 				   int64_t from)
 {

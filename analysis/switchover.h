@@ -77,6 +77,16 @@ struct silent_run {
 void switchover_silent_run(const struct switchover *sw, uint32_t mask, int64_t from,
 			   struct silent_run *out);
 
+/* Requests delivered to the destination NIC (capture dst) from the stream's
+ * start to the resume and never to the source NIC (capture src, when there
+ * is one; a flood reaches both): the network moved before the guest. */
+struct early_tally {
+	uint32_t requests;
+	int64_t first_ns, last_ns;
+	uint16_t first_seq, last_seq;
+};
+void switchover_early(const struct switchover *sw, struct early_tally *out);
+
 /* Replies that a capture in `seen` saw after `from` and none in `missed`. */
 uint32_t switchover_replies_missed(const struct switchover *sw, uint32_t seen, uint32_t missed,
 				   int64_t from);

@@ -34,6 +34,7 @@ CASES=(
 	"port-not-ready src,dst,ctl stale_forwarding"
 	"port-not-ready-no-announce-self src,dst,ctl stale_forwarding"
 	"dst-silent src,dst,ctl destination_silent"
+	"early-cutover src,dst,ctl early_cutover"
 	"return-path src,dst,ctl return_path"
 	"dst-silent src,ctl insufficient_data"
 	"return-path src,ctl insufficient_data"
@@ -137,4 +138,23 @@ for entry in "${CASES[@]}"; do
 	done
 done
 rm -f /tmp/verdicts-$$.err
+
+# early_cutover against tshark: the echo requests at cn2's NIC before the
+# first RARP there that cn1's NIC never saw, and the first of them (both
+# stamped by cn2: its clock offset cancels)
+dir=$FIXTURES/early-cutover
+if [ -d "$dir" ] && command -v tshark >/dev/null; then
+	report=$("$MIGSCOPE" analyze -f json src="$dir/cn1.pcap.gz" dst="$dir/cn2.pcap.gz" ctl="$dir/ctl.pcap.gz" 2>/dev/null)
+	guest=$(jq -r '.guest.ipv4' "$dir/scenario.json")
+	rarp=$(tshark -r "$dir/cn2.pcap.gz" -Y 'eth.type == 0x8035' -T fields -e frame.time_epoch 2>/dev/null | head -1)
+	seen_src=$(tshark -r "$dir/cn1.pcap.gz" -Y "icmp.type == 8 && ip.dst == $guest" -T fields -e icmp.seq 2>/dev/null | sort -u)
+	read -r n first < <(tshark -r "$dir/cn2.pcap.gz" -Y "icmp.type == 8 && ip.dst == $guest && frame.time_epoch < $rarp" \
+		-T fields -e icmp.seq -e frame.time_epoch 2>/dev/null |
+		awk -v seen=" $(tr '\n' ' ' <<<"$seen_src") " 'index(seen, " " $1 " ") == 0 { n++; if (!f) f = $2 } END { print n + 0, f }')
+	expect_eq "early-cutover: requests delivered to the destination only, before the resume = tshark's" \
+		"$n" "$(jq -r '.migrations[0].verdict.summary | capture("(?<n>[0-9]+) requests").n' <<<"$report")"
+	want=$(awk -v r="$rarp" -v f="$first" 'BEGIN { split(r, a, "."); split(f, b, "."); printf "%.3f", ((a[1] - b[1]) * 1e9 + (substr(a[2] "000000000", 1, 9) - substr(b[2] "000000000", 1, 9))) / 1000 }')
+	expect_eq "early-cutover: duration = tshark's first such request to the first RARP at cn2 (us)" \
+		"$want" "$(jq -r '.migrations[0].verdict.duration_us | . * 1000 | round / 1000 | tostring | if test("\\.") then . else . + ".0" end' <<<"$report" | awk '{ printf "%.3f", $1 }')"
+fi
 exit 0

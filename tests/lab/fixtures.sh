@@ -50,6 +50,8 @@ SCENARIOS=(
 	# what the guest's users felt (issue 14): a page every 10 ms and an echo
 	# connection across the switchover, the client's own log in http.log
 	"http|baseline --http --guest-append init_on_free=1"
+	# the network moves 0.5 s after migrate, before the guest (issue 14)
+	"early-cutover|early-cutover 0.5 --guest-append init_on_free=1"
 )
 
 # Evacuations (issue 13): several guests in one run, each judged on its own

@@ -630,6 +630,40 @@ static void test_silent_after_answering_recovered(void **state)
 	report_free(&r);
 }
 
+/* The network moves 150 ms before the guest resumes (a port claimed
+ * early): the requests of those 150 ms reach the destination NIC only, and
+ * are lost there. */
+static void test_early_cutover(void **state)
+{
+	struct sim_spec sp = healthy();
+	struct report r;
+
+	(void)state;
+	sp.move_ms = -150;
+	run(&sp, &r);
+	assert_verdict(&r, "early_cutover");
+	/* the first request sent at or after RESUME - 150 ms (T0 + 860 ms)
+	 * reaches dst a link later */
+	assert_duration(&r, RESUME - (T0 + 860 * MS) - LINK);
+	assert_evidence(&r, "no announcement of the guest left the destination NIC before the "
+			    "resume: the network was told elsewhere (a port claimed early, a static "
+			    "forwarding entry)");
+	report_free(&r);
+}
+
+/* One request at the destination just before the resume is not a cutover. */
+static void test_one_early_request_is_ok(void **state)
+{
+	struct sim_spec sp = healthy();
+	struct report r;
+
+	(void)state;
+	sp.move_ms = -8;
+	run(&sp, &r);
+	assert_verdict(&r, "ok");
+	report_free(&r);
+}
+
 /* Two probes lost after the resume are loss, not a silent guest. */
 static void test_short_loss_after_answering_is_ok(void **state)
 {
@@ -823,6 +857,8 @@ int main(void)
 		cmocka_unit_test(test_silent_after_answering),
 		cmocka_unit_test(test_silent_after_answering_recovered),
 		cmocka_unit_test(test_short_loss_after_answering_is_ok),
+		cmocka_unit_test(test_early_cutover),
+		cmocka_unit_test(test_one_early_request_is_ok),
 		cmocka_unit_test(test_slow_answer_is_ok),
 		cmocka_unit_test(test_return_path_never),
 		cmocka_unit_test(test_return_path_recovered),

@@ -6,7 +6,7 @@
 # switch, captures and probes, BEFORE s of steady probes, the migration(s),
 # AFTER s of observation, scenario.json.
 
-SCENARIOS="baseline back-and-forth loss corrupt duplicate lost-announce no-announce port-not-ready dst-silent return-path dirty vlan vxlan ipv6 postcopy multifd tls evacuate"
+SCENARIOS="baseline back-and-forth loss corrupt duplicate lost-announce no-announce port-not-ready dst-silent return-path dirty vlan vxlan ipv6 postcopy multifd tls evacuate early-cutover"
 
 # check_percent ARG: a rate in percent (0 < r <= 100)
 check_percent() {
@@ -114,6 +114,27 @@ scenario_port-not-ready() {
 	fi
 	[ "$GUEST_NO_IPV6" = 1 ] || EXPECT_REACHABLE=true
 	NOTES="msl-fault holds (drops) every frame from the guest on p-cn2 ingress for ${HOLD}s after its first one; $how; $([ "$GUEST_NO_IPV6" = 1 ] && echo 'guest IPv6 disabled' || echo 'guest IPv6 kept: its own router solicitations relearn the switch')"
+}
+
+# The network moves before the guest (a port claimed early, an early GARP):
+# S s (default 0.5) after the migrate command, the switch gets a static
+# forwarding entry for the guest's MAC on cn2's port, while the guest still
+# runs on cn1. Requests go to cn2 and are lost until the guest resumes
+# there; the entry stays right after that.
+scenario_early-cutover() {
+	EARLY_S=${1:-0.5}
+	awk -v h="$EARLY_S" 'BEGIN { exit !(h ~ /^[0-9]*\.?[0-9]+$/) }' || usage "early-cutover SECONDS: a number, got '$EARLY_S'"
+	DURING_MIGRATION=early_fdb_move
+	NOTES="${EARLY_S}s after migrate, a static FDB entry on the switch sends the guest's MAC to cn2's port while the guest still runs on cn1 (the network moved before the guest)"
+}
+
+early_fdb_move() {
+	(
+		sleep "$EARLY_S"
+		nsx "$NS_SW" bridge fdb replace "$GUEST_MAC" dev p-cn2 master static
+		now_us >"$OUT/early-cutover.us"
+	) &
+	PIDS+=($!)
 }
 
 # After the hold: QMP announce-self on the destination (5 rounds, 50 ms to
@@ -367,6 +388,7 @@ run_scenario() {
 	STEP=before
 	sleep "$BEFORE"                  # "before" phase: steady probes
 	[ "$QUIET_GUEST" = 1 ] && wait_guest_quiet
+	[ -n "$DURING_MIGRATION" ] && "$DURING_MIGRATION"
 	migrate src dst cn1 cn2
 	if [ "$(jq -r .status <<<"${MIGRATIONS[0]}")" = completed ]; then
 		qemu_quit src               # libvirt ends the source once it has succeeded
