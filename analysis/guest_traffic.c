@@ -141,7 +141,7 @@ static bool *guests_conns(const struct traffic_scope *s, int n)
 }
 
 /* A request of the guest's in the window, judged (answered or failed), and
- * on the probe port when one was given; its conn in *c. */
+ * with probe_port_only, on the --probe tcp:PORT port when one was given. */
 static bool counted(const struct traffic_scope *s, const bool *mine, const struct conn_request *rq,
 		    bool probe_port_only)
 {
