@@ -53,6 +53,12 @@ static uint32_t total(const struct announce_tally *a)
 	return a->n[ANNOUNCE_RARP] + a->n[ANNOUNCE_GARP] + a->n[ANNOUNCE_NA];
 }
 
+/* Only QEMU's RARPs: no announcement carried the guest's IP. */
+static bool without_ip(const struct announce_tally *a)
+{
+	return a->n[ANNOUNCE_RARP] && !a->n[ANNOUNCE_GARP] && !a->n[ANNOUNCE_NA];
+}
+
 static void gather(const struct switchover *sw, const struct report_migration *rm,
 		   struct facts *f)
 {
@@ -233,6 +239,10 @@ static void stale_forwarding(const struct switchover *sw, const struct facts *f,
 			"for %s after resume", dur(rm->verdict.duration_ns.v, a, sizeof(a)));
 	stale_line(f, never, rm);
 	announce_line(f, rm);
+	if (f->has_dst && without_ip(&f->ann_dst))
+		evidence(rm, "only RARPs left the destination NIC and none reached the prober or the "
+			 "source NIC: lost on the way (a guest's GARP or NA would have been lost with "
+			 "them)");
 	if (!f->has_dst && !f->ann_any_total)
 		evidence(rm, "could not decide whether any announcement left the destination: a "
 			 "capture at the destination NIC would (none left: no_announce)");
@@ -249,6 +259,61 @@ static void stale_forwarding(const struct switchover *sw, const struct facts *f,
 			evidence(rm, "another announce burst left the %s %s after resume",
 				 sw->vantage[s->anchor], dur(burst - f->resume, a, sizeof(a)));
 	}
+	recovery_line(f, rm);
+}
+
+/* "destination NIC 5 RARP, 0 GARP, 0 NA; ...": which announcement types
+ * each vantage saw from the resume. */
+static void types_line(const struct facts *f, struct report_migration *rm)
+{
+	const struct { bool has; const char *name; const struct announce_tally *a; } v[] = {
+		{ f->has_dst, "destination NIC", &f->ann_dst },
+		{ f->has_src, "source NIC", &f->ann_src },
+		{ f->has_ctl, "prober", &f->ann_ctl },
+	};
+	char line[256];
+	size_t len = 0;
+
+	line[0] = 0;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]) && len < sizeof(line); i++) {
+		int n = v[i].has ? snprintf(line + len, sizeof(line) - len, "%s%s %u RARP, %u GARP, %u NA",
+					    len ? "; " : "", v[i].name, v[i].a->n[ANNOUNCE_RARP],
+					    v[i].a->n[ANNOUNCE_GARP], v[i].a->n[ANNOUNCE_NA])
+				 : snprintf(line + len, sizeof(line) - len, "%s%s not captured",
+					    len ? "; " : "", v[i].name);
+		if (n > 0)
+			len += (size_t)n;
+	}
+	evidence(rm, "announcements of the guest from the resume: %s", line);
+}
+
+/* Only QEMU's RARPs announced the guest; the network carried them (they
+ * reached the prober or the source NIC) and still kept the old location: it
+ * does not move a guest on a frame without its IP (EVPN with ARP
+ * suppression, OVN's port bindings), and the guest said nothing else. */
+static void announce_without_ip(const struct facts *f, struct report_migration *rm)
+{
+	bool never = never_moved(f);
+	char a[32];
+
+	astray_duration(f, never, rm);
+	if (never)
+		summary(rm, "announce_without_ip", "only RARPs announced the guest, none with its IP: "
+			"requests still went to the old location until the captures end, %s after "
+			"resume", dur(f->src.last_req_ns - f->resume, a, sizeof(a)));
+	else
+		summary(rm, "announce_without_ip", "only RARPs announced the guest, none with its IP: "
+			"the network kept the old location for %s after resume",
+			dur(rm->verdict.duration_ns.v, a, sizeof(a)));
+	stale_line(f, never, rm);
+	types_line(f, rm);
+	evidence(rm, "the RARPs reached %s and the network did not move the guest on them: it "
+		 "learns locations from IP-carrying announcements (EVPN ARP suppression, OVN)",
+		 total(&f->ann_ctl) && total(&f->ann_src) ? "the prober and the source NIC"
+		 : total(&f->ann_ctl) ? "the prober" : "the source NIC");
+	evidence(rm, "QEMU's RARP carries no IP, and the guest sent no GARP or NA of its own "
+		 "(virtio-net guest_announce off, or a NIC model or guest driver without it)");
+	moved_line(f, rm);
 	recovery_line(f, rm);
 }
 
@@ -395,6 +460,57 @@ static void slow_guest(const struct switchover *sw, const struct facts *f,
 	recovery_line(f, rm);
 }
 
+int64_t diagnose_slow_above(const struct report_turnaround *before)
+{
+	int64_t by_factor = before->p90_ns * SLOW_FACTOR;
+	int64_t by_extra = before->p90_ns + SLOW_MIN_EXTRA_NS;
+
+	if (before->answers < TURNAROUND_MIN_ANSWERS)
+		return 0;
+	return by_factor > by_extra ? by_factor : by_extra;
+}
+
+static bool answers_slow(const struct report_outage *o)
+{
+	const struct report_turnaround *a = &o->turnaround_after;
+
+	return a->slow_above_ns && a->answers >= TURNAROUND_MIN_ANSWERS &&
+	       a->p90_ns > a->slow_above_ns;
+}
+
+/* Requests reached the guest and it answered them all, but far slower than
+ * its own pace before the migration: a starved vCPU (a CPU quota, an
+ * overcommitted destination) or postcopy page faults. What users feel as a
+ * slow service, not an outage. */
+static void slow_answers(const struct switchover *sw, const struct facts *f,
+			 struct report_migration *rm)
+{
+	const struct report_turnaround *b = &rm->outage.turnaround_before;
+	const struct report_turnaround *a = &rm->outage.turnaround_after;
+	char x[32], y[32], z[32], w[32], v[32];
+
+	rm->verdict.duration_ns = opt_some(a->last_slow_ns - a->first_slow_ns);
+	summary(rm, "slow_guest", "the guest answered slowly after the resume: p90 %s at the "
+		"destination NIC against %s before the migration, for %s",
+		dur(a->p90_ns, x, sizeof(x)), dur(b->p90_ns, y, sizeof(y)),
+		dur(a->last_slow_ns - a->first_slow_ns, z, sizeof(z)));
+	evidence(rm, "%u of %u requests answered at the destination NIC after resume waited over "
+		 "%s, from %s to %s after resume (p50 %s, max %s)", a->slow, a->answers,
+		 dur(a->slow_above_ns, x, sizeof(x)), dur(a->first_slow_ns - f->resume, y, sizeof(y)),
+		 dur(a->last_slow_ns - f->resume, z, sizeof(z)), dur(a->p50_ns, w, sizeof(w)),
+		 dur(a->max_ns, v, sizeof(v)));
+	evidence(rm, "before the stream the guest answered at the source NIC in p50 %s, p90 %s "
+		 "(%u answers)", dur(b->p50_ns, x, sizeof(x)), dur(b->p90_ns, y, sizeof(y)),
+		 b->answers);
+	if (sw->postcopy_end_ns)
+		evidence(rm, "postcopy: the stream ran %s after resume, bringing the guest's pages",
+			 dur(sw->postcopy_end_ns - f->resume, x, sizeof(x)));
+	else
+		evidence(rm, "precopy: all its memory was there at the resume; a starved vCPU (a CPU "
+			 "quota, an overcommitted destination host) answers late");
+	recovery_line(f, rm);
+}
+
 static void return_path(const struct switchover *sw, const struct facts *f,
 			struct report_migration *rm)
 {
@@ -431,6 +547,10 @@ static void reachable(const struct facts *f, struct report_migration *rm)
 		evidence(rm, "%u announcements left the destination NIC and none reached the prober "
 			 "or the source NIC: the network learned the new location from other frames "
 			 "of the guest", f->ann_dst_total);
+	if (f->has_dst ? without_ip(&f->ann_dst) : without_ip(&f->ann_any))
+		evidence(rm, "only RARPs announced the guest (no GARP or NA with its IP): this network "
+			 "moved it on them; one that learns locations from IP-carrying announcements "
+			 "only (EVPN ARP suppression, OVN) would not (announce_without_ip)");
 	if (!f->has_dst)
 		evidence(rm, "no capture at the destination NIC: where requests went after resume "
 			 "is not checked");
@@ -488,6 +608,14 @@ static void unknown_completion(const struct facts *f, struct report_migration *r
 		 "(no_announce)");
 }
 
+/* Stale forwarding after RARPs alone that the network did carry: it was
+ * told where the MAC went, never where the IP went. RARPs that reached no
+ * other vantage were lost on the way, whatever their type. */
+static bool ip_never_told(const struct facts *f)
+{
+	return f->has_dst && without_ip(&f->ann_dst) && (total(&f->ann_src) || total(&f->ann_ctl));
+}
+
 /* The guest's own TCP requests measured it (analyze --probe; a guest that
  * ignores ping): where echo requests went still tells stale forwarding, the
  * answers to its requests tell the rest. */
@@ -498,7 +626,10 @@ static void by_requests(const struct switchover *sw, const struct facts *f,
 	char a[32];
 
 	if (f->has_src && f->src.requests && f->src.last_req_ns > f->resume + f->interval) {
-		stale_forwarding(sw, f, rm);
+		if (ip_never_told(f))
+			announce_without_ip(f, rm);
+		else
+			stale_forwarding(sw, f, rm);
 		return;
 	}
 	if (rm->reachable_after.set && rm->reachable_after.v)
@@ -573,6 +704,8 @@ void diagnose(const struct switchover *sw, struct report_migration *rm)
 	if (f.has_src && early.requests >= EARLY_MIN_REQUESTS &&
 	    !strcmp(sw->resume_basis, "rarp_at_dst"))
 		early_cutover(sw, &f, &early, rm);
+	else if (stale && ip_never_told(&f))
+		announce_without_ip(&f, rm);
 	else if (stale)
 		stale_forwarding(sw, &f, rm);
 	else if (!f.has_src && dst_late)
@@ -590,6 +723,8 @@ void diagnose(const struct switchover *sw, struct report_migration *rm)
 	else if (f.has_dst && f.has_ctl &&
 		 (!f.ctl.first_rep_ns || f.ctl.first_rep_ns > f.dst.first_rep_ns + f.interval))
 		return_path(sw, &f, rm);
+	else if (answers_slow(&rm->outage))
+		slow_answers(sw, &f, rm);
 	else if (!f.has_dst && prober_late(&f, rm))
 		no_reply(&f, rm);
 	else

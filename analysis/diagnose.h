@@ -32,6 +32,16 @@
  *                   compute NICs' captures and QEMU's RARP at the destination
  *                   NIC (the resume itself: a guest's own later GARP would
  *                   make the requests of the first ms after it look early).
+ *   announce_without_ip  requests still went to the source NIC later than
+ *                   resume + P, only RARPs left the destination NIC (no GARP
+ *                   or NA: nothing carried the guest's IP), and they reached
+ *                   the prober or the source NIC: the network carried them
+ *                   and did not move the guest on them (a fabric that learns
+ *                   locations from IP-carrying announcements: EVPN ARP
+ *                   suppression, OVN); duration as stale_forwarding. RARPs
+ *                   that reached no other vantage were lost, whatever their
+ *                   type: stale_forwarding. A guest reachable after RARPs
+ *                   alone stays ok, with that caveat in its evidence.
  *   stale_forwarding  the same with announcements that left the destination
  *                   (or, without a destination capture, unknown): the network
  *                   kept the old location; duration until requests reached the
@@ -51,6 +61,12 @@
  *                   once); duration until it answered again, else null.
  *   return_path     replies leave the destination NIC but the prober has none
  *                   within P of the first; duration until one arrived.
+ *   slow_guest      (answers) the guest answered at the destination NIC, in
+ *                   time, but the 90th percentile of its turnaround there
+ *                   from the resume is above its own pace before the stream
+ *                   (diagnose_slow_above): a starved vCPU, postcopy page
+ *                   faults; duration from the first slow answer's request
+ *                   to the last one's reply.
  *   ok              requests reached the destination within P of the resume
  *                   (and, where captured, were answered and the answers came
  *                   back); the reconvergence time is reported.
@@ -82,6 +98,22 @@
 /* Requests at the destination before the resume: one may be a prober's
  * retry racing the switchover; a cut-over network sends every one there. */
 #define EARLY_MIN_REQUESTS 2
+
+/* A guest that answers at its NIC much slower after the resume than it did
+ * before the stream (a starved vCPU, postcopy page faults): judged on the
+ * 90th percentile of its turnaround (report_turnaround), with at least
+ * TURNAROUND_MIN_ANSWERS answers on each side. In 12 lab runs (QEMU TCG)
+ * that p90 was 0.75-5.2 ms before the stream and 0.76-7.0 ms after the
+ * resume (the first answers of a guest catching up included); an answer is
+ * slow above SLOW_FACTOR times the guest's own p90 and SLOW_MIN_EXTRA_NS
+ * more than it. */
+#define TURNAROUND_MIN_ANSWERS 10
+#define SLOW_FACTOR 4
+#define SLOW_MIN_EXTRA_NS (20LL * 1000000)
+
+/* The slow threshold for answers after the resume, from those before; 0
+ * when too few were measured to judge. */
+int64_t diagnose_slow_above(const struct report_turnaround *before);
 
 void diagnose(const struct switchover *sw, struct report_migration *rm);
 

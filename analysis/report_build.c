@@ -557,11 +557,29 @@ static void fill_outage(struct report_migration *rm)
 	o->total_ns = rm->downtime.probe_gap_ns;
 }
 
-/* The timeline, the announce check and the diagnosis, on the evidence
- * gathered since the resume was found. */
-static void judge_switchover(const struct build_ctx *c, const struct mig_work *w,
-			     struct report_migration *rm, struct switchover *sw)
+/* The guest's answers at its NIC before the stream (the guest's own pace)
+ * and from the resume, judged against that pace. */
+static int fill_turnaround(const struct switchover *sw, struct report_outage *o)
 {
+	int rc;
+
+	rc = switchover_turnaround(sw, sw->src, INT64_MIN, sw->start_ns, 0, &o->turnaround_before);
+	if (rc)
+		return rc;
+	o->turnaround_before.vantage = "src";
+	rc = switchover_turnaround(sw, sw->dst, sw->resume_ns, INT64_MAX,
+				   diagnose_slow_above(&o->turnaround_before), &o->turnaround_after);
+	o->turnaround_after.vantage = "dst";
+	return rc;
+}
+
+/* The timeline, the announce check and the diagnosis, on the evidence
+ * gathered since the resume was found. 0, or -ENOMEM. */
+static int judge_switchover(const struct build_ctx *c, const struct mig_work *w,
+			    struct report_migration *rm, struct switchover *sw)
+{
+	int rc;
+
 	const struct guest_mac *g = w->guest.mac >= 0 ? guest_set__mac(c->gs, w->guest.mac) : NULL;
 	struct announce_params params;
 
@@ -584,7 +602,10 @@ static void judge_switchover(const struct build_ctx *c, const struct mig_work *w
 		announce_params_default(&params);
 	timeline_build(sw, &rm->sw);
 	announce_sched_check(sw, &params, timeline_time(&rm->sw, TL_RESUME), &rm->sw);
-	diagnose(sw, rm);
+	rc = sw->end_ns ? fill_turnaround(sw, &rm->outage) : 0;
+	if (!rc)
+		diagnose(sw, rm);
+	return rc;
 }
 
 /* A migration owns the captures' time up to midway between its stream's end
@@ -769,7 +790,9 @@ int report_build(const struct flow_table *ft, const struct guest_set *gs,
 		if (rc)
 			goto cleanup;
 		fill_hypervisor(&c, m, rm);
-		judge_switchover(&c, w, rm, &sw);
+		rc = judge_switchover(&c, w, rm, &sw);
+		if (rc)
+			goto cleanup;
 		fill_outage(rm);
 		free(w->probes);
 		w->probes = NULL;

@@ -1,6 +1,10 @@
 #include "analysis/switchover.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "analysis/stats.h"
 
 int64_t switchover_first_in(const int64_t *ts, uint32_t mask)
 {
@@ -202,4 +206,45 @@ int64_t switchover_resume(const struct switchover *sw, const struct announce **f
 	*first = NULL;
 	*basis = "stream_end";
 	return sw->end_ns;
+}
+
+int switchover_turnaround(const struct switchover *sw, int input, int64_t from, int64_t to,
+			  int64_t slow_above_ns, struct report_turnaround *out)
+{
+	int64_t *took;
+	uint32_t n = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->slow_above_ns = slow_above_ns;
+	if (input < 0 || !sw->nprobes)
+		return 0;
+	took = malloc(sw->nprobes * sizeof(*took));
+	if (!took)
+		return -ENOMEM;
+	for (uint32_t k = 0; k < sw->nprobes; k++) {
+		const struct probe *p = &sw->probes[k];
+		int64_t q = p->req_ns[input], r = p->rep_ns[input];
+
+		/* a reply to a request queued across the switchover leaves the
+		 * destination without its request there: not a turnaround */
+		if (p->target != sw->target || !q || !r || r < q || q < from || q >= to ||
+		    q < sw->window_lo || q >= sw->window_hi)
+			continue;
+		took[n++] = r - q;
+		if (slow_above_ns && r - q > slow_above_ns) {
+			if (!out->slow || q < out->first_slow_ns)
+				out->first_slow_ns = q;
+			if (r > out->last_slow_ns)
+				out->last_slow_ns = r;
+			out->slow++;
+		}
+	}
+	out->answers = n;
+	if (n) {
+		out->p50_ns = stats_percentile(took, n, 50);
+		out->p90_ns = stats_percentile(took, n, 90);
+		out->max_ns = took[n - 1]; /* sorted by stats_percentile */
+	}
+	free(took);
+	return 0;
 }

@@ -19,6 +19,7 @@
 
 #include "analysis/guest.h"
 #include "analysis/limits.h"
+#include "reports/report.h"
 
 struct switchover {
 	int ninputs;
@@ -86,6 +87,13 @@ struct early_tally {
 	uint16_t first_seq, last_seq;
 };
 void switchover_early(const struct switchover *sw, struct early_tally *out);
+
+/* The guest's turnaround at capture `input` (report_turnaround): requests
+ * that arrived there in [from, to) and whose replies left there. Answers
+ * slower than slow_above_ns (0: none judged) are counted, with the span from
+ * the first one's request to the last one's reply. 0, or -ENOMEM. */
+int switchover_turnaround(const struct switchover *sw, int input, int64_t from, int64_t to,
+			  int64_t slow_above_ns, struct report_turnaround *out);
 
 /* Replies that a capture in `seen` saw after `from` and none in `missed`. */
 uint32_t switchover_replies_missed(const struct switchover *sw, uint32_t seen, uint32_t missed,

@@ -456,6 +456,46 @@ static void phases(FILE *out, const struct report_migration *m)
 	fputs("</table>\n", out);
 }
 
+/* How fast the guest answered at its own NIC, before the stream and after
+ * the resume. */
+static void turnarounds(FILE *out, const struct report_outage *o)
+{
+	const struct report_turnaround *t[2] = { &o->turnaround_before, &o->turnaround_after };
+	static const char *const when[2] = { "before the stream", "after the resume" };
+	char a[48], b[48], c[48], d[48];
+
+	if (!t[0]->answers && !t[1]->answers)
+		return;
+	fputs("<table class=\"compact turnaround\">\n<tr><th>the guest's answers</th><th>at</th>"
+	      "<th class=\"num\">answers</th><th class=\"num\">p50</th><th class=\"num\">p90</th>"
+	      "<th class=\"num\">max</th><th class=\"num\">slow</th></tr>\n", out);
+	for (int k = 0; k < 2; k++) {
+		fputs("<tr>", out);
+		cell(out, NULL, when[k]);
+		if (!t[k]->answers) {
+			fputs("<td colspan=\"6\">n/a</td></tr>\n", out);
+			continue;
+		}
+		cell(out, NULL, t[k]->vantage);
+		snprintf(a, sizeof(a), "%u", t[k]->answers);
+		cell(out, "num", a);
+		cell(out, "num", html_ms(opt_some(t[k]->p50_ns), b, sizeof(b)));
+		cell(out, "num", html_ms(opt_some(t[k]->p90_ns), c, sizeof(c)));
+		cell(out, "num", html_ms(opt_some(t[k]->max_ns), d, sizeof(d)));
+		if (t[k]->slow_above_ns) {
+			char over[48];
+
+			snprintf(a, sizeof(a), "%u over %s", t[k]->slow,
+				 html_ms(opt_some(t[k]->slow_above_ns), over, sizeof(over)));
+			cell(out, "num", a);
+		} else {
+			cell(out, "num", "");
+		}
+		fputs("</tr>\n", out);
+	}
+	fputs("</table>\n", out);
+}
+
 /* The outage in its parts, the hypervisor's figures beside the network's. */
 static void outage(FILE *out, const struct report_migration *m)
 {
@@ -505,6 +545,7 @@ static void outage(FILE *out, const struct report_migration *m)
 		fputs("</tr>\n", out);
 	}
 	fputs("</table>\n", out);
+	turnarounds(out, o);
 }
 
 /* What the guest's users felt: its flows across the switchover and the

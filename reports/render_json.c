@@ -211,6 +211,25 @@ static void write_hypervisor(struct json_writer *w, const struct report_migratio
 	json_end(w, '}');
 }
 
+/* null when nothing was measured */
+static void write_turnaround(struct json_writer *w, const char *key,
+			     const struct report_turnaround *t)
+{
+	if (!t->answers) {
+		json_str(w, key, NULL);
+		return;
+	}
+	json_begin(w, key, '{');
+	json_str(w, "vantage", t->vantage);
+	json_int(w, "answers", t->answers);
+	json_opt_us(w, "p50_us", opt_some(t->p50_ns));
+	json_opt_us(w, "p90_us", opt_some(t->p90_ns));
+	json_opt_us(w, "max_us", opt_some(t->max_ns));
+	json_opt_us(w, "slow_above_us", t->slow_above_ns ? opt_some(t->slow_above_ns) : opt_none());
+	json_int(w, "slow", t->slow);
+	json_end(w, '}');
+}
+
 static void write_outage(struct json_writer *w, const struct report_migration *m)
 {
 	const struct report_outage *o = &m->outage;
@@ -223,6 +242,8 @@ static void write_outage(struct json_writer *w, const struct report_migration *m
 	json_opt_us(w, "guest_answer_us", o->guest_answer_ns);
 	json_opt_us(w, "return_us", o->return_ns);
 	json_opt_us(w, "total_us", o->total_ns);
+	write_turnaround(w, "turnaround_before", &o->turnaround_before);
+	write_turnaround(w, "turnaround_after", &o->turnaround_after);
 	json_end(w, '}');
 }
 

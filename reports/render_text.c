@@ -172,6 +172,33 @@ static void print_accounts(FILE *out, const struct report_migration *m)
 		ms(o->total_ns, a, sizeof(a)));
 }
 
+/* "before (src) p50 0.689 ms, p90 0.844 ms (159)" */
+static void print_turnaround(FILE *out, const char *when, const struct report_turnaround *t)
+{
+	char a[48], b[48], c[48], d[48];
+
+	if (!t->answers) {
+		fprintf(out, "%s n/a", when);
+		return;
+	}
+	fprintf(out, "%s (%s) p50 %s, p90 %s, max %s (%u)", when, t->vantage,
+		ms(opt_some(t->p50_ns), a, sizeof(a)), ms(opt_some(t->p90_ns), b, sizeof(b)),
+		ms(opt_some(t->max_ns), c, sizeof(c)), t->answers);
+	if (t->slow_above_ns)
+		fprintf(out, ", %u over %s", t->slow, ms(opt_some(t->slow_above_ns), d, sizeof(d)));
+}
+
+/* How fast the guest answered at its own NIC, before and after. */
+static void print_turnarounds(FILE *out, const struct report_outage *o)
+{
+	if (!o->turnaround_before.answers && !o->turnaround_after.answers)
+		return;
+	fprintf(out, "  turnaround   ");
+	print_turnaround(out, "before", &o->turnaround_before);
+	print_turnaround(out, "; after", &o->turnaround_after);
+	fprintf(out, "\n");
+}
+
 static void print_loss(FILE *out, const struct report_migration *m)
 {
 	char a[48], b[48];
@@ -317,6 +344,7 @@ int render_text(const struct report *r, FILE *out)
 		print_loss(out, m);
 		print_traffic(out, &m->traffic);
 		print_accounts(out, m);
+		print_turnarounds(out, &m->outage);
 		render_switchover_text(out, m, r);
 		fprintf(out, "  verdict      %s: %s\n", m->verdict.code, m->verdict.summary);
 		for (int e = 0; e < m->verdict.nevidence; e++)

@@ -278,6 +278,19 @@ struct report_hypervisor {
 
 /* The outage split into its parts, each from the vantage that shows it
  * (design §9), the hypervisor's figures beside the network's. */
+/* How long the guest took to answer at the NIC of the host it ran on: each
+ * echo request's arrival to its reply's departure at that one capture (the
+ * guest and its host's datapath, without the network or clock offsets). */
+struct report_turnaround {
+	uint32_t answers;                 /* 0: nothing measured (null) */
+	const char *vantage;              /* "src" or "dst" */
+	int64_t p50_ns, p90_ns, max_ns;   /* nearest rank */
+	int64_t slow_above_ns;            /* 0: not judged */
+	uint32_t slow;                    /* answers slower than that */
+	int64_t first_slow_ns;            /* the first slow request's arrival */
+	int64_t last_slow_ns;             /* the last slow answer's departure */
+};
+
 struct report_outage {
 	struct opt_i64 pause_ns;          /* network: the guest's last frame at src to the resume */
 	struct opt_i64 pause_hypervisor_ns; /* QEMU: STOP to RESUME, else its downtime figure */
@@ -286,6 +299,8 @@ struct report_outage {
 	struct opt_i64 guest_answer_ns;   /* that request to the first reply leaving the dst NIC */
 	struct opt_i64 return_ns;         /* that reply to the first at the prober */
 	struct opt_i64 total_ns;          /* what the prober saw: the probe gap */
+	struct report_turnaround turnaround_before; /* at src, before the stream */
+	struct report_turnaround turnaround_after;  /* at dst, from the resume */
 };
 
 /* The diagnosis (analysis/diagnose.h): a code with its evidence. */

@@ -166,14 +166,16 @@ static void stats_table(const struct series_table *t, FILE *out)
 	text_table(t, &tt, out);
 }
 
-/* Where a statistic stands on fewer runs than its group has. */
+/* Where a statistic stands on fewer runs than its group has (a column no
+ * run has a value in, such as the guest's flows of guests without traffic,
+ * shows '-' and needs no note). */
 static void partial_notes(const struct series_table *t, FILE *out)
 {
 	for (int g = 0; g < series_table__ngroups(t); g++) {
 		const struct series_group *grp = series_table__group(t, g);
 
 		for (int c = 0; c < SERIES_NCOLS; c++)
-			if (grp->col[c].n < grp->runs)
+			if (grp->col[c].n && grp->col[c].n < grp->runs)
 				fprintf(out, "  %s, migration %d: %s over %d of %d runs (no value in "
 					"the others)\n", grp->setting, grp->migration,
 					series_col_title(c), grp->col[c].n, grp->runs);

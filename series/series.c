@@ -36,6 +36,10 @@ static const struct {
 	[SERIES_IN_BYTES] = { "in bytes", "in_bytes", false },
 	[SERIES_RETX] = { "retransmits", "retransmitted_segments", false },
 	[SERIES_LOST] = { "lost probes", "lost_probes", false },
+	[SERIES_FLOWS_STALLED] = { "stalled flows", "guest_flows_stalled", false },
+	[SERIES_STALL_MAX] = { "longest stall", "stall_max_us", true },
+	[SERIES_RESPONSE_PAUSE] = { "p99 pause", "response_p99_pause_us", true },
+	[SERIES_RESPONSE_AFTER] = { "p99 after", "response_p99_after_us", true },
 };
 
 const char *series_col_title(enum series_col c)
@@ -146,6 +150,11 @@ static void rows_from_report(struct series_row *r, const struct report_migration
 		r->v[SERIES_IN_BYTES] = opt_some((int64_t)m->stream.at_dst.payload_bytes);
 	r->v[SERIES_RETX] = m->stream.retx_segments;
 	r->v[SERIES_LOST] = m->loss.lost_probes;
+	if (m->traffic.flows)
+		r->v[SERIES_FLOWS_STALLED] = opt_some(m->traffic.stalled);
+	r->v[SERIES_STALL_MAX] = m->traffic.stall_max_ns;
+	r->v[SERIES_RESPONSE_PAUSE] = m->traffic.responses[PHASE_PAUSE].p99_ns;
+	r->v[SERIES_RESPONSE_AFTER] = m->traffic.responses[PHASE_AFTER].p99_ns;
 	snprintf(r->verdict, sizeof(r->verdict), "%s", m->verdict.code ? m->verdict.code : "none");
 }
 
@@ -310,6 +319,11 @@ static void row_from_json(struct series_row *r, const struct json_doc *d, int m)
 	r->v[SERIES_IN_BYTES] = fixed_at(d, m, "stream.in_bytes", 0);
 	r->v[SERIES_RETX] = fixed_at(d, m, "stream.retransmitted_segments", 0);
 	r->v[SERIES_LOST] = fixed_at(d, m, "loss.lost_probes", 0);
+	if (fixed_at(d, m, "guest_flows_summary.flows", 0).v > 0)
+		r->v[SERIES_FLOWS_STALLED] = fixed_at(d, m, "guest_flows_summary.stalled", 0);
+	r->v[SERIES_STALL_MAX] = fixed_at(d, m, "guest_flows_summary.stall_max_us", 3);
+	r->v[SERIES_RESPONSE_PAUSE] = fixed_at(d, m, "responses.pause.p99_us", 3);
+	r->v[SERIES_RESPONSE_AFTER] = fixed_at(d, m, "responses.after.p99_us", 3);
 	snprintf(r->verdict, sizeof(r->verdict), "%s", verdict ? verdict : "none");
 }
 

@@ -39,6 +39,10 @@ enum series_col {
 	SERIES_IN_BYTES,
 	SERIES_RETX,           /* retransmitted segments */
 	SERIES_LOST,           /* lost probes */
+	SERIES_FLOWS_STALLED,  /* the guest's flows stalled (null: none open across) */
+	SERIES_STALL_MAX,      /* the longest of their stalls, ns */
+	SERIES_RESPONSE_PAUSE, /* p99 response time of requests begun in the pause, ns */
+	SERIES_RESPONSE_AFTER, /* ... begun after the resume, ns */
 	SERIES_NCOLS,
 };
 

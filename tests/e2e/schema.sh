@@ -141,7 +141,7 @@ MUTANTS=(
 	'a missing required key|s/"flows":[0-9]*,//|1|/migrations/0/stream|'"'flows' is a required property"
 	'a wrong type (a count as a string)|s/"packets":\([0-9]*\)/"packets":"\1"/|1|/inputs/0/packets|'"'2705' is not of type 'integer'"
 	'an unknown key|s/"verdict":{/"verdict":{"severity":"high",/|1|/migrations/0/verdict|'"Additional properties are not allowed ('severity' was unexpected)"
-	'a verdict outside the enum|s/"code":"ok"/"code":"fine"/|1|/migrations/0/verdict/code|'"'fine' is not one of ['ok', 'no_announce', 'early_cutover', 'stale_forwarding', 'destination_silent', 'slow_guest', 'return_path', 'insufficient_data']"
+	'a verdict outside the enum|s/"code":"ok"/"code":"fine"/|1|/migrations/0/verdict/code|'"'fine' is not one of ['ok', 'no_announce', 'early_cutover', 'announce_without_ip', 'stale_forwarding', 'destination_silent', 'slow_guest', 'return_path', 'insufficient_data']"
 	'a negative count|s/"lost_probes":[0-9]*/"lost_probes":-3/|1|/migrations/0/loss/lost_probes|-3 is less than the minimum of 0'
 	'a null where the writer always has a value|s/"flows":[0-9]*/"flows":null/|1|/migrations/0/stream/flows|'"None is not of type 'integer'"
 	'an integer written with a decimal point|s/"packets":\([0-9]*\)/"packets":\1.0/|1|/inputs/0/packets|'"is not of type 'integer'"

@@ -18,9 +18,14 @@ trap 'rm -rf "$T"' EXIT
 export ASAN_OPTIONS=abort_on_error=0:exitcode=99 UBSAN_OPTIONS=exitcode=99
 
 # The CSV columns after row,setting,run,migration,runs and the JSON each comes from.
-COLS=(migration_time_us downtime_us guest_silence_us out_bytes in_bytes retransmitted_segments lost_probes)
+COLS=(migration_time_us downtime_us guest_silence_us out_bytes in_bytes retransmitted_segments lost_probes
+	guest_flows_stalled stall_max_us response_p99_pause_us response_p99_after_us)
 JQ=(.stream.migration_time_us .downtime.probe_gap_us .downtime.guest_silence_us .stream.out_bytes
-	.stream.in_bytes .stream.retransmitted_segments .loss.lost_probes)
+	.stream.in_bytes .stream.retransmitted_segments .loss.lost_probes
+	'.guest_flows_summary | (if .flows > 0 then .stalled else null end)' .guest_flows_summary.stall_max_us
+	.responses.pause.p99_us .responses.after.p99_us)
+VERDICT=$((5 + ${#COLS[@]})) # the verdict's cell (from 0), and its CSV field is one more
+LAST=$VERDICT                # the last value column's CSV field
 
 # row_matches NAME CSV_LINE JSON MIG: the row's values and verdict are the report's
 row_matches() {
@@ -36,7 +41,7 @@ row_matches() {
 		fi
 	done
 	want=$(jq -r ".migrations[$m].verdict.code" "$json")
-	[ "${cell[12]}" = "$want" ] || { not_ok "$name: verdict" "expected $want, got ${cell[12]}"; fails=$((fails + 1)); }
+	[ "${cell[$VERDICT]}" = "$want" ] || { not_ok "$name: verdict" "expected $want, got ${cell[$VERDICT]}"; fails=$((fails + 1)); }
 	[ $fails -eq 0 ] && ok "$name: row = analyze json (${#COLS[@]} values and the verdict)"
 }
 
@@ -64,10 +69,10 @@ row_matches "synthetic vlan-2" "$(grep '^run,vlan,vlan-2,' "$T/syn.csv")" "$T/ru
 # identical runs: every statistic is the run's value
 for stat in mean median p95; do
 	expect_eq "synthetic: $stat of identical runs = the run" \
-		"$(grep '^run,baseline,baseline-r1,' "$T/syn.csv" | cut -d, -f6-12)" \
-		"$(grep "^$stat,baseline,,1,3," "$T/syn.csv" | cut -d, -f6-12)"
+		"$(grep '^run,baseline,baseline-r1,' "$T/syn.csv" | cut -d, -f6-$LAST)" \
+		"$(grep "^$stat,baseline,,1,3," "$T/syn.csv" | cut -d, -f6-$LAST)"
 done
-expect_eq "synthetic: verdict counts" "ok=3" "$(grep '^mean,baseline,' "$T/syn.csv" | cut -d, -f13)"
+expect_eq "synthetic: verdict counts" "ok=3" "$(grep '^mean,baseline,' "$T/syn.csv" | cut -d, -f$((VERDICT + 1)))"
 
 # Different runs under one label: mean, lower median and p95 (nearest rank).
 mkdir -p "$T/runs/lost-r1"
@@ -131,8 +136,8 @@ if [ ${#lab_dirs[@]} -gt 0 ]; then
 	expect_eq "lab: the repeated run makes a group of 3" 3 \
 		"$(grep "^mean,$setting,,1," "$T/lab.csv" | cut -d, -f5)"
 	expect_eq "lab: its p95 is the run's value" \
-		"$(grep "^run,$setting,$(basename "$first"),1," "$T/lab.csv" | head -1 | cut -d, -f6-12)" \
-		"$(grep "^p95,$setting,,1," "$T/lab.csv" | cut -d, -f6-12)"
+		"$(grep "^run,$setting,$(basename "$first"),1," "$T/lab.csv" | head -1 | cut -d, -f6-$LAST)" \
+		"$(grep "^p95,$setting,,1," "$T/lab.csv" | cut -d, -f6-$LAST)"
 else
 	not_ok "lab fixtures present in $LAB (make fixtures)"
 fi

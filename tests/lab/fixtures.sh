@@ -52,6 +52,10 @@ SCENARIOS=(
 	"http|baseline --http --guest-append init_on_free=1"
 	# the network moves 0.5 s after migrate, before the guest (issue 14)
 	"early-cutover|early-cutover 0.5 --guest-append init_on_free=1"
+	# only QEMU's RARPs, flooded by a port that no longer learns (issue 14)
+	"announce-without-ip|announce-without-ip --guest-append init_on_free=1"
+	# the destination starves the resumed guest (a 5 % CPU quota for 4 s)
+	"slow-guest|slow-guest 5 4 --guest-append init_on_free=1"
 )
 
 # Evacuations (issue 13): several guests in one run, each judged on its own

@@ -38,6 +38,12 @@
 #   early-cutover [S]       S (0.5) s after migrate the switch sends the
 #                           guest's MAC to cn2's port (a static FDB entry): the
 #                           network moves before the guest resumes there
+#   announce-without-ip     only QEMU's RARPs announce the guest (virtio-net
+#                           guest_announce=off, no IPv6) and cn2's switch port
+#                           stops learning: the RARPs are flooded, not learned
+#   slow-guest [PCT [S]]    from QEMU's RESUME on cn2 its QEMU gets PCT (5) %
+#                           of one CPU (a cgroup quota) for S (4) s: the guest
+#                           answers, late
 #
 # Options:
 #   --interval S        probe interval (MSL_PROBE_INTERVAL, default 0.01)
@@ -124,7 +130,7 @@ INTERVAL=${MSL_PROBE_INTERVAL:-0.01}
 BEFORE=2 AFTER_SET=${MSL_AFTER:-} MTU=9000 SNAPLEN=128 NET=flat IPV6=0
 FAULT_AT=p-cn2:egress FAULT_SPECS=() GUEST_IPV6_KEEP=0 GUEST_NO_IPV6=0
 QUIET_GUEST=0 BOOT_REPLY_US=0 ANNOUNCE_SELF=1 HOLD="" BACK_AFTER=3 MIGRATION_COUNT=1 POST_MIGRATION=""
-DURING_MIGRATION="" EARLY_S=""
+DURING_MIGRATION="" EARLY_S="" NIC_OPTS="" STARVE_PCT="" STARVE_S="" STARVE_CG=""
 DIRTY_MBPS="" DIRTY_WSS=0 DIRTY_WSS_SET="" MAX_BANDWIDTH="" DOWNTIME_LIMIT="" AUTO_CONVERGE=0 XBZRLE=0
 MIG_PARAMS="" DST_PARAMS="" MIG_TIMEOUT_SET=${MSL_MIG_TIMEOUT:-} CANCEL_ON_TIMEOUT=0
 HTTP=0 NO_ICMP=0 POSTCOPY_AFTER="" POSTCOPY_BW=16 MULTIFD=0 TLS=0 TLS_DIR="" GUEST_APPEND=${MSL_GUEST_APPEND:-}

@@ -26,6 +26,7 @@
 
 #include "analysis/analyzer.h"
 #include "analysis/announce_sched.h"
+#include "analysis/diagnose.h"
 #include "analysis/timeline.h"
 #include "tests/unit/frames.h"
 
@@ -60,6 +61,8 @@ struct sim_spec {
 	int rarp_rounds;      /* QEMU's rounds from the resume (0: announce-rounds 0) */
 	bool garp_only;       /* the rounds' GARPs without QEMU's RARPs (announce off,
 			       * the guest announcing itself) */
+	bool rarp_only;       /* QEMU's RARPs without the guest kernel's GARPs
+			       * (virtio-net guest_announce off) */
 	bool announce_lost;   /* the switch drops RARPs and GARPs: only dst sees them */
 	int64_t burst2_ms;    /* a second burst (announce-self) at resume + this, 0: none */
 	int64_t move_ms;      /* requests go to the destination from resume + this, or NEVER */
@@ -67,6 +70,8 @@ struct sim_spec {
 	int64_t back_ms;      /* its replies reach the prober from resume + this, or NEVER */
 	int64_t silent_ms;    /* the guest stops answering from resume + this (0: never) */
 	int64_t silent_until_ms; /* ... until resume + this (0: to the end) */
+	int64_t slow_ms;      /* the guest takes this long to answer (0: TURN) ... */
+	int64_t slow_until_ms; /* ... requests from the resume to resume + this */
 	bool stop_probes;     /* the prober stops at the stream's end */
 	int64_t observe_ms;   /* probes after the stream's end (3000 when 0) */
 };
@@ -150,7 +155,8 @@ static void announce_burst(struct sim *s, const struct sim_spec *sp, int64_t fro
 		if (!sp->garp_only)
 			announce(s, sp, from + announce_round_offset_ns(&p, k), false);
 		/* the guest kernel's GARP, asked for by the same round */
-		announce(s, sp, from + announce_round_offset_ns(&p, k) + 30 * MS, true);
+		if (!sp->rarp_only)
+			announce(s, sp, from + announce_round_offset_ns(&p, k) + 30 * MS, true);
 	}
 }
 
@@ -164,6 +170,7 @@ static void probe(struct sim *s, const struct sim_spec *sp, int64_t t, uint16_t 
 {
 	bool to_dst = !sp->cancelled && after(t, sp->move_ms);
 	struct fb req, rep;
+	int64_t turn;
 
 	echo_frame(&req, false, seq);
 	echo_frame(&rep, true, seq);
@@ -182,9 +189,10 @@ static void probe(struct sim *s, const struct sim_spec *sp, int64_t t, uint16_t 
 	if (sp->silent_ms && after(t, sp->silent_ms) &&
 	    !(sp->silent_until_ms && after(t, sp->silent_until_ms)))
 		return;
-	put(s, DST, t + LINK + TURN, &rep);
+	turn = sp->slow_ms && !after(t, sp->slow_until_ms) ? sp->slow_ms * MS : TURN;
+	put(s, DST, t + LINK + turn, &rep);
 	if (after(t, sp->back_ms))
-		put(s, CTL, t + 2 * LINK + TURN, &rep);
+		put(s, CTL, t + 2 * LINK + turn, &rep);
 }
 
 /* The migration stream cn1 -> cn2, QEMU's magic in its first segment. */
@@ -564,6 +572,124 @@ static void test_stale_forwarding_recovered(void **state)
 	report_free(&r);
 }
 
+/* ---- announce_without_ip ----------------------------------------------- */
+
+/* Only RARPs, carried to every vantage, and requests never move: a network
+ * that learns locations from IP-carrying announcements. */
+static void test_announce_without_ip_never(void **state)
+{
+	struct sim_spec sp = healthy();
+	struct report r;
+
+	(void)state;
+	sp.rarp_only = true;
+	sp.move_ms = NEVER;
+	run(&sp, &r);
+	assert_verdict(&r, "announce_without_ip");
+	assert_false(mig(&r)->verdict.duration_ns.set);
+	assert_summary(&r, "only RARPs announced the guest, none with its IP: requests still went to the old location until the captures end");
+	assert_evidence(&r, "announcements of the guest from the resume: destination NIC 5 RARP, 0 GARP, 0 NA; source NIC 5 RARP, 0 GARP, 0 NA; prober 5 RARP, 0 GARP, 0 NA");
+	assert_evidence(&r, "the RARPs reached the prober and the source NIC and the network did not move the guest on them");
+	assert_evidence(&r, "requests 102..401 (300) still delivered to the source NIC until the capture ends");
+	assert_true(report_has_findings(&r));
+	report_free(&r);
+}
+
+static void test_announce_without_ip_recovered(void **state)
+{
+	struct sim_spec sp = healthy();
+	struct report r;
+
+	(void)state;
+	sp.rarp_only = true;
+	sp.move_ms = 2000;
+	run(&sp, &r);
+	assert_verdict(&r, "announce_without_ip");
+	/* the first request sent at or after RESUME + 2 s: END + 2.01 s */
+	assert_duration(&r, 2005 * MS + LINK);
+	assert_summary(&r, "the network kept the old location for 2.005 s after resume");
+	report_free(&r);
+}
+
+/* RARPs that reached no other vantage were lost: the type is not why. */
+static void test_lost_rarps_are_stale_forwarding(void **state)
+{
+	struct sim_spec sp = healthy();
+	struct report r;
+
+	(void)state;
+	sp.rarp_only = true;
+	sp.announce_lost = true;
+	sp.move_ms = NEVER;
+	run(&sp, &r);
+	assert_verdict(&r, "stale_forwarding");
+	assert_evidence(&r, "only RARPs left the destination NIC and none reached the prober or the source NIC: lost on the way");
+	report_free(&r);
+}
+
+/* A network that moved the guest on RARPs alone: ok, with the caveat. */
+static void test_rarp_only_reachable_is_ok(void **state)
+{
+	struct sim_spec sp = healthy();
+	struct report r;
+
+	(void)state;
+	sp.rarp_only = true;
+	run(&sp, &r);
+	assert_verdict(&r, "ok");
+	assert_evidence(&r, "only RARPs announced the guest (no GARP or NA with its IP): this network moved it on them");
+	assert_false(report_has_findings(&r));
+	report_free(&r);
+}
+
+/* ---- slow_guest: answers slower than the guest's own pace --------------- */
+
+/* A starved vCPU: for 1 s after the resume the guest takes 50 ms to answer
+ * (200 us before): a third of the answers after the resume are slow. */
+static void test_slow_answers(void **state)
+{
+	struct sim_spec sp = healthy();
+	const struct report_turnaround *b, *a;
+	struct report r;
+
+	(void)state;
+	sp.slow_ms = 50;
+	sp.slow_until_ms = 1000;
+	run(&sp, &r);
+	assert_verdict(&r, "slow_guest");
+	b = &mig(&r)->outage.turnaround_before;
+	a = &mig(&r)->outage.turnaround_after;
+	assert_int_equal(b->answers, 80); /* T0 .. the stream's start, END - 200 ms */
+	assert_int_equal(b->p90_ns, TURN);
+	assert_int_equal(a->slow_above_ns, TURN + SLOW_MIN_EXTRA_NS);
+	assert_int_equal(a->answers, 300);
+	assert_int_equal(a->slow, 100);
+	assert_int_equal(a->p90_ns, 50 * MS);
+	/* request 1010 ms after T0 to the answer to the one of 2000 ms */
+	assert_duration(&r, 990 * MS + 50 * MS);
+	assert_summary(&r, "p90 50.000 ms at the destination NIC against 0.200 ms before the migration, for 1.040 s");
+	assert_evidence(&r, "100 of 300 requests answered at the destination NIC after resume waited over 20.200 ms, from 5.040 ms to 1.045 s after resume (p50 0.200 ms, max 50.000 ms)");
+	assert_evidence(&r, "precopy: all its memory was there at the resume");
+	assert_true(report_has_findings(&r));
+	report_free(&r);
+}
+
+/* 20 slow answers of 300: under a tenth, the p90 is the guest's pace. */
+static void test_few_slow_answers_are_ok(void **state)
+{
+	struct sim_spec sp = healthy();
+	struct report r;
+
+	(void)state;
+	sp.slow_ms = 50;
+	sp.slow_until_ms = 200;
+	run(&sp, &r);
+	assert_verdict(&r, "ok");
+	assert_int_equal(mig(&r)->outage.turnaround_after.slow, 20);
+	assert_int_equal(mig(&r)->outage.turnaround_after.p90_ns, TURN);
+	report_free(&r);
+}
+
 /* ---- destination_silent ------------------------------------------------- */
 
 static void test_destination_silent_never(void **state)
@@ -852,6 +978,12 @@ int main(void)
 		cmocka_unit_test(test_resume_on_guest_announce),
 		cmocka_unit_test(test_stale_forwarding_never),
 		cmocka_unit_test(test_stale_forwarding_recovered),
+		cmocka_unit_test(test_announce_without_ip_never),
+		cmocka_unit_test(test_announce_without_ip_recovered),
+		cmocka_unit_test(test_lost_rarps_are_stale_forwarding),
+		cmocka_unit_test(test_rarp_only_reachable_is_ok),
+		cmocka_unit_test(test_slow_answers),
+		cmocka_unit_test(test_few_slow_answers_are_ok),
 		cmocka_unit_test(test_destination_silent_never),
 		cmocka_unit_test(test_destination_silent_recovered),
 		cmocka_unit_test(test_silent_after_answering),

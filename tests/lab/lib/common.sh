@@ -136,6 +136,8 @@ cleanup() {
 	done
 	[ ${#PIDS[@]} -gt 0 ] && stop_pids "${PIDS[@]}" 2>/dev/null
 	delete_ns "$NS_CN1"; delete_ns "$NS_CN2"; delete_ns "$NS_CTL"; delete_ns "$NS_SW"
+	# slow-guest's CPU quota group, empty once its QEMU is gone
+	[ -n "${STARVE_CG:-}" ] && [ -d "$STARVE_CG" ] && rmdir "$STARVE_CG" 2>/dev/null
 	# veth ends still in the root namespace if we failed between add and move
 	for l in $(ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' | grep "^$P-" || true); do
 		ip link del "$l" 2>/dev/null

@@ -12,6 +12,8 @@ declare -A QMP_FD=()
 # start_qemu NAME NS [EXTRA...]: one guest on NS's $GUEST_TAP (tap0; with_guest
 # names another), QMP session open.
 # vnet_hdr=off: no checksum/segmentation offload between guest and tap.
+# NIC_OPTS: more virtio-net-pci properties, the same for every QEMU of a run
+# (a feature bit such as guest_announce must match for the migration).
 # A --tls run gives every QEMU both TLS endpoints' credentials (lib/tls.sh).
 start_qemu() {
 	local name=$1 ns=$2 tls; shift 2
@@ -20,7 +22,7 @@ start_qemu() {
 		qemu-system-x86_64 -name "msl-$RID-$name" -accel "$QEMU_ACCEL" -m "$QEMU_MEM" -nographic \
 		-monitor none -kernel "$KERNEL" -initrd "$INITRD" -append "$(guest_cmdline)" \
 		-netdev tap,id=n0,ifname="$GUEST_TAP",script=no,downscript=no,vnet_hdr=off \
-		-device virtio-net-pci,netdev=n0,mac="$GUEST_MAC" \
+		-device virtio-net-pci,netdev=n0,mac="$GUEST_MAC$NIC_OPTS" \
 		-qmp "unix:$RUNDIR/$name.qmp,server=on,wait=off" \
 		-serial "file:$OUT/serial-$name.log" "${tls[@]}" "$@"
 	local pid=${PID_OF[qemu-$name]}

@@ -42,6 +42,11 @@ write_scenario_json() {
 	faults='"@FAULTS@"'
 	args=$(printf '%s\n' "${SARGS[@]}" | jq -Rsc 'split("\n") | map(select(. != ""))')
 	opts=$(printf '%s\n' "${OPTS[@]}" | jq -Rsc 'split("\n") | map(select(. != ""))')
+	# when the lab acted during the run (a scenario's NAME.us: early-cutover,
+	# learning-off, starve-from, starve-to), wall clock in us
+	marks=$(for f in "$OUT"/*.us; do
+		[ -e "$f" ] && printf '%s %s\n' "$(basename "$f" .us)" "$(cat "$f")"
+	done | jq -Rsc 'split("\n") | map(select(. != "") | split(" ") | {key: .[0], value: (.[1] | tonumber)}) | from_entries')
 	jq -n --arg scen "$SCENARIO" --argjson args "$args" --argjson opts "$opts" \
 		--arg net "$NET" --argjson mtu "$MTU" --argjson interval "$INTERVAL" \
 		--argjson before "$BEFORE" --argjson after "$AFTER" --argjson snaplen "$SNAPLEN" \
@@ -55,7 +60,7 @@ write_scenario_json() {
 		--argjson timeout "$MIG_TIMEOUT_SET" --argjson cancel "$CANCEL_ON_TIMEOUT" \
 		--arg dirty "$DIRTY_MBPS" --argjson wss "$DIRTY_WSS" \
 		--argjson migs "$migs" --argjson faults "$faults" --argjson guests "$guests" \
-		--argjson ping "$ping" --argjson ping6 "$ping6" \
+		--argjson ping "$ping" --argjson ping6 "$ping6" --argjson marks "$marks" \
 		--argjson reach "$EXPECT_REACHABLE" --arg estatus "$EXPECT_STATUS" --arg notes "$NOTES" \
 		--argjson started "$STARTED_US" --argjson dur "$SECONDS" '
 	{schema: "migscope.lab-scenario.v1", scenario: $scen, args: $args, options: $opts,
@@ -84,6 +89,7 @@ write_scenario_json() {
 	 migrations: $migs,
 	 faults: $faults,
 	 expect: {reachable_after: $reach, migration_status: $estatus},
+	 lab_marks: $marks,
 	 ping: $ping, ping6: $ping6,
 	 notes: $notes}' >"$OUT/scenario.json.tmp" || die "cannot build scenario.json"
 	local list=""

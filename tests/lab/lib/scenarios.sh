@@ -6,7 +6,7 @@
 # switch, captures and probes, BEFORE s of steady probes, the migration(s),
 # AFTER s of observation, scenario.json.
 
-SCENARIOS="baseline back-and-forth loss corrupt duplicate lost-announce no-announce port-not-ready dst-silent return-path dirty vlan vxlan ipv6 postcopy multifd tls evacuate early-cutover"
+SCENARIOS="baseline back-and-forth loss corrupt duplicate lost-announce no-announce port-not-ready dst-silent return-path dirty vlan vxlan ipv6 postcopy multifd tls evacuate early-cutover announce-without-ip slow-guest"
 
 # check_percent ARG: a rate in percent (0 < r <= 100)
 check_percent() {
@@ -133,6 +133,90 @@ early_fdb_move() {
 		sleep "$EARLY_S"
 		nsx "$NS_SW" bridge fdb replace "$GUEST_MAC" dev p-cn2 master static
 		now_us >"$OUT/early-cutover.us"
+	) &
+	PIDS+=($!)
+}
+
+# Only QEMU's RARPs announce the guest, and the network does not move it on
+# them. The guest's virtio-net has guest_announce=off (so the guest kernel
+# sends no GARP or NA after resuming) and no IPv6 (no NA, RS or MLD of its
+# own). When the migration starts, cn2's switch port stops learning: QEMU's
+# RARPs are flooded to every port but teach the switch nothing, which is what
+# a fabric that learns locations from IP-carrying announcements only (EVPN
+# with ARP suppression, OVN's port bindings) does with a RARP. The guest's
+# MAC stays on cn1's port: requests keep going there.
+scenario_announce-without-ip() {
+	QUIET_GUEST=1
+	NIC_OPTS=",guest_announce=off"
+	GUEST_NO_IPV6=1
+	DURING_MIGRATION=stop_learning_at_dst
+	: "${AFTER_SET:=5}"
+	# false, unless a request queued in the guest across the pause is
+	# answered after the resume (as in lost-announce)
+	EXPECT_REACHABLE=null
+	NOTES="both QEMUs' virtio-net with guest_announce=off and a guest without IPv6: only QEMU's RARPs announce it; cn2's switch port stops learning when the migration starts (its host's MAC kept by a static entry), so the RARPs are flooded but not learned, as a fabric that learns only IP-carrying announcements treats them; requests keep going to cn1"
+}
+
+# What the port learned so far (cn2's own addresses: the stream's data goes
+# there) is kept as static entries; then the port learns nothing more.
+stop_learning_at_dst() {
+	local mac
+	for mac in $(nsx "$NS_SW" bridge fdb show brport p-cn2 | awk '!/permanent|static/ { print $1 }'); do
+		[ "$mac" = "$GUEST_MAC" ] || nsx "$NS_SW" bridge fdb replace "$mac" dev p-cn2 master static
+	done
+	nsx "$NS_SW" bridge link set dev p-cn2 learning off
+	now_us >"$OUT/learning-off.us"
+}
+
+# The destination starves the guest: from QEMU's RESUME event on cn2, its
+# QEMU process gets PCT (5) % of one CPU for S (4) s, a cgroup CPU quota
+# over a 100 ms period (what a CPU limit or an overcommitted host gives a
+# guest). Requests reach it and are answered, late; then the quota is
+# lifted. cgroup v1's cpu controller or cgroup v2's, whichever the host has.
+scenario_slow-guest() {
+	STARVE_PCT=${1:-5}
+	STARVE_S=${2:-4}
+	awk -v p="$STARVE_PCT" 'BEGIN { exit !(p ~ /^[0-9]+$/ && p >= 1 && p <= 100) }' || usage "slow-guest PCT: 1-100, got '$STARVE_PCT'"
+	awk -v s="$STARVE_S" 'BEGIN { exit !(s ~ /^[0-9]*\.?[0-9]+$/ && s > 0) }' || usage "slow-guest PCT S: S a positive number of seconds, got '$STARVE_S'"
+	cpu_cgroup_root >/dev/null || usage "slow-guest needs a cgroup cpu controller (/sys/fs/cgroup/cpu or cgroup v2 with cpu)"
+	DURING_MIGRATION=starve_dst_after_resume
+	: "${AFTER_SET:=$(awk -v s="$STARVE_S" 'BEGIN { printf "%d", s + 2.999 }')}"
+	NOTES="from QEMU's RESUME on cn2, its QEMU gets ${STARVE_PCT}% of one CPU (a cgroup CPU quota, 100 ms period) for ${STARVE_S}s: the guest answers late, then the quota is lifted"
+}
+
+# The cpu controller's directory, and whether it is v1 (cpu.cfs_quota_us)
+# or v2 (cpu.max): "v1 DIR" or "v2 DIR".
+cpu_cgroup_root() {
+	if [ -w /sys/fs/cgroup/cpu/cpu.cfs_quota_us ]; then
+		echo "v1 /sys/fs/cgroup/cpu"
+	elif grep -qw cpu /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
+		echo "v2 /sys/fs/cgroup"
+	else
+		return 1
+	fi
+}
+
+starve_dst_after_resume() {
+	local kind root
+	read -r kind root < <(cpu_cgroup_root)
+	STARVE_CG=$root/msl-$RID
+	(
+		local pid=${PID_OF[qemu-dst]} quota=$((STARVE_PCT * 1000))
+		until grep -q '"event": *"RESUME"' "$OUT/qmp-dst.log" 2>/dev/null; do sleep 0.005; done
+		mkdir "$STARVE_CG"
+		if [ "$kind" = v1 ]; then
+			echo 100000 >"$STARVE_CG/cpu.cfs_period_us"
+			echo "$quota" >"$STARVE_CG/cpu.cfs_quota_us"
+		else
+			grep -qw cpu "$root/cgroup.subtree_control" || echo +cpu >"$root/cgroup.subtree_control"
+			echo "$quota 100000" >"$STARVE_CG/cpu.max"
+		fi
+		echo "$pid" >"$STARVE_CG/cgroup.procs"
+		now_us >"$OUT/starve-from.us"
+		sleep "$STARVE_S"
+		echo "$pid" >"$root/cgroup.procs"
+		now_us >"$OUT/starve-to.us"
+		rmdir "$STARVE_CG"
 	) &
 	PIDS+=($!)
 }
