@@ -50,10 +50,11 @@ static void analyze_usage(FILE *out)
 		"                        on the destination, to check the RARPs against\n"
 		"                        (default 50,550,5,100: QEMU's defaults)\n"
 		"      --probe KIND      what measures the downtime and the loss: icmp (echo\n"
-		"                        probes), tcp[:PORT] (the guest's own TCP requests:\n"
+		"                        probes), arp (ARP requests for the guest's address,\n"
+		"                        arping), tcp[:PORT] (the guest's own TCP requests:\n"
 		"                        HTTP, a port check, any request/response), auto (the\n"
-		"                        default: echo, unless the guest answered none and its\n"
-		"                        requests were answered)\n"
+		"                        default: echo; if the guest answered none, ARP probes\n"
+		"                        it answered; else its requests if answered)\n"
 		"      --sla MS          the guest's own requests (HTTP and any request/response\n"
 		"                        its TCP flows show): count those slower than MS, and\n"
 		"                        call a flow stalled at MS (default 1000)\n"
@@ -87,14 +88,15 @@ static int add_input(const char *arg, struct analyze_config *cfg)
 	return 0;
 }
 
-/* icmp, tcp, tcp:PORT, auto */
+/* icmp, arp, tcp, tcp:PORT, auto */
 static int probe_parse(const char *s, struct analyze_config *cfg)
 {
 	char *end = NULL;
 	long port;
 
-	if (!strcmp(s, "auto") || !strcmp(s, "icmp") || !strcmp(s, "tcp")) {
-		cfg->probe = s[0] == 'a' ? PROBE_AUTO : s[0] == 'i' ? PROBE_ICMP : PROBE_TCP;
+	if (!strcmp(s, "auto") || !strcmp(s, "icmp") || !strcmp(s, "tcp") || !strcmp(s, "arp")) {
+		cfg->probe = !strcmp(s, "auto") ? PROBE_AUTO : !strcmp(s, "icmp") ? PROBE_ICMP
+			   : !strcmp(s, "arp") ? PROBE_ARP : PROBE_TCP;
 		return 0;
 	}
 	if (strncmp(s, "tcp:", 4) || !s[4])
@@ -209,7 +211,7 @@ int analyze_main(int argc, char **argv)
 		}
 		case 'P':
 			if (probe_parse(optarg, &cfg)) {
-				fprintf(stderr, "migscope: --probe wants icmp, tcp, tcp:PORT or auto, got "
+				fprintf(stderr, "migscope: --probe wants icmp, arp, tcp, tcp:PORT or auto, got "
 					"'%s'\n", optarg);
 				return EXIT_USAGE;
 			}

@@ -411,7 +411,6 @@ static int analyze_pass(const struct analyze_config *cfg, const struct portset *
 			in[i].first_ns = pkt->ts_ns;
 		in[i].last_ns = pkt->ts_ns;
 		in[i].packets++;
-		last_ns = pkt->ts_ns;
 		dispatch(ft, gs, gc, conns_mask, i, in[i].linktype, pkt, switch_ns);
 		rc = cursor_advance(&cur[i], cfg->paths[i], err, errlen);
 		if (rc)
@@ -427,6 +426,8 @@ static int analyze_pass(const struct analyze_config *cfg, const struct portset *
 		}
 		in[i].retrans_tracer = counters[i]->retrans_tracer && !counters[i]->retrans_truncated;
 		in[i].tick_ns = capture_reader__tick_ns(cur[i].reader);
+		if (in[i].packets && in[i].last_ns > last_ns)
+			last_ns = in[i].last_ns; /* the captures' last packet */
 	}
 	guest_conns__finish(gc, last_ns);
 	rc = report_build(ft, gs, gc, in, cfg, hv, cfg->nhypervisor, out);

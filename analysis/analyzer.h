@@ -34,7 +34,7 @@ struct time_window; /* analysis/capture_dir.h */
 /* What measures the downtime and the loss: echo probes, the guest's own TCP
  * requests (a guest that ignores ping), or auto: echo unless no echo to the
  * guest was ever answered and its requests were. */
-enum probe_kind { PROBE_AUTO, PROBE_ICMP, PROBE_TCP };
+enum probe_kind { PROBE_AUTO, PROBE_ICMP, PROBE_TCP, PROBE_ARP };
 
 struct analyze_config {
 	const char *paths[MAX_INPUTS];

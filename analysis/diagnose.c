@@ -657,7 +657,7 @@ static bool prober_late(const struct facts *f, const struct report_migration *rm
 	       rm->verdict.reconvergence_ns.v > f->interval + GUEST_ANSWER_GRACE_NS;
 }
 
-void diagnose(const struct switchover *sw, struct report_migration *rm)
+static void judge(const struct switchover *sw, struct report_migration *rm)
 {
 	struct early_tally early;
 	struct silent_run run;
@@ -729,4 +729,26 @@ void diagnose(const struct switchover *sw, struct report_migration *rm)
 		no_reply(&f, rm);
 	else
 		reachable(&f, rm);
+}
+
+/* Which probes measured it, when not ping's: said once, whatever the
+ * branch. */
+static void probe_line(struct report_migration *rm)
+{
+	const struct report_downtime *d = &rm->downtime;
+
+	if (!d->probe || strcmp(d->probe, "arp"))
+		return;
+	if (d->icmp_unanswered.set)
+		evidence(rm, "ARP probes (arping) measured the guest: it ignores ping, %lld echo "
+			 "requests to it and none answered", (long long)d->icmp_unanswered.v);
+	else
+		evidence(rm, "ARP probes (arping) measured the guest");
+}
+
+void diagnose(const struct switchover *sw, struct report_migration *rm)
+{
+	judge(sw, rm);
+	if (sw->end_ns)
+		probe_line(rm);
 }

@@ -124,35 +124,56 @@ static void learn_ip(struct guest_mac *g, const struct ip_addr *ip)
 		*slot = *ip;
 }
 
-static uint32_t target_slot(const struct ip_addr *ip)
+static uint32_t target_slot(const struct ip_addr *ip, uint8_t proto)
 {
-	uint32_t h = 2166136261u;
+	uint32_t h = 2166136261u ^ proto;
 
 	for (int i = 0; i < (ip->family == 4 ? 4 : 16); i++)
 		h = (h ^ ip->bytes[i]) * 16777619u;
 	return (h ^ h >> 15) & (TARGET_INDEX_SLOTS - 1);
 }
 
-/* An evacuation's prober pings every guest: the targets are hashed. */
-static int target_find(struct guest_set *s, const struct ip_addr *ip, bool create)
+/* An evacuation's prober pings every guest: the targets are hashed. The
+ * index of (ip, proto), or -(free slot + 1) when absent. */
+static int target_lookup(const struct guest_set *s, const struct ip_addr *ip, uint8_t proto)
 {
-	uint32_t i = target_slot(ip);
+	uint32_t i = target_slot(ip, proto);
 
 	for (int n = 0; n < TARGET_INDEX_SLOTS; n++, i = (i + 1) & (TARGET_INDEX_SLOTS - 1)) {
 		int idx = s->target_index[i] - 1;
 
 		if (idx < 0)
 			break;
-		if (ip_equal(&s->targets[idx].ip, ip))
+		if (s->targets[idx].proto == proto && ip_equal(&s->targets[idx].ip, ip))
 			return idx;
 	}
+	return -(int)i - 1;
+}
+
+int guest_set__target_of(const struct guest_set *s, const struct ip_addr *ip,
+			 enum probe_proto proto)
+{
+	int t = target_lookup(s, ip, (uint8_t)proto);
+
+	return t >= 0 ? t : -1;
+}
+
+static int target_find(struct guest_set *s, const struct ip_addr *ip, uint8_t proto, bool create)
+{
+	int found = target_lookup(s, ip, proto);
+	uint32_t i;
+
+	if (found >= 0)
+		return found;
 	if (!create)
 		return -1;
+	i = (uint32_t)(-found - 1);
 	if (s->ntargets == MAX_TARGETS) {
 		set_warning(s, "too many echo targets (pass --guest MAC,IP)");
 		return -1;
 	}
 	s->targets[s->ntargets].ip = *ip;
+	s->targets[s->ntargets].proto = proto;
 	s->target_index[i] = (int16_t)(s->ntargets + 1);
 	return s->ntargets++;
 }
@@ -201,6 +222,29 @@ static void probe_index_add(struct guest_set *s, uint32_t idx)
 	s->probe_index[victim] = idx + 1;
 }
 
+static int64_t probe_first_request(const struct probe *p)
+{
+	int64_t first = 0;
+
+	for (int i = 0; i < MAX_INPUTS; i++)
+		if (p->req_ns[i] && (!first || p->req_ns[i] < first))
+			first = p->req_ns[i];
+	return first;
+}
+
+/* A probe's reply at one capture, counted once per probe as answered. */
+static void record_reply(struct guest_set *s, struct probe *p, int input, int64_t ts_ns)
+{
+	bool before = false;
+
+	if (p->rep_ns[input])
+		return;
+	for (int i = 0; i < MAX_INPUTS; i++)
+		before |= p->rep_ns[i] != 0;
+	p->rep_ns[input] = ts_ns;
+	s->targets[p->target].answered += !before;
+}
+
 static void on_echo(struct guest_set *s, int input, int64_t ts_ns, const struct pkt_meta *m)
 {
 	bool request = m->kind == PKT_KIND_ECHO_REQUEST;
@@ -209,7 +253,7 @@ static void on_echo(struct guest_set *s, int input, int64_t ts_ns, const struct 
 	int t, mac;
 
 	meta_ip(m, request ? m->ip_dst : m->ip_src, &ip);
-	t = target_find(s, &ip, true);
+	t = target_find(s, &ip, PROBE_PROTO_ECHO, true);
 	if (t < 0)
 		return;
 	if (!request && !(m->flags & PKT_F_NO_ETH) && (mac = mac_add(s, m->eth_src)) >= 0)
@@ -233,9 +277,103 @@ static void on_echo(struct guest_set *s, int input, int64_t ts_ns, const struct 
 			p->req_ns[input] = ts_ns;
 			s->targets[t].requests++;
 		}
-	} else if (!p->rep_ns[input]) {
-		p->rep_ns[input] = ts_ns;
+	} else {
+		record_reply(s, p, input, ts_ns);
 	}
+}
+
+/* The latest ARP probe of target t that capture `input` did not see (a
+ * request another capture saw within ARP_PROBE_JOIN_NS), else NULL. */
+static struct probe *arp_request_seen_elsewhere(struct guest_set *s, int t, int input,
+						int64_t ts_ns)
+{
+	uint32_t oldest = s->nprobes > PROBE_MATCH_WINDOW ? s->nprobes - PROBE_MATCH_WINDOW : 0;
+
+	for (uint32_t k = s->nprobes; k-- > oldest;) {
+		struct probe *p = &s->probes[k];
+		int64_t first;
+
+		if (p->target != t)
+			continue;
+		first = probe_first_request(p);
+		if (ts_ns - first > ARP_PROBE_JOIN_NS)
+			return NULL; /* request order: the rest are older */
+		if (!p->req_ns[input] && first - ts_ns <= ARP_PROBE_JOIN_NS)
+			return p;
+	}
+	return NULL;
+}
+
+/* What an ARP reply answers: the latest request of target t that its
+ * capture saw (else that any capture saw: a capture on the way back only),
+ * NULL when that one has its reply there already. ARP carries no sequence
+ * number: a reply answers the latest request, as arping counts it, and a
+ * second reply must not settle an older request lost in the pause. */
+static struct probe *arp_request_answered(struct guest_set *s, int t, int input, int64_t ts_ns)
+{
+	uint32_t oldest = s->nprobes > PROBE_MATCH_WINDOW ? s->nprobes - PROBE_MATCH_WINDOW : 0;
+	struct probe *any = NULL;
+
+	for (uint32_t k = s->nprobes; k-- > oldest;) {
+		struct probe *p = &s->probes[k];
+
+		if (p->target != t || probe_first_request(p) > ts_ns)
+			continue;
+		if (p->req_ns[input])
+			return p->rep_ns[input] ? NULL : p;
+		if (!any)
+			any = p;
+	}
+	return any && !any->rep_ns[input] ? any : NULL;
+}
+
+/* arping: a unicast request for an address (not gratuitous, not a
+ * duplicate address probe from 0.0.0.0) and its owner's reply to the asker.
+ * Unicast only: arping's requests once it was answered, which go where the
+ * network sends the guest, as ping's do; broadcast requests reach every
+ * port (they would look like stale forwarding) and a capture in a large L2
+ * domain sees thousands of addresses asked for (they would fill the
+ * targets). A capture without Ethernet headers cannot tell: no ARP probes.
+ * The captures are read merged on one clock, so a request's other
+ * sightings come within ARP_PROBE_JOIN_NS of its first. */
+static void on_arp_probe(struct guest_set *s, int input, int64_t ts_ns, const struct pkt_meta *m)
+{
+	static const uint8_t none[4];
+	bool request = m->arp_op == 1;
+	struct ip_addr ip = { .family = 4 };
+	struct probe *p;
+	int t, mac;
+
+	if ((m->arp_op != 1 && m->arp_op != 2) || !memcmp(m->arp_spa, m->arp_tpa, 4) ||
+	    !memcmp(m->arp_spa, none, 4) || (m->flags & PKT_F_NO_ETH) || (m->eth_dst[0] & 1))
+		return;
+	memcpy(ip.bytes, request ? m->arp_tpa : m->arp_spa, 4);
+	t = target_find(s, &ip, PROBE_PROTO_ARP, request);
+	if (t < 0)
+		return;
+	if (!request) {
+		p = arp_request_answered(s, t, input, ts_ns);
+		if (!p)
+			return;
+		record_reply(s, p, input, ts_ns);
+		/* the MAC answering a prober is a guest candidate from now on, as
+		 * an echo reply's is: its frames are followed (its silence) */
+		mac = mac_add(s, m->eth_src);
+		if (mac >= 0)
+			learn_ip(&s->macs[mac], &ip);
+		return;
+	}
+	p = arp_request_seen_elsewhere(s, t, input, ts_ns);
+	if (!p) {
+		if (s->nprobes == MAX_PROBES) {
+			set_warning(s, "probe table full, later probes ignored");
+			return;
+		}
+		p = &s->probes[s->nprobes++];
+		p->target = (uint16_t)t;
+		p->seq = (uint16_t)++s->targets[t].requests; /* 1, 2, ... as ping numbers */
+	}
+	p->req_ns[input] = ts_ns;
 }
 
 static void add_announce(struct guest_set *s, struct guest_mac *g, int input, int64_t ts_ns,
@@ -361,6 +499,8 @@ void guest_set__frame(struct guest_set *s, int input, int64_t ts_ns, const struc
 	const uint8_t *src = m->kind == PKT_KIND_RARP ? m->arp_sha : m->eth_src;
 	int mac;
 
+	if (m->kind == PKT_KIND_ARP)
+		on_arp_probe(s, input, ts_ns, m); /* and a GARP is an announcement */
 	if (m->kind == PKT_KIND_ECHO_REQUEST || m->kind == PKT_KIND_ECHO_REPLY)
 		on_echo(s, input, ts_ns, m);
 	else if (m->kind == PKT_KIND_RARP || m->kind == PKT_KIND_ARP ||
@@ -380,6 +520,8 @@ static int best_target_of(const struct guest_set *s, const struct ip_addr *ip, i
 	for (int i = 0; i < s->ntargets; i++) {
 		const struct echo_target *t = &s->targets[i];
 
+		if (t->proto != PROBE_PROTO_ECHO)
+			continue; /* the guest's ARP probes only when asked (report_build) */
 		if (ip && ip->family && !ip_equal(&t->ip, ip))
 			continue;
 		if (!ip && t->ip.family != family)

@@ -54,10 +54,23 @@ struct guest_mac {
 	struct silence silence[MAX_INPUTS][MAX_GROUPS];
 };
 
+/* What probed an address: ICMP/ICMPv6 echo, or ARP (arping: a unicast
+ * request for the address, answered by its owner; a guest that ignores ping
+ * still answers ARP). */
+enum probe_proto { PROBE_PROTO_ECHO, PROBE_PROTO_ARP };
+
 struct echo_target {
 	struct ip_addr ip;
+	uint8_t proto;       /* enum probe_proto: an address probed both ways is two targets */
 	uint32_t requests;
+	uint32_t answered;   /* probes with a reply at any capture */
 };
+
+/* ARP has no sequence number: a request seen at two captures within this
+ * of each other (on the reference clock) is one request. Far below any
+ * probe interval (arping's is 1 s, 10 ms at the least), far above a link's
+ * delay. */
+#define ARP_PROBE_JOIN_NS (2LL * 1000000)
 
 struct probe {
 	uint16_t id, seq;
@@ -91,6 +104,9 @@ void guest_set__choose(const struct guest_set *s, const struct ip_addr *fixed_ip
 void guest_set__choose_mac(const struct guest_set *s, int mac, const struct ip_addr *fixed_ip,
 			   struct guest_choice *out);
 int guest_set__nmacs(const struct guest_set *s);
+/* The target of `ip` probed by `proto`, -1: none. */
+int guest_set__target_of(const struct guest_set *s, const struct ip_addr *ip,
+			 enum probe_proto proto);
 
 /* Whether a RARP of `mac` just fed (guest_set__frame) belongs to the first
  * round of its burst (within RARP_ROUND0_NS of the burst's first): QEMU's

@@ -326,6 +326,9 @@ void guest_conns__packet(struct guest_conns *t, int input, int64_t ts_ns,
 			d->syn_ns = ts_ns;
 		if ((m->tcp_flags & PKT_TCP_FIN) && !d->fin_ns)
 			d->fin_ns = ts_ns;
+		/* a SYN's window is unscaled and a reset's meaningless */
+		if (!m->tcp_window && !(m->tcp_flags & (PKT_TCP_SYN | PKT_TCP_RST)))
+			d->zero_window_at[input]++;
 		len = m->l4_payload_len + !!(m->tcp_flags & PKT_TCP_SYN) +
 		      !!(m->tcp_flags & PKT_TCP_FIN);
 		if (!len || (m->tcp_flags & PKT_TCP_RST))
@@ -424,12 +427,22 @@ const struct conn_gap *conn_dir_gap_at(const struct conn_dir *d, int64_t t)
 	return NULL;
 }
 
-uint32_t conn_dir_retx(const struct conn_dir *d)
+static uint32_t most_at(const uint32_t *at)
 {
 	uint32_t most = 0;
 
 	for (int i = 0; i < MAX_INPUTS; i++)
-		if (d->retx_at[i] > most)
-			most = d->retx_at[i];
+		if (at[i] > most)
+			most = at[i];
 	return most;
+}
+
+uint32_t conn_dir_retx(const struct conn_dir *d)
+{
+	return most_at(d->retx_at);
+}
+
+uint32_t conn_dir_zero_windows(const struct conn_dir *d)
+{
+	return most_at(d->zero_window_at);
 }

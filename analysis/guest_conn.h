@@ -20,7 +20,9 @@
  * Retransmissions are counted per capture (a segment whose sequence space
  * that capture already saw) and the most any capture saw is reported: a
  * segment seen at two captures is not retransmitted twice. The longest run
- * of retransmissions of one segment gives the RTO backoff.
+ * of retransmissions of one segment gives the RTO backoff. Zero windows
+ * (a receiver that could take no more: a guest too slow to read) are
+ * counted the same way, on any segment but a SYN or a reset.
  *
  * Request and response: the client (the SYN's sender, else the end on the
  * higher port) sends a request, the first progress from the server after it
@@ -70,6 +72,7 @@ struct conn_dir {
 	uint32_t max_end_at[MAX_INPUTS];     /* per capture: retransmissions */
 	uint8_t seq_valid_at[MAX_INPUTS];
 	uint32_t retx_at[MAX_INPUTS];
+	uint32_t zero_window_at[MAX_INPUTS]; /* per capture: segments advertising one */
 	int64_t syn_ns, fin_ns, rst_ns;      /* first of each, any capture */
 	struct conn_gap gaps[CONN_GAPS];     /* around switchovers, the largest kept */
 	int ngaps;
@@ -126,5 +129,8 @@ int guest_conn_end_at(const struct guest_conn *c, const struct ip_addr *ip);
 const struct conn_gap *conn_dir_gap_at(const struct conn_dir *d, int64_t t);
 /* Retransmitted segments of direction d: the most any capture saw. */
 uint32_t conn_dir_retx(const struct conn_dir *d);
+/* Segments of direction d that advertised a zero window (its sender could
+ * take no more data): the most any capture saw. */
+uint32_t conn_dir_zero_windows(const struct conn_dir *d);
 
 #endif

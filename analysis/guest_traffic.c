@@ -88,6 +88,8 @@ static void describe(const struct traffic_scope *s, const struct guest_conn *c, 
 	if (from)
 		f->stall_start_ns = opt_some(from);
 	f->retransmitted_segments = conn_dir_retx(&c->dir[0]) + conn_dir_retx(&c->dir[1]);
+	f->zero_windows_from_guest = conn_dir_zero_windows(&c->dir[g]);
+	f->zero_windows_to_guest = conn_dir_zero_windows(&c->dir[!g]);
 	backoff_of(c, f);
 	f->reset = c->dir[0].rst_ns || c->dir[1].rst_ns;
 	f->survived = !f->reset && c->dir[g].last_ns > resume;
@@ -112,6 +114,7 @@ static void summarize_stalls(const struct traffic_scope *s, struct report_guest_
 
 		t->reset += all[k].reset;
 		t->survived += all[k].survived;
+		t->zero_window += all[k].zero_windows_from_guest || all[k].zero_windows_to_guest;
 		if (l < 0)
 			continue;
 		t->stalled += l >= bar;

@@ -16,6 +16,16 @@ struct phase_bounds {
 	int64_t start, pause, resume, after;
 };
 
+/* Where the pause began: the guest's last frame at the source NIC before
+ * the resume, else the probe gap's start (the last answer before it), else
+ * 0 (unknown). One rule for the probes and the guest's own requests. */
+static inline int64_t phase_pause_ns(const struct report_downtime *d, int64_t resume_ns)
+{
+	if (d->silence_start_ns.set && d->silence_start_ns.v < resume_ns)
+		return d->silence_start_ns.v;
+	return d->gap_start_ns.set ? d->gap_start_ns.v : 0;
+}
+
 /* pause_ns 0: unknown (the pause is empty); postcopy_end_ns 0: precopy */
 static inline struct phase_bounds phase_bounds_make(int64_t start_ns, int64_t pause_ns,
 						    int64_t resume_ns, int64_t postcopy_end_ns)

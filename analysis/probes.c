@@ -41,10 +41,9 @@ static uint32_t probe_vantages(const struct probe_scope *ps)
 static struct phase_bounds phase_starts(const struct probe_scope *ps, struct report_migration *rm)
 {
 	struct opt_i64 *at = rm->loss.phase_start_ns;
-	int64_t pause = ps->pause_ns ? ps->pause_ns
-		      : rm->downtime.gap_start_ns.set ? rm->downtime.gap_start_ns.v : ps->resume_ns;
-	struct phase_bounds b = phase_bounds_make(rm->stream.start_ns.v, pause, ps->resume_ns,
-						  ps->postcopy_end_ns);
+	struct phase_bounds b = phase_bounds_make(rm->stream.start_ns.v,
+						  phase_pause_ns(&rm->downtime, ps->resume_ns),
+						  ps->resume_ns, ps->postcopy_end_ns);
 
 	at[PHASE_PRECOPY] = opt_some(b.start);
 	if (b.pause < b.resume)
@@ -215,7 +214,7 @@ int probes_fill(const struct probe_scope *ps, struct report_migration *rm)
 		}
 	n = collect_probes(ps, mask, &v);
 	if (n > 0)
-		rm->downtime.probe = "icmp";
+		rm->downtime.probe = ps->name;
 	rc = n < 0 ? (int)n : find_gap(v, (uint32_t)n, ps->resume_ns, rm);
 	if (!rc) {
 		struct phase_bounds b = phase_starts(ps, rm);

@@ -26,11 +26,11 @@ struct probe_scope {
 	const struct probe *probes;  /* every probe, in request order */
 	uint32_t nprobes;
 	int target;                  /* the guest's echo target, -1: none */
+	const char *name;            /* what its probes are: "icmp" or "arp" */
 	int ninputs;
 	const bool *is_ctl;          /* per capture: the prober's, or no stream seen */
 	int64_t window_lo, window_hi; /* this migration's share of the captures */
 	int64_t resume_ns;           /* the anchor (switchover_resume) */
-	int64_t pause_ns;            /* the guest's last frame at the source NIC, 0: unknown */
 	int64_t postcopy_end_ns;     /* the stream's last data in postcopy, 0: precopy */
 };
 

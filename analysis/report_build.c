@@ -235,8 +235,12 @@ static struct probe_scope probe_scope(const struct build_ctx *c, const struct mi
 {
 	struct probe_scope ps = {
 		.target = w->guest.target, .ninputs = c->cfg->ninputs, .is_ctl = c->is_ctl,
-		.window_lo = w->window_lo, .window_hi = w->window_hi,
+		.window_lo = w->window_lo, .window_hi = w->window_hi, .name = "icmp",
 	};
+
+	if (w->guest.target >= 0 &&
+	    guest_set__target(c->gs, w->guest.target)->proto == PROBE_PROTO_ARP)
+		ps.name = "arp";
 
 	ps.probes = w->probes;
 	ps.nprobes = w->nprobes;
@@ -261,18 +265,46 @@ static int own_probes(const struct build_ctx *c, struct mig_work *w)
 	return 0;
 }
 
-/* The probes, around the resume: where the pause began (the guest's last
- * frame at the source NIC) and the postcopy phase ended. */
+/* ARP probes measured a guest that may ignore ping: the echo requests to
+ * it in the migration's window when none was answered, else null. */
+static struct opt_i64 echo_unanswered(const struct build_ctx *c, const struct mig_work *w)
+{
+	int echo = guest_set__target_of(c->gs, &w->guest.ip4, PROBE_PROTO_ECHO);
+	uint32_t n, k;
+	const struct probe *p = guest_set__probes(c->gs, &n);
+	int64_t asked = 0;
+
+	for (k = 0; echo >= 0 && k < n; k++) {
+		int64_t q = 0;
+		bool answered = false;
+
+		if (p[k].target != echo)
+			continue;
+		for (int i = 0; i < MAX_INPUTS; i++) {
+			q = p[k].req_ns[i] && (!q || p[k].req_ns[i] < q) ? p[k].req_ns[i] : q;
+			answered |= p[k].rep_ns[i] != 0;
+		}
+		if (q < w->window_lo || q >= w->window_hi)
+			continue;
+		if (answered)
+			return (struct opt_i64){ 0 };
+		asked++;
+	}
+	return asked ? opt_some(asked) : (struct opt_i64){ 0 };
+}
+
+/* The probes, around the resume and where the postcopy phase ended (the
+ * pause's start: phases.h). */
 static int fill_probes(const struct build_ctx *c, const struct mig_work *w,
 		       const struct switchover *sw, struct report_migration *rm)
 {
 	struct probe_scope ps = probe_scope(c, w);
 
 	ps.resume_ns = sw->resume_ns;
-	if (rm->downtime.silence_start_ns.set && rm->downtime.silence_start_ns.v < sw->resume_ns)
-		ps.pause_ns = rm->downtime.silence_start_ns.v;
 	if (rm->stream.postcopy_set)
 		ps.postcopy_end_ns = sw->end_ns;
+	if (!strcmp(ps.name, "arp"))
+		rm->downtime.icmp_unanswered = echo_unanswered(c, w);
 	return probes_fill(&ps, rm);
 }
 
@@ -282,10 +314,7 @@ static struct traffic_scope traffic_scope(const struct build_ctx *c, const struc
 					  const struct switchover *sw,
 					  const struct report_migration *rm)
 {
-	int64_t pause = rm->downtime.silence_start_ns.set &&
-				rm->downtime.silence_start_ns.v < sw->resume_ns
-			? rm->downtime.silence_start_ns.v
-		: rm->downtime.gap_start_ns.set ? rm->downtime.gap_start_ns.v : 0;
+	int64_t pause = phase_pause_ns(&rm->downtime, sw->resume_ns);
 	struct traffic_scope ts = {
 		.conns = c->gc, .ip4 = w->guest.ip4, .ip6 = w->guest.ip6,
 		.window_lo = w->window_lo, .window_hi = w->window_hi,
@@ -309,7 +338,7 @@ static int requests_as_probes(const struct build_ctx *c, const struct traffic_sc
 	struct report_loss *l = &rm->loss;
 	int64_t sent = 0, failed = 0;
 
-	if (c->cfg->probe == PROBE_ICMP ||
+	if (c->cfg->probe == PROBE_ICMP || c->cfg->probe == PROBE_ARP ||
 	    (c->cfg->probe == PROBE_AUTO && l->probes_answered.set && l->probes_answered.v) ||
 	    (!t->last_answer_before_ns.set && !t->first_answer_after_ns.set))
 		return 0;
@@ -651,6 +680,37 @@ static void fill_guest(struct build_ctx *c)
 	format_guest(c->gs, &c->guest, &c->r->guest);
 }
 
+/* --probe arp, or auto when the guest answered no echo and did answer ARP
+ * probes (a guest that ignores ping, probed by arping): its ARP target
+ * measures the downtime instead. Auto wants a prober's many: a host's own
+ * neighbour refreshes (a unicast request every half minute or so, while
+ * it talks to the guest) are not one. */
+#define ARP_AUTO_MIN_ANSWERED 10
+
+static void choose_arp(const struct build_ctx *c, struct guest_choice *g)
+{
+	const struct echo_target *echo = g->target >= 0 ? guest_set__target(c->gs, g->target) : NULL;
+	int arp;
+
+	if ((c->cfg->probe != PROBE_ARP && c->cfg->probe != PROBE_AUTO) || !g->ip4.family)
+		return;
+	arp = guest_set__target_of(c->gs, &g->ip4, PROBE_PROTO_ARP);
+	if (arp < 0) {
+		if (c->cfg->probe == PROBE_ARP) {
+			char ip[REPORT_ADDR_LEN];
+
+			ip_format(&g->ip4, ip, sizeof(ip));
+			report_warn(c->r, "--probe arp: no ARP request for %s in these captures, its "
+				    "echo probes measured it", ip);
+		}
+		return;
+	}
+	if (c->cfg->probe == PROBE_ARP ||
+	    ((!echo || !echo->answered) &&
+	     guest_set__target(c->gs, arp)->answered >= ARP_AUTO_MIN_ANSWERED))
+		g->target = arp;
+}
+
 /* Each migration's guest (guest_match.h); one no announcement names has
  * the report's. With --guest, the migrations of other guests are left out.
  * Compacts c->work; returns 0 or -ENOMEM. */
@@ -677,6 +737,7 @@ static int match_guests(struct build_ctx *c)
 			w->guest = c->guest;
 		else
 			guest_set__choose_mac(c->gs, mac[m], NULL, &w->guest);
+		choose_arp(c, &w->guest);
 		/* --guest's MAC is the guest set's first (an IP comes only with it) */
 		if (c->cfg->guest_mac_set && mac[m] > 0)
 			continue;

@@ -130,6 +130,7 @@ struct pkt_meta {
 	__u8 arp_spa[4];
 	__u8 arp_tpa[4];
 	__u8 nd_target[16];
+	__u16 tcp_window;   /* host order, unscaled: only a zero is read */
 } __attribute__((aligned(8))); /* zeroed per frame: 8-byte stores */
 
 struct parse_cursor {
@@ -260,6 +261,7 @@ static __always_inline int parse_tcp(struct parse_cursor *c, struct pkt_meta *m,
 	m->tcp_seq = rd32(t + 4);
 	m->tcp_ack = rd32(t + 8);
 	m->tcp_flags = t[13];
+	m->tcp_window = rd16(t + 14);
 	doff = (__u32)(t[12] >> 4) * 4;
 	if (doff < 20 || doff > ip_payload)
 		return 0; /* hostile or broken header: no payload claimed */

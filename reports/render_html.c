@@ -568,7 +568,7 @@ static void traffic(FILE *out, const struct report_migration *m)
 		fputs("</p>", out);
 		fputs("<table class=\"compact\">\n<tr><th>flow</th><th class=\"num\">stall to the guest"
 		      "</th><th class=\"num\">stall from it</th><th class=\"num\">retransmitted</th>"
-		      "<th>fate</th></tr>\n", out);
+		      "<th class=\"num\">zero windows from, to it</th><th>fate</th></tr>\n", out);
 		for (int k = 0; k < t->nlist; k++) {
 			const struct report_guest_flow *f = &t->list[k];
 			char flow[2 * REPORT_ADDR_LEN + 32];
@@ -580,6 +580,9 @@ static void traffic(FILE *out, const struct report_migration *m)
 			cell(out, NULL, flow);
 			cell(out, "num", html_ms(f->stall_to_guest_ns, a, sizeof(a)));
 			cell(out, "num", html_ms(f->stall_from_guest_ns, b, sizeof(b)));
+			cell(out, "num", d);
+			snprintf(d, sizeof(d), "%u, %u", f->zero_windows_from_guest,
+				 f->zero_windows_to_guest);
 			cell(out, "num", d);
 			cell(out, NULL, f->reset ? "reset" : f->survived ? "survived" : "not seen again");
 			fputs("</tr>\n", out);

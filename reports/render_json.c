@@ -264,6 +264,8 @@ static void write_guest_flows(struct json_writer *w, const struct report_guest_t
 		json_opt_us(w, "stall_from_guest_us", f->stall_from_guest_ns);
 		json_opt_int(w, "stall_start_ns", f->stall_start_ns);
 		json_int(w, "retransmitted_segments", f->retransmitted_segments);
+		json_int(w, "zero_windows_from_guest", f->zero_windows_from_guest);
+		json_int(w, "zero_windows_to_guest", f->zero_windows_to_guest);
 		json_begin(w, "rto_backoff", '[');
 		for (int b = 0; b < f->nbackoff; b++)
 			json_opt_us(w, NULL, opt_some(f->backoff_ns[b]));
@@ -279,6 +281,7 @@ static void write_guest_flows(struct json_writer *w, const struct report_guest_t
 	json_int(w, "stalled", t->stalled);
 	json_int(w, "reset", t->reset);
 	json_int(w, "survived", t->survived);
+	json_int(w, "zero_window", t->zero_window);
 	json_opt_us(w, "stall_p50_us", t->stall_p50_ns);
 	json_opt_us(w, "stall_p99_us", t->stall_p99_ns);
 	json_opt_us(w, "stall_max_us", t->stall_max_ns);

@@ -100,8 +100,10 @@ static void print_downtime(FILE *out, const struct report_migration *m)
 			m->downtime.probe_vantage, ms(m->downtime.guest_silence_ns, c, sizeof(c)));
 		return;
 	}
-	fprintf(out, "  downtime     probe gap %s (probe interval %s, at %s), guest silence %s\n",
-		ms(m->downtime.probe_gap_ns, a, sizeof(a)), ms(m->downtime.probe_interval_ns, b, sizeof(b)),
+	fprintf(out, "  downtime     probe gap %s (%sprobe interval %s, at %s), guest silence %s\n",
+		ms(m->downtime.probe_gap_ns, a, sizeof(a)),
+		m->downtime.probe && !strcmp(m->downtime.probe, "arp") ? "ARP, " : "",
+		ms(m->downtime.probe_interval_ns, b, sizeof(b)),
 		m->downtime.probe_vantage ? m->downtime.probe_vantage : "n/a",
 		ms(m->downtime.guest_silence_ns, c, sizeof(c)));
 }
@@ -234,14 +236,19 @@ static void print_traffic(FILE *out, const struct report_guest_traffic *t)
 			" stall p50 %s, p99 %s, max %s\n", t->flows, t->stalled, t->reset, t->survived,
 			ms(t->stall_p50_ns, a, sizeof(a)), ms(t->stall_p99_ns, b, sizeof(b)),
 			ms(t->stall_max_ns, c, sizeof(c)));
+		if (t->zero_window)
+			fprintf(out, "               %d with a zero window advertised\n", t->zero_window);
 		for (int k = 0; k < t->nlist && k < 5; k++) {
 			const struct report_guest_flow *f = &t->list[k];
 
 			fprintf(out, "               %s %s:%u -> %s:%u: stall to guest %s, from guest %s,"
-				" %u retransmitted%s\n", f->proto, f->client, f->client_port, f->server,
+				" %u retransmitted", f->proto, f->client, f->client_port, f->server,
 				f->server_port, ms(f->stall_to_guest_ns, a, sizeof(a)),
-				ms(f->stall_from_guest_ns, b, sizeof(b)), f->retransmitted_segments,
-				f->reset ? ", reset" : f->survived ? "" : ", not seen again");
+				ms(f->stall_from_guest_ns, b, sizeof(b)), f->retransmitted_segments);
+			if (f->zero_windows_from_guest || f->zero_windows_to_guest)
+				fprintf(out, ", zero windows %u from guest, %u to it",
+					f->zero_windows_from_guest, f->zero_windows_to_guest);
+			fprintf(out, "%s\n", f->reset ? ", reset" : f->survived ? "" : ", not seen again");
 		}
 	}
 	if (!any)

@@ -329,6 +329,8 @@ struct report_guest_flow {
 	struct opt_i64 stall_to_guest_ns, stall_from_guest_ns; /* null: none across it */
 	struct opt_i64 stall_start_ns;        /* where the longer of the two began */
 	uint32_t retransmitted_segments;      /* both ways, the most any capture saw */
+	uint32_t zero_windows_from_guest;     /* segments advertising a zero window */
+	uint32_t zero_windows_to_guest;
 	/* the longest run of one segment's sendings: the gaps between them
 	 * (the RTO backoff: 200, 400, 800 ms ...) */
 	int64_t backoff_ns[REPORT_BACKOFF];
@@ -346,6 +348,7 @@ struct report_responses {
 struct report_guest_traffic {
 	int flows;                    /* open across the switchover (listed: the worst) */
 	int stalled, reset, survived; /* stalled: its stall at least the --sla, else 1 s */
+	int zero_window;              /* flows that advertised a zero window either way */
 	struct opt_i64 stall_p50_ns, stall_p99_ns, stall_max_ns;
 	struct report_guest_flow *list; /* owned; the longest stall first */
 	int nlist;

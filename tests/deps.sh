@@ -26,11 +26,12 @@ PKGS_BUILD="build-essential clang llvm libpcap-dev libbpf-dev libelf-dev zlib1g-
 # tests/lab/: qemu-system-x86_64 (TCG), busybox-static (the guest's initramfs,
 # packed with cpio; xz/zstd unpack the kernel's modules; depmod from kmod for a
 # kernel fetched with apt-get download), socat (QMP), jq, tcpdump (the NIC
-# captures), ip/tc/bridge/ss (iproute2), ping (iputils-ping), ethtool
+# captures), ip/tc/bridge/ss (iproute2), ping (iputils-ping), arping
+# (iputils-arping: --arp), ethtool
 # (offloads off), sysctl and pgrep (procps), gcc + libc6-dev (the guest's
 # dirty.c, static), clang + libbpf-dev (lib/vlan.bpf.c), openssl (the throwaway
 # CA and certificates of --tls runs, lib/tls.sh)
-PKGS_LAB="qemu-system-x86 busybox-static curl socat jq tcpdump iproute2 iputils-ping ethtool procps
+PKGS_LAB="qemu-system-x86 busybox-static curl socat jq tcpdump iproute2 iputils-ping iputils-arping ethtool procps
 xz-utils zstd cpio kmod gcc libc6-dev clang libbpf-dev openssl"
 
 # make test beyond the lab: cmocka (unit tests), tshark and editcap (the

@@ -32,24 +32,26 @@ starts=$(jq -r --argjson o "$off" '.migrations[0].loss.phase_start_ns
 base=$((resume / 1000000000))
 
 # every TCP segment to or from the guest at ctl: ns since `base` s, stream,
-# sender is the guest, ports, next relative sequence, payload, flags
+# sender is the guest, ports, next relative sequence, payload, flags, window
 tshark -r "$TMP/ctl.pcap" -Y "ip.addr == $guest && tcp" -T fields -E separator=' ' \
 	-e frame.time_epoch -e tcp.stream -e ip.src -e tcp.srcport -e tcp.dstport \
 	-e tcp.nxtseq -e tcp.len -e tcp.flags.syn -e tcp.flags.ack -e tcp.flags.fin \
-	-e tcp.flags.reset 2>/dev/null |
+	-e tcp.flags.reset -e tcp.window_size_value 2>/dev/null |
 	awk -v base="$base" -v g="$guest" '{
 		split($1, t, "."); ns = (t[1] - base) * 1000000000 + substr(t[2] "000000000", 1, 9)
-		printf "%.0f %s %d %s %s %s %s %s %s %s %s\n", ns, $2, ($3 == g), $4, $5, $6, $7, $8, $9, $10, $11 }' >"$TMP/segs"
+		printf "%.0f %s %d %s %s %s %s %s %s %s %s %s\n", ns, $2, ($3 == g), $4, $5, $6, $7, $8, $9, $10, $11, $12 }' >"$TMP/segs"
 rel() { echo $(($1 - base * 1000000000)); }
 R=$(rel "$resume") P=$(rel "$pause")
 
 # the oracle's flows across the switchover: stream client_port server_port
-# guest_is_server stall_to stall_from (ns, "-": none)
+# guest_is_server stall_to stall_from (ns, "-": none), then its zero windows
+# to and from the guest (not on a SYN or a reset)
 awk -v R="$R" -v P="$P" '
 	{ s = $2; g = $3; if (!(s in first)) { first[s] = $1; gs[s] = !g && $8 && !$9 ? 1 : 0
 		cport[s] = g ? $5 : $4; sport[s] = g ? $4 : $5 }
 	  last[s] = $1
 	  if ($11) rst[s] = 1
+	  if ($12 == 0 && !$8 && !$11) zw[s, g]++
 	  if ($10) fin[s, g] = $1
 	  d = s SUBSEP g
 	  if ($6 != "" && ($7 > 0 || $8 || $10) && $6 > maxend[d]) {
@@ -58,8 +60,9 @@ awk -v R="$R" -v P="$P" '
 	END { for (s in first) {
 		if (first[s] >= R || last[s] < P) continue
 		if (rst[s] || ((s, 0) in fin && (s, 1) in fin && fin[s, 0] < P && fin[s, 1] < P)) continue
-		printf "%s %s %s %s %s\n", cport[s], sport[s],
-			((s, 0) in stall ? stall[s, 0] : "-"), ((s, 1) in stall ? stall[s, 1] : "-"), s } }
+		printf "%s %s %s %s %s %d %d\n", cport[s], sport[s],
+			((s, 0) in stall ? stall[s, 0] : "-"), ((s, 1) in stall ? stall[s, 1] : "-"), s,
+			zw[s, 0], zw[s, 1] } }
 ' "$TMP/segs" | sort -n >"$TMP/flows"
 # what the guest sent is "from guest": the oracle above keys g = 1 for it
 n=$(wc -l <"$TMP/flows")
@@ -69,13 +72,15 @@ check "the echo connection is one of them" test "$(awk '$2 == 7' "$TMP/flows" | 
 # durations compared in integer ns (jq rewrites 4582.160 as 4582.16)
 us() { [ "$1" = - ] && echo null || echo "$1"; }
 ns_of() { jq -r "$1"' | if . == null then null else . * 1000 | round end'; }
-while read -r cport sport to from _; do
+while read -r cport sport to from _ zwto zwfrom; do
 	f=$(jq -c --argjson c "$cport" --argjson s "$sport" \
 		'.migrations[0].guest_flows[] | select(.client_port == $c and .server_port == $s)' <<<"$json")
 	expect_eq "flow $cport -> $sport: stall to the guest = tshark's gap at ctl around the resume" \
 		"$(us "$to")" "$(ns_of .stall_to_guest_us <<<"$f")"
 	expect_eq "flow $cport -> $sport: stall from the guest = tshark's gap at ctl around the resume" \
 		"$(us "$from")" "$(ns_of .stall_from_guest_us <<<"$f")"
+	expect_eq "flow $cport -> $sport: zero windows to and from the guest = tshark's at ctl" \
+		"$zwto $zwfrom" "$(jq -r '"\(.zero_windows_to_guest) \(.zero_windows_from_guest)"' <<<"$f")"
 done <"$TMP/flows"
 
 # requests and responses by phase: "phase latency_ns" per answered request

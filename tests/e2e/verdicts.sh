@@ -58,6 +58,8 @@ CASES=(
 	"tls src,dst,ctl ok"
 	"tls-multifd-4 src,dst,ctl ok"
 	"tls-port-7000 src,dst,ctl ok"
+	# a guest that ignores ping, probed by arping (issue 14)
+	"arp-no-icmp src,dst,ctl ok"
 )
 
 # fixtures/lab is committed: missing, it is a failure, never a pass
@@ -146,6 +148,17 @@ for entry in "${CASES[@]}"; do
 done
 rm -f /tmp/verdicts-$$.err
 
+# a fixture's report from its three captures (more options after DIR), and
+# the first RARP at cn2's NIC (the resume), for the oracles below
+report_of() {
+	local dir=$1
+	shift
+	"$MIGSCOPE" analyze -f json "$@" src="$dir/cn1.pcap.gz" dst="$dir/cn2.pcap.gz" ctl="$dir/ctl.pcap.gz" 2>/dev/null
+}
+first_rarp() {
+	tshark -r "$1/cn2.pcap.gz" -Y 'eth.type == 0x8035' -T fields -e frame.time_epoch 2>/dev/null | head -1
+}
+
 # announce_without_ip against tshark: per vantage, the RARPs, GARPs (ARP,
 # sender IP = target IP) and unsolicited NAs of the guest from the first
 # RARP at cn2 (the resume), and the echo requests cn1's NIC still got after
@@ -153,10 +166,10 @@ rm -f /tmp/verdicts-$$.err
 # apart or more)
 dir=$FIXTURES/announce-without-ip
 if [ -d "$dir" ] && command -v tshark >/dev/null; then
-	report=$("$MIGSCOPE" analyze -f json src="$dir/cn1.pcap.gz" dst="$dir/cn2.pcap.gz" ctl="$dir/ctl.pcap.gz" 2>/dev/null)
+	report=$(report_of "$dir")
 	mac=$(jq -r '.guest.mac' "$dir/scenario.json")
 	guest=$(jq -r '.guest.ipv4' "$dir/scenario.json")
-	rarp=$(tshark -r "$dir/cn2.pcap.gz" -Y 'eth.type == 0x8035' -T fields -e frame.time_epoch 2>/dev/null | head -1)
+	rarp=$(first_rarp "$dir")
 	types=""
 	for v in "cn2 destination NIC" "cn1 source NIC" "ctl prober"; do
 		read -r cap name <<<"$v"
@@ -181,9 +194,9 @@ fi
 # stamped by cn2: its clock offset cancels)
 dir=$FIXTURES/early-cutover
 if [ -d "$dir" ] && command -v tshark >/dev/null; then
-	report=$("$MIGSCOPE" analyze -f json src="$dir/cn1.pcap.gz" dst="$dir/cn2.pcap.gz" ctl="$dir/ctl.pcap.gz" 2>/dev/null)
+	report=$(report_of "$dir")
 	guest=$(jq -r '.guest.ipv4' "$dir/scenario.json")
-	rarp=$(tshark -r "$dir/cn2.pcap.gz" -Y 'eth.type == 0x8035' -T fields -e frame.time_epoch 2>/dev/null | head -1)
+	rarp=$(first_rarp "$dir")
 	seen_src=$(tshark -r "$dir/cn1.pcap.gz" -Y "icmp.type == 8 && ip.dst == $guest" -T fields -e icmp.seq 2>/dev/null | sort -u)
 	read -r n first < <(tshark -r "$dir/cn2.pcap.gz" -Y "icmp.type == 8 && ip.dst == $guest && frame.time_epoch < $rarp" \
 		-T fields -e icmp.seq -e frame.time_epoch 2>/dev/null |
@@ -212,10 +225,10 @@ turnaround() {
 }
 dir=$FIXTURES/slow-guest
 if [ -d "$dir" ] && command -v tshark >/dev/null; then
-	report=$("$MIGSCOPE" analyze -f json src="$dir/cn1.pcap.gz" dst="$dir/cn2.pcap.gz" ctl="$dir/ctl.pcap.gz" 2>/dev/null)
+	report=$(report_of "$dir")
 	port=$(jq -r '.migration_setup.port' "$dir/scenario.json")
 	start=$(tshark -r "$dir/cn1.pcap.gz" -Y "tcp.port == $port" -T fields -e frame.time_epoch 2>/dev/null | head -1)
-	rarp=$(tshark -r "$dir/cn2.pcap.gz" -Y 'eth.type == 0x8035' -T fields -e frame.time_epoch 2>/dev/null | head -1)
+	rarp=$(first_rarp "$dir")
 	pick='{ v[NR] = $1 } END { r = int((p * NR + 99) / 100); if (r < 1) r = 1; printf "%d %.3f %.3f\n", NR, v[r] / 1000, v[NR] / 1000 }'
 	read -r nb p90b _ < <(turnaround "$dir/cn1.pcap.gz" "" "$start" | awk -v p=90 "$pick")
 	expect_eq "slow-guest: answers and p90 at the source NIC before the stream = tshark's" \
@@ -232,5 +245,44 @@ if [ -d "$dir" ] && command -v tshark >/dev/null; then
 	to=$(jq '.lab_marks["starve-to"]' "$dir/scenario.json")
 	check "slow-guest: slow for $(jq '.migrations[0].verdict.duration_us' <<<"$report") us, within 250 ms of the lab's quota ($((to - from)) us)" \
 		jq -en --argjson d "$(jq '.migrations[0].verdict.duration_us' <<<"$report")" --argjson w "$((to - from))" '($d - $w) | fabs < 250000'
+fi
+# ARP probes against tshark at ctl: arping's unicast requests for the
+# guest's address (its first, broadcast, is no probe), each reply paired with
+# the latest request as arping pairs them (a second reply to an answered
+# request pairs with nothing); the probe gap
+# from the last answer at or before the first RARP at cn2 to the first after
+dir=$FIXTURES/arp-no-icmp
+if [ -d "$dir" ] && command -v tshark >/dev/null; then
+	report=$(report_of "$dir")
+	guest=$(jq -r '.guest.ipv4' "$dir/scenario.json")
+	ctl=$(jq -r '.controller.ipv4' "$dir/scenario.json")
+	rarp=$(first_rarp "$dir")
+	expect_eq "arp-no-icmp: measured by ARP probes" arp "$(jq -r '.migrations[0].downtime.probe' <<<"$report")"
+	expect_eq "arp-no-icmp: icmp_unanswered = tshark's echo requests to the guest at ctl" \
+		"$(tshark -r "$dir/ctl.pcap.gz" -Y "icmp.type == 8 && ip.dst == $guest" 2>/dev/null | wc -l)" \
+		"$(jq '.migrations[0].downtime.icmp_unanswered' <<<"$report")"
+	read -r sent answered gap < <(tshark -r "$dir/ctl.pcap.gz" \
+		-Y "(arp.opcode == 1 && eth.dst != ff:ff:ff:ff:ff:ff && arp.src.proto_ipv4 == $ctl && arp.dst.proto_ipv4 == $guest) || (arp.opcode == 2 && arp.src.proto_ipv4 == $guest && arp.dst.proto_ipv4 == $ctl)" \
+		-T fields -e frame.time_epoch -e arp.opcode 2>/dev/null | awk -v r="$rarp" '
+		function ns(t) { return substr(t, 1, index(t, ".") - 1) * 1000000000 + substr(substr(t, index(t, ".") + 1) "000000000", 1, 9) }
+		$2 == 1 { sent++; open = 1; next }
+		open { answered++; open = 0
+			if (ns($1) <= ns(r)) before = $1; else if (!after) after = $1 }
+		END { split(before, b, "."); split(after, a, ".")
+			printf "%d %d %d\n", sent, answered, (a[1] - b[1]) * 1000000000 + substr(a[2] "000000000", 1, 9) - substr(b[2] "000000000", 1, 9) }')
+	expect_eq "arp-no-icmp: ARP probes sent and answered = tshark's at ctl" "$sent $answered" \
+		"$(jq -r '.migrations[0].loss | "\(.probes_sent) \(.probes_answered)"' <<<"$report")"
+	expect_eq "arp-no-icmp: probe gap = tshark's answers at ctl around the resume (ns)" "$gap" \
+		"$(jq '.migrations[0].downtime.probe_gap_us * 1000 | round' <<<"$report")"
+	check "arp-no-icmp: arping's own log saw the replies stop and come back" grep -q "Unicast reply" "$dir/arping.log"
+	check "arp-no-icmp: the guest's silence measured" jq -e '.migrations[0].downtime.guest_silence_us > 0' <<<"$report"
+	expect_eq "arp-no-icmp: the guest's silence without --guest = with it (the MAC answering arping is followed)" \
+		"$(report_of "$dir" --guest "$(jq -r .guest.mac "$dir/scenario.json")" | jq '.migrations[0].downtime.guest_silence_us')" \
+		"$(jq '.migrations[0].downtime.guest_silence_us' <<<"$report")"
+	expect_eq "arp-no-icmp: --probe arp measures the same gap" \
+		"$(jq '.migrations[0].downtime.probe_gap_us' <<<"$report")" \
+		"$(report_of "$dir" --probe arp | jq '.migrations[0].downtime.probe_gap_us')"
+	expect_eq "arp-no-icmp: --probe icmp judges by the unanswered echo instead" "icmp destination_silent" \
+		"$(report_of "$dir" --probe icmp | jq -r '.migrations[0] | "\(.downtime.probe) \(.verdict.code)"')"
 fi
 exit 0

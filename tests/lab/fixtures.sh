@@ -63,9 +63,10 @@ SCENARIOS=(
 # tests/e2e/lab_fixtures.sh reads for its one-guest checks.
 EVACUATIONS=("evacuate-3|evacuate 3 --guest-append init_on_free=1" "evacuate-3-serial|evacuate 3 --serial 1 --guest-append init_on_free=1")
 # A guest that ignores ping (issue 14): its own requests are the probes
-# (tests/e2e/guest_traffic.sh); off the one-guest list, whose checks time
-# the echo probes
-NO_ECHO=("http-no-icmp|baseline --http --no-icmp --guest-append init_on_free=1")
+# (tests/e2e/guest_traffic.sh), or arping's (one ARP request a second:
+# tests/e2e/verdicts.sh); off the one-guest list, whose checks time the echo
+# probes
+NO_ECHO=("http-no-icmp|baseline --http --no-icmp --guest-append init_on_free=1" "arp-no-icmp|baseline --no-icmp --arp --before 4 --after 5 --guest-append init_on_free=1")
 
 store() { # NAME RUNDIR
 	local name=$1 run=$2 dest=$DEST/$1 f node ports
@@ -81,7 +82,7 @@ store() { # NAME RUNDIR
 		gzip -9n "$dest/$f"   # -n: no name or stamp in the header, reproducible
 	done
 	jq '.vantages |= map_values(. + ".gz")' "$run/scenario.json" >"$dest/scenario.json"
-	for f in "$run"/ping*.log "$run"/http.log "$run"/query-migrate*.json; do
+	for f in "$run"/ping*.log "$run"/http.log "$run"/arping.log "$run"/query-migrate*.json; do
 		[ -f "$f" ] && cp "$f" "$dest/"
 	done
 	# scenario.json and ping's log as stored, the captures as the lab wrote them

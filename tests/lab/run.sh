@@ -83,7 +83,10 @@
 #                       its own timing log http.log: start_ns end_ns ok|fail)
 #                       and keeps an echo connection sending a line every 10 ms
 #   --no-icmp           the guest ignores ping (icmp_echo_ignore_all), as many
-#                       cloud guests do: with --http, its requests are the probes
+#                       cloud guests do: with --http, its requests are the probes;
+#                       with --arp, arping's
+#   --arp               the controller also runs arping (iputils: one ARP
+#                       request a second, unicast once answered; arping.log)
 #   --guest-append ARGS more for the guest kernel's command line
 #                       (MSL_GUEST_APPEND), e.g. init_on_free=1: the guest
 #                       zeroes what it frees, QEMU sends those pages as zero
@@ -133,7 +136,7 @@ QUIET_GUEST=0 BOOT_REPLY_US=0 ANNOUNCE_SELF=1 HOLD="" BACK_AFTER=3 MIGRATION_COU
 DURING_MIGRATION="" EARLY_S="" NIC_OPTS="" STARVE_PCT="" STARVE_S="" STARVE_CG=""
 DIRTY_MBPS="" DIRTY_WSS=0 DIRTY_WSS_SET="" MAX_BANDWIDTH="" DOWNTIME_LIMIT="" AUTO_CONVERGE=0 XBZRLE=0
 MIG_PARAMS="" DST_PARAMS="" MIG_TIMEOUT_SET=${MSL_MIG_TIMEOUT:-} CANCEL_ON_TIMEOUT=0
-HTTP=0 NO_ICMP=0 POSTCOPY_AFTER="" POSTCOPY_BW=16 MULTIFD=0 TLS=0 TLS_DIR="" GUEST_APPEND=${MSL_GUEST_APPEND:-}
+HTTP=0 NO_ICMP=0 ARP=0 POSTCOPY_AFTER="" POSTCOPY_BW=16 MULTIFD=0 TLS=0 TLS_DIR="" GUEST_APPEND=${MSL_GUEST_APPEND:-}
 EXPECT_REACHABLE=true EXPECT_STATUS=completed NOTES=""
 EVAC_GUESTS=1 EVAC_GAP=""
 
@@ -189,6 +192,7 @@ parse_args() {
 		--tls) TLS=1; shift; continue ;;
 		--http) HTTP=1; shift; continue ;;
 		--no-icmp) NO_ICMP=1; shift; continue ;;
+		--arp) ARP=1; shift; continue ;;
 		*) usage "unknown option $1" ;;
 		esac
 		[ $# -ge 2 ] || usage "$1 needs a value"
@@ -196,7 +200,7 @@ parse_args() {
 		shift 2
 	done
 	case $NET in flat | vlan | vxlan) ;; *) usage "--net flat|vlan|vxlan, got '$NET'" ;; esac
-	[ "$NO_ICMP" = 0 ] || [ "$HTTP" = 1 ] || usage "--no-icmp needs --http: the guest's requests are then its probes"
+	[ "$NO_ICMP" = 0 ] || [ "$HTTP" = 1 ] || [ "$ARP" = 1 ] || usage "--no-icmp needs --http or --arp: the guest's requests or arping are then its probes"
 	"scenario_$SCENARIO" "${SARGS[@]}"
 	mode_setup
 	AFTER=${AFTER_SET:-3}

@@ -73,6 +73,7 @@ struct sim_spec {
 	int64_t slow_ms;      /* the guest takes this long to answer (0: TURN) ... */
 	int64_t slow_until_ms; /* ... requests from the resume to resume + this */
 	bool stop_probes;     /* the prober stops at the stream's end */
+	bool arp;             /* the prober runs arping, not ping (unicast requests) */
 	int64_t observe_ms;   /* probes after the stream's end (3000 when 0) */
 };
 
@@ -118,6 +119,19 @@ static void echo_frame(struct fb *f, bool reply, uint16_t seq)
 	fb_icmp_echo(f, reply ? 0 : 8, 0x77, seq);
 	fb_payload(f, 16);
 	fb_done(f, 0);
+}
+
+/* arping's unicast request for the guest's address, and the guest's reply */
+static void arp_frame(struct fb *f, bool reply)
+{
+	fb_init(f);
+	fb_eth(f, reply ? CTL_MAC : GUEST_MAC, reply ? GUEST_MAC : CTL_MAC, FB_ETH_ARP, NULL, 0);
+	if (reply)
+		fb_arp(f, 2, GUEST_MAC, GUEST_IP, CTL_MAC, CTL_IP);
+	else
+		fb_arp(f, 1, CTL_MAC, CTL_IP, ZERO_MAC, GUEST_IP);
+	fb_done(f, 0);
+	fb_pad(f, 60);
 }
 
 static bool rarp_lost_at(const struct sim_spec *sp, int64_t t)
@@ -172,8 +186,13 @@ static void probe(struct sim *s, const struct sim_spec *sp, int64_t t, uint16_t 
 	struct fb req, rep;
 	int64_t turn;
 
-	echo_frame(&req, false, seq);
-	echo_frame(&rep, true, seq);
+	if (sp->arp) {
+		arp_frame(&req, false);
+		arp_frame(&rep, true);
+	} else {
+		echo_frame(&req, false, seq);
+		echo_frame(&rep, true, seq);
+	}
 	put(s, CTL, t, &req);
 	if (!to_dst) {
 		put(s, SRC, t + LINK, &req);
@@ -690,6 +709,46 @@ static void test_few_slow_answers_are_ok(void **state)
 	report_free(&r);
 }
 
+/* ---- ARP probes --------------------------------------------------------- */
+
+/* arping instead of ping: the same switchover, measured by ARP requests and
+ * the guest's replies (auto: no echo was answered). */
+static void test_arp_probes(void **state)
+{
+	struct sim_spec sp = healthy();
+	struct report r;
+
+	(void)state;
+	sp.arp = true;
+	run(&sp, &r);
+	assert_verdict(&r, "ok");
+	assert_string_equal(mig(&r)->downtime.probe, "arp");
+	assert_false(mig(&r)->downtime.icmp_unanswered.set);
+	/* the last answer before the pause (the request sent 970 ms after T0)
+	 * to the first after the resume (1010 ms): their replies at ctl */
+	assert_int_equal(mig(&r)->downtime.probe_gap_ns.v, 40 * MS);
+	assert_int_equal(mig(&r)->downtime.probe_interval_ns.v, PROBE);
+	assert_int_equal(mig(&r)->loss.probes_sent.v, 401);
+	assert_evidence(&r, "ARP probes (arping) measured the guest");
+	report_free(&r);
+}
+
+/* Unicast ARP requests still reach the source NIC: stale forwarding. */
+static void test_arp_probes_stale(void **state)
+{
+	struct sim_spec sp = healthy();
+	struct report r;
+
+	(void)state;
+	sp.arp = true;
+	sp.announce_lost = true;
+	sp.move_ms = NEVER;
+	run(&sp, &r);
+	assert_verdict(&r, "stale_forwarding");
+	assert_evidence(&r, "requests 102..401 (300) still delivered to the source NIC until the capture ends");
+	report_free(&r);
+}
+
 /* ---- destination_silent ------------------------------------------------- */
 
 static void test_destination_silent_never(void **state)
@@ -982,6 +1041,8 @@ int main(void)
 		cmocka_unit_test(test_announce_without_ip_recovered),
 		cmocka_unit_test(test_lost_rarps_are_stale_forwarding),
 		cmocka_unit_test(test_rarp_only_reachable_is_ok),
+		cmocka_unit_test(test_arp_probes),
+		cmocka_unit_test(test_arp_probes_stale),
 		cmocka_unit_test(test_slow_answers),
 		cmocka_unit_test(test_few_slow_answers_are_ok),
 		cmocka_unit_test(test_destination_silent_never),

@@ -30,6 +30,7 @@ struct seg {
 	uint16_t sport, dport;
 	uint32_t seq, len;
 	uint8_t flags;
+	bool zero_window;   /* advertises a zero window (every other: 64 KiB) */
 };
 
 static void feed(struct guest_conns *t, int input, int64_t ms, struct seg s, bool udp)
@@ -47,11 +48,18 @@ static void feed(struct guest_conns *t, int input, int64_t ms, struct seg s, boo
 	m.tcp_seq = s.seq;
 	m.tcp_flags = s.flags | (s.flags & PKT_TCP_SYN && s.src == GUEST ? PKT_TCP_ACK : 0);
 	m.l4_payload_len = s.len;
+	m.tcp_window = s.zero_window ? 0 : 65535;
 	guest_conns__packet(t, input, T0 + ms * MS, &m);
 }
 
-#define C2G(port, seq, len, fl) ((struct seg){ CLIENT, GUEST, port, 0, seq, len, fl })
-#define G2C(port, seq, len, fl) ((struct seg){ GUEST, CLIENT, 0, port, seq, len, fl })
+#define C2G(port, seq, len, fl) ((struct seg){ CLIENT, GUEST, port, 0, seq, len, fl, false })
+#define G2C(port, seq, len, fl) ((struct seg){ GUEST, CLIENT, 0, port, seq, len, fl, false })
+
+static struct seg zero_window(struct seg s)
+{
+	s.zero_window = true;
+	return s;
+}
 
 static struct seg to_port(struct seg s, uint16_t server)
 {
@@ -82,27 +90,31 @@ static struct guest_conns *story(void)
 	feed(t, 2, 200, to_port(C2G(echo, 100, 0, PKT_TCP_SYN), 7), false);
 	feed(t, 2, 201, to_port(G2C(echo, 900, 0, PKT_TCP_SYN), 7), false);
 	/* a flow between the client and another host */
-	feed(t, 2, 600, (struct seg){ CLIENT, OTHER, 40000, 22, 1, 100, PKT_TCP_ACK }, false);
-	feed(t, 2, 900, ((struct seg){ CLIENT, GUEST, 6000, 5353, 0, 40, 0 }), true);
+	feed(t, 2, 600, (struct seg){ CLIENT, OTHER, 40000, 22, 1, 100, PKT_TCP_ACK, false }, false);
+	feed(t, 2, 900, ((struct seg){ CLIENT, GUEST, 6000, 5353, 0, 40, 0, false }), true);
 	/* line 1 answered in 1 ms (precopy), seen at the source NIC too */
 	feed(t, 2, 990, to_port(C2G(echo, 101, 16, PKT_TCP_ACK), 7), false);
 	feed(t, 0, 990, to_port(C2G(echo, 101, 16, PKT_TCP_ACK), 7), false);
 	feed(t, 0, 991, to_port(G2C(echo, 901, 16, PKT_TCP_ACK), 7), false);
 	feed(t, 2, 991, to_port(G2C(echo, 901, 16, PKT_TCP_ACK), 7), false);
-	feed(t, 2, 1000, ((struct seg){ CLIENT, GUEST, 6000, 5353, 0, 40, 0 }), true);
+	feed(t, 2, 1000, ((struct seg){ CLIENT, GUEST, 6000, 5353, 0, 40, 0, false }), true);
 	/* line 2 sent as the guest paused: sent again at 1210 and 1410 */
 	feed(t, 2, 1000, to_port(C2G(echo, 117, 16, PKT_TCP_ACK), 7), false);
 	feed(t, 0, 1000, to_port(C2G(echo, 117, 16, PKT_TCP_ACK), 7), false);
 	/* an HTTP connection opened in the pause: its SYN again after 1 s */
 	feed(t, 2, 1100, to_port(C2G(http2, 7000, 0, PKT_TCP_SYN), 80), false);
-	/* one never answered */
-	feed(t, 2, 1150, to_port(C2G(http4, 8000, 0, PKT_TCP_SYN), 80), false);
+	/* one never answered; its SYN's zero window is no zero window */
+	feed(t, 2, 1150, zero_window(to_port(C2G(http4, 8000, 0, PKT_TCP_SYN), 80)), false);
 	guest_conns__switch(t, T0 + 1200 * MS);
 	feed(t, 2, 1210, to_port(C2G(echo, 117, 16, PKT_TCP_ACK), 7), false);
-	feed(t, 2, 1300, ((struct seg){ CLIENT, GUEST, 6000, 5353, 0, 40, 0 }), true);
-	feed(t, 2, 1400, ((struct seg){ GUEST, CLIENT, 5353, 6000, 0, 40, 0 }), true);
+	feed(t, 2, 1300, ((struct seg){ CLIENT, GUEST, 6000, 5353, 0, 40, 0, false }), true);
+	feed(t, 2, 1400, ((struct seg){ GUEST, CLIENT, 5353, 6000, 0, 40, 0, false }), true);
 	feed(t, 2, 1410, to_port(C2G(echo, 117, 16, PKT_TCP_ACK), 7), false);
 	feed(t, 2, 1411, to_port(G2C(echo, 917, 16, PKT_TCP_ACK), 7), false);
+	/* the resumed guest, slow to read, closes its window: seen at the
+	 * destination NIC and the prober, one advertisement */
+	feed(t, 1, 1415, zero_window(to_port(G2C(echo, 933, 0, PKT_TCP_ACK), 7)), false);
+	feed(t, 2, 1415, zero_window(to_port(G2C(echo, 933, 0, PKT_TCP_ACK), 7)), false);
 	feed(t, 2, 1420, to_port(C2G(echo, 133, 16, PKT_TCP_ACK), 7), false);
 	feed(t, 2, 1421, to_port(G2C(echo, 933, 16, PKT_TCP_ACK), 7), false);
 	feed(t, 2, 2100, to_port(C2G(http2, 7000, 0, PKT_TCP_SYN), 80), false);
@@ -174,6 +186,8 @@ static void test_flows_across_the_switchover(void **state)
 	assert_int_equal(f->nbackoff, 2);
 	assert_int_equal(f->backoff_ns[0], 210 * MS);
 	assert_int_equal(f->backoff_ns[1], 200 * MS);
+	assert_int_equal(f->zero_windows_from_guest, 1); /* not 2: two captures saw it */
+	assert_int_equal(f->zero_windows_to_guest, 0);
 	assert_false(f->reset);
 	assert_true(f->survived);
 
@@ -183,6 +197,7 @@ static void test_flows_across_the_switchover(void **state)
 	assert_true(f->survived);
 
 	f = flow_on(&rm.traffic, 80, 50004);
+	assert_int_equal(f->zero_windows_to_guest, 0); /* a SYN's window is not one */
 	assert_false(f->stall_to_guest_ns.set);
 	assert_false(f->survived);
 
@@ -191,6 +206,7 @@ static void test_flows_across_the_switchover(void **state)
 	assert_int_equal(rm.traffic.stall_max_ns.v, 1002 * MS);
 	assert_int_equal(rm.traffic.stalled, 1);   /* at least 1 s */
 	assert_int_equal(rm.traffic.survived, 3);
+	assert_int_equal(rm.traffic.zero_window, 1);
 	free(rm.traffic.list);
 	guest_conns__free(t);
 }

@@ -72,7 +72,7 @@ static const struct meta_field meta_fields[] = {
 	META_INT(nd_flags),   META_INT(payload_off), META_INT(l4_payload_len),
 	META_INT(echo_id),    META_INT(echo_seq),   META_INT(arp_op),
 	META_BYTES(arp_sha),  META_BYTES(arp_tha),  META_BYTES(arp_spa),
-	META_BYTES(arp_tpa),  META_BYTES(nd_target),
+	META_BYTES(arp_tpa),  META_BYTES(nd_target),  META_INT(tcp_window),
 };
 
 static void format_field(const struct meta_field *fd, const struct pkt_meta *m, char *out,
@@ -324,6 +324,7 @@ static void want_tcp(struct pkt_meta *w, uint16_t payload_off, uint32_t payload_
 	w->tcp_seq = SEQ;
 	w->tcp_ack = ACK;
 	w->tcp_flags = TCP_FLAGS;
+	w->tcp_window = 65535; /* fb_tcp's */
 	w->payload_off = payload_off;
 	w->l4_payload_len = payload_len;
 }

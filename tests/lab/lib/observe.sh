@@ -70,6 +70,11 @@ start_pings() {
 		bg echo "$NS_CTL" /dev/null "$OUT/echo.stderr" sh -c \
 			'while :; do echo "line $(date +%s%N)"; sleep 0.01; done | busybox nc "$1" 7' echo "$GUEST_IP"
 	fi
+	if [ "$ARP" = 1 ]; then
+		# iputils arping: a request a second (its -i takes whole seconds),
+		# broadcast until the first reply, then unicast to the guest's MAC
+		bg arping "$NS_CTL" "$OUT/arping.log" "$OUT/arping.stderr" arping -I eth0 "$GUEST_IP"
+	fi
 	sleep 0.2
 	kill -0 "${PID_OF[ping]}" 2>/dev/null || die "ping did not start: $(cat "$OUT/ping.stderr")"
 }
@@ -79,6 +84,7 @@ stop_observers() {
 	PING_STOPPED_US=$(now_us)
 	stop_roles ping ping6 "${EVAC_PINGS[@]}"
 	[ "$HTTP" = 1 ] && stop_roles http echo
+	[ "$ARP" = 1 ] && stop_roles arping
 	# tcpdump drops what is still in its buffer when signalled: let the last
 	# replies reach the files before stopping it (they were 8 % of ctl's
 	# frames when both stopped at once)

@@ -115,8 +115,10 @@ qemu_quit() {
 
 # Whether the guest answers ctl: ping, or its web server when it ignores ping.
 guest_answers() {
-	if [ "$NO_ICMP" = 1 ]; then
+	if [ "$NO_ICMP" = 1 ] && [ "$HTTP" = 1 ]; then
 		nsx "$NS_CTL" curl -fso /dev/null -m 1 "http://$GUEST_IP/" >/dev/null 2>&1
+	elif [ "$NO_ICMP" = 1 ]; then
+		nsx "$NS_CTL" arping -q -f -c 1 -w 1 -I eth0 "$GUEST_IP" >/dev/null 2>&1
 	else
 		nsx "$NS_CTL" ping -c1 -W1 "$GUEST_IP" >/dev/null 2>&1
 	fi
