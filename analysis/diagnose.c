@@ -220,24 +220,35 @@ static void no_announce(const struct facts *f, struct report_migration *rm)
 	recovery_line(f, rm);
 }
 
+/* Requests still went to the old location after the resume: the verdict's
+ * duration and summary ("WHAT: requests still went ... until the captures
+ * end" or "WHAT: the network kept the old location for ..."), and the line
+ * of the stale requests. */
+static void astray_summary(const struct facts *f, const char *code, const char *what,
+			   struct report_migration *rm)
+{
+	bool never = never_moved(f);
+	char a[32];
+
+	astray_duration(f, never, rm);
+	if (never)
+		summary(rm, code, "%s: requests still went to the old location until the captures "
+			"end, %s after resume", what, dur(f->src.last_req_ns - f->resume, a, sizeof(a)));
+	else
+		summary(rm, code, "%s: the network kept the old location for %s after resume", what,
+			dur(rm->verdict.duration_ns.v, a, sizeof(a)));
+	stale_line(f, never, rm);
+}
+
 /* Design §5.2: announcements left (or, uncaptured, may have left) the
  * destination, and requests still reached the source after resume + P. */
 static void stale_forwarding(const struct switchover *sw, const struct facts *f,
 			     struct report_migration *rm)
 {
 	const struct report_announce_sched *s = &rm->sw.sched;
-	bool never = never_moved(f);
 	char a[32], b[32];
 
-	astray_duration(f, never, rm);
-	if (never)
-		summary(rm, "stale_forwarding", "stale forwarding: requests still went to the old "
-			"location until the captures end, %s after resume",
-			dur(f->src.last_req_ns - f->resume, a, sizeof(a)));
-	else
-		summary(rm, "stale_forwarding", "stale forwarding: the network kept the old location "
-			"for %s after resume", dur(rm->verdict.duration_ns.v, a, sizeof(a)));
-	stale_line(f, never, rm);
+	astray_summary(f, "stale_forwarding", "stale forwarding", rm);
 	announce_line(f, rm);
 	if (f->has_dst && without_ip(&f->ann_dst))
 		evidence(rm, "only RARPs left the destination NIC and none reached the prober or the "
@@ -293,19 +304,8 @@ static void types_line(const struct facts *f, struct report_migration *rm)
  * suppression, OVN's port bindings), and the guest said nothing else. */
 static void announce_without_ip(const struct facts *f, struct report_migration *rm)
 {
-	bool never = never_moved(f);
-	char a[32];
-
-	astray_duration(f, never, rm);
-	if (never)
-		summary(rm, "announce_without_ip", "only RARPs announced the guest, none with its IP: "
-			"requests still went to the old location until the captures end, %s after "
-			"resume", dur(f->src.last_req_ns - f->resume, a, sizeof(a)));
-	else
-		summary(rm, "announce_without_ip", "only RARPs announced the guest, none with its IP: "
-			"the network kept the old location for %s after resume",
-			dur(rm->verdict.duration_ns.v, a, sizeof(a)));
-	stale_line(f, never, rm);
+	astray_summary(f, "announce_without_ip", "only RARPs announced the guest, none with its IP",
+		       rm);
 	types_line(f, rm);
 	evidence(rm, "the RARPs reached %s and the network did not move the guest on them: it "
 		 "learns locations from IP-carrying announcements (EVPN ARP suppression, OVN)",

@@ -390,7 +390,7 @@ static bool account_data(struct dir_stats *d, const struct pkt_meta *m)
 {
 	uint32_t len = m->l4_payload_len;
 
-	if (!tcp_seq_account(&d->max_end_seq, &d->seq_valid, m->tcp_seq, len))
+	if (!tcp_seq_account(&d->max_end_seq, &d->seq_valid, m->tcp_seq, len, 0))
 		return false;
 	d->retx_segments++;
 	d->retx_bytes += len;

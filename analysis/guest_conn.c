@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,10 +37,18 @@ void guest_conns__free(struct guest_conns *t)
 	free(t);
 }
 
-static void warn_once(struct guest_conns *t, const char *what)
+static void warn_once(struct guest_conns *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void warn_once(struct guest_conns *t, const char *fmt, ...)
 {
-	if (!t->warning[0])
-		snprintf(t->warning, sizeof(t->warning), "%s", what);
+	va_list ap;
+
+	if (t->warning[0])
+		return;
+	va_start(ap, fmt);
+	vsnprintf(t->warning, sizeof(t->warning), fmt, ap);
+	va_end(ap);
 }
 
 static bool same_end(const struct guest_conn *c, int e, const struct ip_addr *ip, uint16_t port)
@@ -120,8 +129,8 @@ static struct guest_conn *conn_of(struct guest_conns *t, const struct pkt_meta *
 		}
 	}
 	if (t->nconns >= MAX_GUEST_CONNS) {
-		warn_once(t, "more than 16384 other TCP/UDP flows: the guest flows of later "
-			     "ones are left out");
+		warn_once(t, "more than %d other TCP/UDP flows: the guest flows of later ones are "
+			  "left out", MAX_GUEST_CONNS);
 		return NULL;
 	}
 	if ((uint32_t)(t->nconns + 1) * 2 > t->index_slots && grow_index(t))
@@ -235,21 +244,11 @@ static void note_retx(struct conn_dir *d, int input, uint32_t seq, int64_t ts_ns
 	d->run_ns[d->run_n++] = ts_ns;
 }
 
-/* The tcp_seq.h rule, but a SYN sent again is one: one sequence number
- * below the highest, as a keep-alive would be. */
-static bool resent(struct conn_dir *d, int input, const struct pkt_meta *m, uint32_t len)
-{
-	if ((m->tcp_flags & PKT_TCP_SYN) && d->seq_valid_at[input] &&
-	    !tcp_seq_before(d->max_end_at[input], m->tcp_seq + len))
-		return true;
-	return tcp_seq_account(&d->max_end_at[input], &d->seq_valid_at[input], m->tcp_seq, len);
-}
-
 static int add_request(struct guest_conns *t, struct guest_conn *c, int64_t start_ns)
 {
 	if (t->nrequests >= MAX_CONN_REQUESTS) {
-		warn_once(t, "more than 1048576 requests in the guest flows: later ones are left "
-			     "out of the response times");
+		warn_once(t, "more than %d requests in the guest flows: later ones are left out "
+			  "of the response times", MAX_CONN_REQUESTS);
 		return -ENOSPC;
 	}
 	if (t->nrequests == t->cap_requests) {
@@ -335,7 +334,8 @@ void guest_conns__packet(struct guest_conns *t, int input, int64_t ts_ns,
 			return; /* an ACK or a reset carries no sequence space */
 		end = m->tcp_seq + len;
 		old_end = d->max_end;
-		if (resent(d, input, m, len)) {
+		if (tcp_seq_account(&d->max_end_at[input], &d->seq_valid_at[input], m->tcp_seq, len,
+				    !!(m->tcp_flags & PKT_TCP_SYN))) {
 			d->retx_at[input]++;
 			note_retx(d, input, m->tcp_seq, ts_ns, d->last_new_seq, d->last_progress_ns);
 		}
@@ -357,6 +357,14 @@ void guest_conns__packet(struct guest_conns *t, int input, int64_t ts_ns,
 	pair_request(t, c, e, ts_ns, m->l4_payload_len);
 }
 
+/* A request still unanswered when the captures end at end_ns: failed when
+ * its connection ended, or when the captures ran on long enough after it;
+ * else not judged. */
+static bool gave_up(bool ended, int64_t start_ns, int64_t end_ns)
+{
+	return ended || end_ns - start_ns >= CONN_FAIL_AFTER_NS;
+}
+
 void guest_conns__finish(struct guest_conns *t, int64_t end_ns)
 {
 	for (int i = 0; i < t->nconns; i++) {
@@ -370,7 +378,7 @@ void guest_conns__finish(struct guest_conns *t, int64_t end_ns)
 		if (c->open_request >= 0) {
 			struct conn_request *r = &t->requests[c->open_request];
 
-			r->failed = ended || end_ns - r->start_ns >= CONN_FAIL_AFTER_NS;
+			r->failed = gave_up(ended, r->start_ns, end_ns);
 			c->open_request = -1;
 		}
 		if (c->proto != IPPROTO_TCP || !c->dir[0].syn_ns || c->any_request)
@@ -379,11 +387,11 @@ void guest_conns__finish(struct guest_conns *t, int64_t end_ns)
 		 * port check) answered by the SYN/ACK or a reset; or one that
 		 * never opened, its SYNs the request that failed */
 		answer = c->dir[1].syn_ns ? c->dir[1].syn_ns : c->dir[1].rst_ns;
-		if (answer && !add_request(t, c, c->dir[0].syn_ns))
-			t->requests[t->nrequests - 1].answer_ns = answer;
-		else if (!answer && (ended || end_ns - c->dir[0].syn_ns >= CONN_FAIL_AFTER_NS) &&
-			 !add_request(t, c, c->dir[0].syn_ns))
-			t->requests[t->nrequests - 1].failed = true;
+		if ((!answer && !gave_up(ended, c->dir[0].syn_ns, end_ns)) ||
+		    add_request(t, c, c->dir[0].syn_ns))
+			continue;
+		t->requests[t->nrequests - 1].answer_ns = answer;
+		t->requests[t->nrequests - 1].failed = !answer;
 	}
 }
 

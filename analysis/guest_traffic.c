@@ -143,17 +143,20 @@ static bool *guests_conns(const struct traffic_scope *s, int n)
 	return mine;
 }
 
-/* A request of the guest's in the window, judged (answered or failed), and
- * with probe_port_only, on the --probe tcp:PORT port when one was given. */
-static bool counted(const struct traffic_scope *s, const bool *mine, const struct conn_request *rq,
-		    bool probe_port_only)
+/* A request of the guest's in the window, judged (answered or failed). */
+static bool counted(const struct traffic_scope *s, const bool *mine, const struct conn_request *rq)
 {
-	const struct guest_conn *c = guest_conns__conn(s->conns, rq->conn);
+	return mine[rq->conn] && rq->start_ns >= s->window_lo && rq->start_ns <= s->window_hi &&
+	       (rq->answer_ns || rq->failed);
+}
 
-	if (!mine[rq->conn] || rq->start_ns < s->window_lo || rq->start_ns > s->window_hi ||
-	    (!rq->answer_ns && !rq->failed))
-		return false;
-	return !probe_port_only || !s->probe_port || c->port[guest_end(s, c)] == s->probe_port;
+/* The guest's port of c when it may stand for a probe: any, or the
+ * --probe tcp:PORT one; 0 when not. */
+static uint16_t probe_port_of(const struct traffic_scope *s, const struct guest_conn *c)
+{
+	uint16_t port = c->port[guest_end(s, c)];
+
+	return !s->probe_port || port == s->probe_port ? port : 0;
 }
 
 /* A request as a probe: its answer on either side of the resume. */
@@ -191,15 +194,16 @@ static int fill_responses(const struct traffic_scope *s, const bool *mine,
 			rc = -ENOMEM;
 	}
 	for (int k = 0; !rc && k < n; k++) {
+		const struct guest_conn *c = guest_conns__conn(s->conns, rq[k].conn);
 		struct report_responses *r;
+		uint16_t port;
 		enum phase ph;
 
-		const struct guest_conn *c = guest_conns__conn(s->conns, rq[k].conn);
-
-		if (!counted(s, mine, &rq[k], false))
+		if (!counted(s, mine, &rq[k]))
 			continue;
-		if (counted(s, mine, &rq[k], true))
-			as_probe(s, &rq[k], c->port[guest_end(s, c)], t);
+		port = probe_port_of(s, c);
+		if (port)
+			as_probe(s, &rq[k], port, t);
 		ph = phase_of(rq[k].start_ns, &s->phases);
 		r = &t->responses[ph];
 		r->set = true;
@@ -289,7 +293,8 @@ int guest_traffic_plot(const struct traffic_scope *s, struct report_migration *r
 		return -ENOMEM;
 	}
 	for (int k = 0; k < nrq; k++)
-		if (counted(s, mine, &rq[k], true))
+		if (counted(s, mine, &rq[k]) &&
+		    probe_port_of(s, guest_conns__conn(s->conns, rq[k].conn)))
 			pts[npts++] = (struct report_probe_point){
 				.req_ns = rq[k].start_ns,
 				.rtt_ns = rq[k].answer_ns ? rq[k].answer_ns - rq[k].start_ns

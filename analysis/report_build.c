@@ -275,18 +275,11 @@ static struct opt_i64 echo_unanswered(const struct build_ctx *c, const struct mi
 	int64_t asked = 0;
 
 	for (k = 0; echo >= 0 && k < n; k++) {
-		int64_t q = 0;
-		bool answered = false;
+		int64_t q = switchover_first_in(p[k].req_ns, ~0u);
 
-		if (p[k].target != echo)
+		if (p[k].target != echo || q < w->window_lo || q >= w->window_hi)
 			continue;
-		for (int i = 0; i < MAX_INPUTS; i++) {
-			q = p[k].req_ns[i] && (!q || p[k].req_ns[i] < q) ? p[k].req_ns[i] : q;
-			answered |= p[k].rep_ns[i] != 0;
-		}
-		if (q < w->window_lo || q >= w->window_hi)
-			continue;
-		if (answered)
+		if (switchover_first_in(p[k].rep_ns, ~0u))
 			return (struct opt_i64){ 0 };
 		asked++;
 	}
@@ -607,10 +600,9 @@ static int fill_turnaround(const struct switchover *sw, struct report_outage *o)
 static int judge_switchover(const struct build_ctx *c, const struct mig_work *w,
 			    struct report_migration *rm, struct switchover *sw)
 {
-	int rc;
-
 	const struct guest_mac *g = w->guest.mac >= 0 ? guest_set__mac(c->gs, w->guest.mac) : NULL;
 	struct announce_params params;
+	int rc;
 
 	if (rm->downtime.probe_interval_ns.set)
 		sw->probe_interval_ns = rm->downtime.probe_interval_ns.v;

@@ -396,7 +396,7 @@ __noinline int stream_segment(struct __sk_buff *skb, const struct pkt_meta *m, _
 		if (!now)
 			now = bpf_ktime_get_tai_ns();
 		st->last_data_tai_ns = now;
-		if (tcp_seq_account(&st->max_end_seq, &st->seq_valid, m->tcp_seq, len)) {
+		if (tcp_seq_account(&st->max_end_seq, &st->seq_valid, m->tcp_seq, len, 0)) {
 			/* a GSO skb sent again is segs segments on the wire
 			 * (TCP re-splits to the current MSS) */
 			__sync_fetch_and_add(&st->ooo_segments, segs);

@@ -10,7 +10,8 @@
  * NIC, where the sender never reorders its own segments, that is a
  * retransmission or what tshark calls out-of-order. Sequence numbers compare
  * modulo 2^32 (RFC 9293 §3.4). A keep-alive repeats the one byte below the
- * highest on purpose and is not one.
+ * highest on purpose and is not one; a SYN sent again, which looks the same
+ * (one sequence number below the highest), is.
  */
 #ifndef MIGSCOPE_BPF_TCP_SEQ_H
 #define MIGSCOPE_BPF_TCP_SEQ_H
@@ -27,10 +28,12 @@ static __always_inline int tcp_seq_before(__u32 a, __u32 b)
 	return (__s32)(a - b) < 0;
 }
 
-/* One data segment [seq, seq + len), len > 0, in a direction whose highest
- * end so far is *max_end (*valid: a segment was seen). Returns 1 when the
- * segment was sent before; advances *max_end. */
-static __always_inline int tcp_seq_account(__u32 *max_end, __u8 *valid, __u32 seq, __u32 len)
+/* One segment [seq, seq + len), len > 0 (its data, and one for a SYN or a
+ * FIN when the caller counts them), in a direction whose highest end so far
+ * is *max_end (*valid: a segment was seen); syn: it carries a SYN. Returns 1
+ * when the segment was sent before; advances *max_end. */
+static __always_inline int tcp_seq_account(__u32 *max_end, __u8 *valid, __u32 seq, __u32 len,
+					   int syn)
 {
 	__u32 end = seq + len;
 	int again;
@@ -44,7 +47,7 @@ static __always_inline int tcp_seq_account(__u32 *max_end, __u8 *valid, __u32 se
 		*max_end = end;
 		return 0;
 	}
-	again = !(len <= 1 && seq + 1 == *max_end);
+	again = syn || !(len <= 1 && seq + 1 == *max_end);
 	if (tcp_seq_before(*max_end, end))
 		*max_end = end;
 	return again;
