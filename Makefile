@@ -7,7 +7,7 @@ CFLAGS  ?= -O2 -g
 WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2
 CPPFLAGS += -D_GNU_SOURCE -I. -Ibpf -I$(BUILD)/skel
 DEPFLAGS = -MMD -MP -MF $@.d
-LDLIBS  := -lpcap -lz -lm
+LDLIBS  := -lpcap -lz -lm -pthread
 BPF_LIBS := -lbpf -lelf
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 ARCH_INC := -I/usr/include/$(shell uname -m)-linux-gnu

@@ -60,12 +60,11 @@ static int pick_earliest(const struct input_cursor *cur, int n)
 }
 
 static void dispatch(struct flow_table *ft, struct guest_set *gs, struct guest_conns *gc,
-		     uint32_t conns_mask, int input, int linktype, const struct capture_packet *pkt,
-		     int64_t *switch_ns)
+		     uint32_t conns_mask, int input, int linktype, const struct capture_packet *pkt)
 {
+	struct switch_refs sw;
 	struct pkt_meta m;
 	uint32_t cap_payload = 0;
-	int ngroups;
 
 	if (linklayer_classify(linktype, pkt->data, pkt->caplen, &m))
 		return;
@@ -84,13 +83,10 @@ static void dispatch(struct flow_table *ft, struct guest_set *gs, struct guest_c
 	} else if (m.kind == PKT_KIND_UDP && (conns_mask >> input & 1)) {
 		guest_conns__packet(gc, input, pkt->ts_ns, &m);
 	}
-	ngroups = flow_table__ngroups(ft);
-	for (int g = 0; g < ngroups; g++) {
-		const struct mig_group *grp = flow_table__group(ft, g);
-
-		switch_ns[g] = grp->last_data_ns[mig_group_source_host(grp)];
-	}
-	guest_set__frame(gs, input, pkt->ts_ns, &m, switch_ns, ngroups);
+	sw = (struct switch_refs){ .ns = flow_table__switch_ns(ft),
+				   .latest_first = flow_table__latest_first(ft),
+				   .n = flow_table__ngroups(ft) };
+	guest_set__frame(gs, input, pkt->ts_ns, &m, &sw);
 	/* QEMU's first round of RARPs for a guest: maybe its resume; what the
 	 * streams had sent by then tells how much they sent after it (postcopy) */
 	if (m.kind == PKT_KIND_RARP && guest_set__rarp_first_round(gs, m.arp_sha, pkt->ts_ns)) {
@@ -356,7 +352,6 @@ static int analyze_pass(const struct analyze_config *cfg, const struct portset *
 	struct capture_counters *counters[MAX_INPUTS] = { 0 };
 	struct input_cursor cur[MAX_INPUTS];
 	struct build_input in[MAX_INPUTS];
-	int64_t switch_ns[MAX_GROUPS] = { 0 };
 	struct flow_table *ft = NULL;
 	struct guest_set *gs = NULL;
 	struct guest_conns *gc = NULL;
@@ -411,7 +406,7 @@ static int analyze_pass(const struct analyze_config *cfg, const struct portset *
 			in[i].first_ns = pkt->ts_ns;
 		in[i].last_ns = pkt->ts_ns;
 		in[i].packets++;
-		dispatch(ft, gs, gc, conns_mask, i, in[i].linktype, pkt, switch_ns);
+		dispatch(ft, gs, gc, conns_mask, i, in[i].linktype, pkt);
 		rc = cursor_advance(&cur[i], cfg->paths[i], err, errlen);
 		if (rc)
 			goto cleanup;

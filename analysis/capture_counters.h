@@ -90,10 +90,11 @@ struct capture_counters {
 	uint64_t ring_drops, flows_full, events;
 	int nflows;
 	bool flows_truncated;
-	struct counter_flow flows[COUNTERS_MAX_FLOWS];
 	bool retrans_tracer;  /* the node's retransmit tracer ran */
 	bool retrans_truncated; /* more retransmits lines than kept */
 	int nretrans;
+	/* last, read only up to their counts: a capture's clearing stops here */
+	struct counter_flow flows[COUNTERS_MAX_FLOWS];
 	struct counter_retrans retrans[COUNTERS_MAX_RETRANS];
 };
 

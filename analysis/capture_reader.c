@@ -6,13 +6,43 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "analysis/capture_dir.h"
 #include "analysis/domain.h"
 
-/* stdio's default 4 KiB buffer makes reading a capture syscall-bound */
-enum { READ_BUFFER = 1 << 20 };
+/* stdio's default 4 KiB buffer makes reading a capture syscall-bound; one
+ * much larger than the CPU's L2 cache makes the kernel's copy slow */
+enum { READ_BUFFER = 1 << 16 };
+
+/* Classic pcap's magic numbers in the reader's byte order, and its record
+ * header (sf-pcap.c's struct pcap_sf_pkthdr: 32-bit signed stamps). */
+enum {
+	PCAP_MAGIC_USEC = 0xa1b2c3d4,
+	PCAP_MAGIC_NSEC = 0xa1b23c4d,
+	PCAP_RECORD_HEADER = 16,
+};
+
+/*
+ * A classic pcap file read straight from its descriptor (docs/decisions.md:
+ * libpcap's savefile reader copies every record twice through stdio and
+ * costs several times the read itself). Only the records libpcap reads as they are: the
+ * file's own byte order, version 2.4, caplen within the snapshot length.
+ * The first record that is anything else (cut, oversized, unreadable) hands
+ * the file back to libpcap at that record's offset, so every error and
+ * every odd case keeps libpcap's meaning and wording.
+ */
+struct direct_read {
+	bool on;
+	bool nsec;          /* stamps' fraction in ns, else us */
+	bool at_end;        /* pread returned 0 */
+	int fd;             /* the FILE's descriptor, read with pread */
+	uint32_t snapshot;  /* libpcap's, after its own checks */
+	off_t offset;       /* file offset of buf[0] */
+	uint8_t *buf;
+	size_t cap, len, pos;
+};
 
 /* A gzip stream read through stdio: zlib says "unexpected end of file" and
  * then reads as a plain end, so the cut is remembered here. */
@@ -27,6 +57,8 @@ struct capture_reader {
 	pcap_t *pcap;
 	struct gz_cookie *gz;  /* NULL for a plain file; owned by the FILE (fclose frees it) */
 	char *buffer; /* stdio's buffer for the file, freed after pcap_close */
+	struct direct_read direct;
+	struct pcap_pkthdr direct_hdr; /* the last record read directly */
 	int linktype;
 	uint64_t packets;
 	int64_t tick_ns;
@@ -107,6 +139,104 @@ static FILE *open_maybe_gzip(const char *path, char *buffer, struct gz_cookie **
 	return fp;
 }
 
+/* Reads records from the descriptor from here on when the file is one
+ * libpcap would read record by record unchanged (struct direct_read). */
+static void direct_start(struct capture_reader *r)
+{
+	struct direct_read *d = &r->direct;
+	FILE *fp = pcap_file(r->pcap);
+	uint32_t magic;
+	long at;
+
+	d->on = false;
+	if (r->gz || !fp || pcap_is_swapped(r->pcap) || pcap_major_version(r->pcap) != 2 ||
+	    pcap_minor_version(r->pcap) != 4 || pcap_snapshot(r->pcap) <= 0)
+		return;
+	d->fd = fileno(fp);
+	at = ftell(fp);
+	if (d->fd < 0 || at != 24 || pread(d->fd, &magic, sizeof(magic), 0) != sizeof(magic) ||
+	    (magic != PCAP_MAGIC_USEC && magic != PCAP_MAGIC_NSEC))
+		return;
+	if (!d->buf) {
+		d->buf = malloc(READ_BUFFER);
+		if (!d->buf)
+			return; /* libpcap reads it */
+		d->cap = READ_BUFFER;
+	}
+	d->nsec = magic == PCAP_MAGIC_NSEC;
+	d->snapshot = (uint32_t)pcap_snapshot(r->pcap);
+	d->offset = at;
+	d->len = d->pos = 0;
+	d->at_end = false;
+	d->on = true;
+}
+
+/* libpcap reads the rest of the file from the record at d->pos. */
+static void direct_stop(struct capture_reader *r)
+{
+	struct direct_read *d = &r->direct;
+
+	d->on = false;
+	if (fseeko(pcap_file(r->pcap), d->offset + (off_t)d->pos, SEEK_SET))
+		clearerr(pcap_file(r->pcap)); /* libpcap's next read says what is wrong */
+}
+
+/* The next record into hdr/data: 1; 0 at the file's end exactly after a
+ * record; -1 when libpcap must take over (direct_stop done). */
+static int direct_next(struct capture_reader *r, struct pcap_pkthdr *hdr, const u_char **data)
+{
+	struct direct_read *d = &r->direct;
+	uint32_t rec[4];
+
+	for (;;) {
+		size_t avail = d->len - d->pos, need = PCAP_RECORD_HEADER;
+		ssize_t got;
+
+		if (avail >= PCAP_RECORD_HEADER) {
+			memcpy(rec, d->buf + d->pos, sizeof(rec));
+			if (rec[2] > d->snapshot)
+				break;
+			need += rec[2];
+			if (avail >= need) {
+				/* as sf-pcap.c: signed 32-bit fields, microseconds scaled */
+				hdr->ts.tv_sec = (int32_t)rec[0];
+				hdr->ts.tv_usec = (int32_t)rec[1];
+				if (!d->nsec)
+					hdr->ts.tv_usec *= 1000;
+				hdr->caplen = rec[2];
+				hdr->len = rec[3];
+				*data = d->buf + d->pos + PCAP_RECORD_HEADER;
+				d->pos += need;
+				return 1;
+			}
+		}
+		if (d->at_end) {
+			if (!avail)
+				return 0;
+			break;
+		}
+		if (need > d->cap) {
+			uint8_t *bigger = realloc(d->buf, need);
+
+			if (!bigger)
+				break;
+			d->buf = bigger;
+			d->cap = need;
+		}
+		memmove(d->buf, d->buf + d->pos, avail);
+		d->offset += (off_t)d->pos;
+		d->pos = 0;
+		d->len = avail;
+		got = pread(d->fd, d->buf + d->len, d->cap - d->len, d->offset + (off_t)d->len);
+		if (got < 0)
+			break;
+		d->at_end = got == 0;
+		d->len += (size_t)got;
+	}
+	direct_stop(r);
+	return -1;
+}
+
 /* Opens path into r->pcap (r->buffer allocated); 0 or -errno, a line in err. */
 static int open_file(struct capture_reader *r, const char *path, char *err, size_t errlen)
 {
@@ -127,6 +257,7 @@ static int open_file(struct capture_reader *r, const char *path, char *err, size
 		r->gz = NULL;
 		return -EINVAL;
 	}
+	direct_start(r);
 	return 0;
 }
 
@@ -227,6 +358,19 @@ static void bad_stamp(struct capture_reader *r, int64_t sec, int64_t frac_ns)
 	r->bad_stamp = true;
 }
 
+/* pcap_next_ex's contract, the record read directly when it can be */
+static int next_record(struct capture_reader *r, struct pcap_pkthdr **hdr, const u_char **data)
+{
+	if (r->direct.on) {
+		int rc = direct_next(r, &r->direct_hdr, data);
+
+		*hdr = &r->direct_hdr;
+		if (rc >= 0)
+			return rc ? 1 : PCAP_ERROR_BREAK;
+	}
+	return pcap_next_ex(r->pcap, hdr, data);
+}
+
 int capture_reader__next(struct capture_reader *r, struct capture_packet *pkt)
 {
 	struct pcap_pkthdr *hdr;
@@ -237,10 +381,10 @@ int capture_reader__next(struct capture_reader *r, struct capture_packet *pkt)
 		return 0;
 	if (r->bad_stamp)
 		return -ERANGE;
-	rc = pcap_next_ex(r->pcap, &hdr, &data);
+	rc = next_record(r, &hdr, &data);
 	/* a directory: its next file, once this one ended whole */
 	while (rc == PCAP_ERROR_BREAK && !(r->gz && r->gz->cut) && next_file(r))
-		rc = pcap_next_ex(r->pcap, &hdr, &data);
+		rc = next_record(r, &hdr, &data);
 	if (rc == 1) {
 		r->packets++;
 		/* libpcap has scaled the file's stamp (any if_tsresol, if_tsoffset
@@ -306,6 +450,7 @@ void capture_reader__close(struct capture_reader *r)
 	if (r->pcap)
 		pcap_close(r->pcap);
 	capture_dir__free(&r->dir);
+	free(r->direct.buf);
 	free(r->buffer);
 	free(r);
 }

@@ -47,10 +47,38 @@ struct flow_table {
 	struct flow_slot slots[FLOW_TABLE_SLOTS];
 	struct mig_flow flows[MAX_MIG_FLOWS];
 	struct mig_group groups[MAX_GROUPS];
+	int64_t switch_ns[MAX_GROUPS]; /* flow_table__switch_ns: kept as data comes */
+	int16_t latest_first[MAX_GROUPS]; /* groups by switch_ns, latest first */
+	int16_t switch_rank[MAX_GROUPS];  /* g's place in latest_first */
 	int nflows, ngroups, nslots_used;
 	bool sampled[MAX_INPUTS]; /* the capture holds samples of the stream */
 	char warning[256]; /* caps reached, "; " between */
 };
+
+/* The one place a group's source and its last data are read together: its
+ * switch time so far changes only when its data does. */
+static void group_data_moved(struct flow_table *t, int gi)
+{
+	const struct mig_group *g = &t->groups[gi];
+	int64_t v = g->last_data_ns[mig_group_source_host(g)];
+	int k = t->switch_rank[gi];
+
+	t->switch_ns[gi] = v;
+	/* data comes in time order: nearly always to the front, past the few
+	 * groups streaming now; a source that changed sides may move it back */
+	while (k > 0 && t->switch_ns[t->latest_first[k - 1]] < v) {
+		t->latest_first[k] = t->latest_first[k - 1];
+		t->switch_rank[t->latest_first[k]] = (int16_t)k;
+		k--;
+	}
+	while (k + 1 < t->ngroups && t->switch_ns[t->latest_first[k + 1]] > v) {
+		t->latest_first[k] = t->latest_first[k + 1];
+		t->switch_rank[t->latest_first[k]] = (int16_t)k;
+		k++;
+	}
+	t->latest_first[k] = (int16_t)gi;
+	t->switch_rank[gi] = (int16_t)k;
+}
 
 static inline uint64_t load64(const uint8_t *p)
 {
@@ -236,6 +264,8 @@ static int group_new(struct flow_table *t, const struct mig_flow *f, int64_t ts_
 	g->first_ns = ts_ns;
 	g->last_ns = ts_ns;
 	g->server_port = server_port;
+	t->latest_first[t->ngroups] = (int16_t)t->ngroups; /* no data yet: last */
+	t->switch_rank[t->ngroups] = (int16_t)t->ngroups;
 	return t->ngroups++;
 }
 
@@ -658,6 +688,7 @@ bool flow_table__packet(struct flow_table *t, int input, int64_t ts_ns, uint32_t
 	g->payload_seen[host] += m->l4_payload_len;
 	if (ts_ns > g->last_data_ns[host])
 		g->last_data_ns[host] = ts_ns;
+	group_data_moved(t, f->group);
 	/* samples of a stream: the bytes since the last one are how far the
 	 * sequence moved, not the sample's own payload */
 	bytes = !t->sampled[input] || !had_seq ? m->l4_payload_len
@@ -794,6 +825,7 @@ bool flow_table__set_exact(struct flow_table *t, int input, const struct flow_en
 		g->last_ns = c->last_ns;
 	if (c->last_data_ns > g->last_data_ns[host])
 		g->last_data_ns[host] = c->last_data_ns;
+	group_data_moved(t, f->group);
 	return true;
 }
 
@@ -828,6 +860,16 @@ int flow_table__ngroups(const struct flow_table *t)
 const struct mig_group *flow_table__group(const struct flow_table *t, int i)
 {
 	return &t->groups[i];
+}
+
+const int64_t *flow_table__switch_ns(const struct flow_table *t)
+{
+	return t->switch_ns;
+}
+
+const int16_t *flow_table__latest_first(const struct flow_table *t)
+{
+	return t->latest_first;
 }
 
 const char *flow_table__warning(const struct flow_table *t)

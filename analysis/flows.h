@@ -274,6 +274,11 @@ const struct bulk_flow *flow_table__bulk(const struct flow_table *t, int *n);
 int flow_table__nflows(const struct flow_table *t);
 const struct mig_flow *flow_table__flow(const struct flow_table *t, int i);
 int flow_table__ngroups(const struct flow_table *t);
+/* Per group, its source host's last data so far (0: none yet), and the
+ * groups in order of it, latest first: the guest set's struct switch_refs at
+ * every frame; valid for flow_table__ngroups(). */
+const int64_t *flow_table__switch_ns(const struct flow_table *t);
+const int16_t *flow_table__latest_first(const struct flow_table *t);
 const struct mig_group *flow_table__group(const struct flow_table *t, int i);
 /* Warnings the table raised (a cap reached), NULL if none. */
 const char *flow_table__warning(const struct flow_table *t);

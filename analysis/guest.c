@@ -455,24 +455,27 @@ static void on_announce(struct guest_set *s, int input, int64_t ts_ns, const str
 /* Per capture and migration: the last guest frame up to the migration's last
  * data so far (S), and the first after it. Frames and data come in time
  * order, so each frame is at or after the S of its moment; only when the
- * previous frame is at or before S can this frame be the first after it.
- * Data after the last frame is settled in guest_silence_at(). */
+ * previous frame is at or before S can this frame be the first after it, and
+ * those migrations come first in sw->latest_first. Data after the last frame
+ * is settled in guest_silence_at(). */
 static void on_guest_frame(struct guest_mac *g, int input, int64_t ts_ns,
-			   const int64_t *switch_ns, int ngroups)
+			   const struct switch_refs *sw)
 {
 	int64_t prev = g->last_frame_ns[input];
 
 	g->frames++;
 	if (ts_ns > prev)
 		g->last_frame_ns[input] = ts_ns;
-	for (int i = 0; i < ngroups; i++) {
+	for (int k = 0; k < sw->n; k++) {
+		int i = sw->latest_first[k];
+		int64_t s_ns = sw->ns[i];
 		struct silence *s = &g->silence[input][i];
 
-		if (!switch_ns[i] || (prev && prev > switch_ns[i]))
-			continue;
+		if (!s_ns || (prev && prev > s_ns))
+			break; /* and every migration after it */
 		if (prev)
 			s->before_ns = prev;
-		if (ts_ns <= switch_ns[i]) {
+		if (ts_ns <= s_ns) {
 			s->before_ns = ts_ns;
 			s->after_ns = 0;
 		} else {
@@ -494,7 +497,7 @@ struct silence guest_silence_at(const struct guest_mac *g, int input, int group,
 }
 
 void guest_set__frame(struct guest_set *s, int input, int64_t ts_ns, const struct pkt_meta *m,
-		      const int64_t *switch_ns, int ngroups)
+		      const struct switch_refs *sw)
 {
 	const uint8_t *src = m->kind == PKT_KIND_RARP ? m->arp_sha : m->eth_src;
 	int mac;
@@ -510,7 +513,7 @@ void guest_set__frame(struct guest_set *s, int input, int64_t ts_ns, const struc
 		return;
 	mac = mac_find(s, src, NULL);
 	if (mac >= 0)
-		on_guest_frame(&s->macs[mac], input, ts_ns, switch_ns, ngroups);
+		on_guest_frame(&s->macs[mac], input, ts_ns, sw);
 }
 
 static int best_target_of(const struct guest_set *s, const struct ip_addr *ip, int family)

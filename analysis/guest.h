@@ -85,10 +85,19 @@ struct guest_set;
 struct guest_set *guest_set__new(const uint8_t *fixed_mac);
 void guest_set__free(struct guest_set *s);
 
-/* Feeds one classified frame. switch_ns[g]: the last data time so far of
- * migration g (its switchover reference), for the silence tracking. */
+/* The migrations' switchover references so far, for the silence tracking:
+ * ns[g] the last data time of migration g (0: none yet), and the n
+ * migrations in order of it, latest first (ties and zeros in any order), so
+ * that a frame visits only those whose data moved since its previous one. */
+struct switch_refs {
+	const int64_t *ns;
+	const int16_t *latest_first;
+	int n;
+};
+
+/* Feeds one classified frame. */
 void guest_set__frame(struct guest_set *s, int input, int64_t ts_ns, const struct pkt_meta *m,
-		      const int64_t *switch_ns, int ngroups);
+		      const struct switch_refs *sw);
 
 struct guest_choice {
 	int mac;      /* index of the guest MAC, -1 if none */

@@ -47,7 +47,37 @@ struct build_ctx {
 	int nwork;
 	struct guest_choice guest;   /* the report's guest: --guest, else the likeliest */
 	bool is_ctl[MAX_INPUTS];
+	/* the prober's probes grouped by target, once (each migration reads its
+	 * guest's, not all of an evacuation's): target t's indices are
+	 * by_target[target_start[t] .. target_start[t + 1]), in probe order */
+	uint32_t *by_target;
+	uint32_t target_start[MAX_TARGETS + 1];
 };
+
+static int index_probes(struct build_ctx *c)
+{
+	uint32_t n, fill[MAX_TARGETS] = { 0 };
+	const struct probe *p = guest_set__probes(c->gs, &n);
+
+	memset(c->target_start, 0, sizeof(c->target_start));
+	for (uint32_t k = 0; k < n; k++)
+		c->target_start[p[k].target + 1]++;
+	for (int t = 0; t < MAX_TARGETS; t++)
+		c->target_start[t + 1] += c->target_start[t];
+	c->by_target = malloc((n ? n : 1) * sizeof(*c->by_target));
+	if (!c->by_target)
+		return -ENOMEM;
+	for (uint32_t k = 0; k < n; k++)
+		c->by_target[c->target_start[p[k].target] + fill[p[k].target]++] = k;
+	return 0;
+}
+
+/* Target t's probe indices (none for t < 0), in probe order. */
+static const uint32_t *target_probes(const struct build_ctx *c, int t, uint32_t *n)
+{
+	*n = t >= 0 && t < MAX_TARGETS ? c->target_start[t + 1] - c->target_start[t] : 0;
+	return *n ? c->by_target + c->target_start[t] : c->by_target;
+}
 
 static int find_role(const struct mig_work *w, int n, enum role role)
 {
@@ -250,18 +280,16 @@ static struct probe_scope probe_scope(const struct build_ctx *c, const struct mi
 /* The probes of the migration's guest, copied out of all the prober's. */
 static int own_probes(const struct build_ctx *c, struct mig_work *w)
 {
-	uint32_t n, k, mine = 0;
+	uint32_t n, mine;
 	const struct probe *p = guest_set__probes(c->gs, &n);
+	const uint32_t *idx = target_probes(c, w->guest.target, &mine);
 
-	for (k = 0; k < n; k++)
-		mine += w->guest.target >= 0 && p[k].target == w->guest.target;
 	w->nprobes = 0;
 	w->probes = malloc((mine ? mine : 1) * sizeof(*w->probes));
 	if (!w->probes)
 		return -ENOMEM;
-	for (k = 0; k < n && mine; k++)
-		if (p[k].target == w->guest.target)
-			w->probes[w->nprobes++] = p[k];
+	for (uint32_t k = 0; k < mine; k++)
+		w->probes[w->nprobes++] = p[idx[k]];
 	return 0;
 }
 
@@ -270,16 +298,18 @@ static int own_probes(const struct build_ctx *c, struct mig_work *w)
 static struct opt_i64 echo_unanswered(const struct build_ctx *c, const struct mig_work *w)
 {
 	int echo = guest_set__target_of(c->gs, &w->guest.ip4, PROBE_PROTO_ECHO);
-	uint32_t n, k;
-	const struct probe *p = guest_set__probes(c->gs, &n);
+	uint32_t n, mine;
+	const struct probe *all = guest_set__probes(c->gs, &n);
+	const uint32_t *idx = target_probes(c, echo, &mine);
 	int64_t asked = 0;
 
-	for (k = 0; echo >= 0 && k < n; k++) {
-		int64_t q = switchover_first_in(p[k].req_ns, ~0u);
+	for (uint32_t k = 0; k < mine; k++) {
+		const struct probe *p = &all[idx[k]];
+		int64_t q = switchover_first_in(p->req_ns, ~0u);
 
-		if (p[k].target != echo || q < w->window_lo || q >= w->window_hi)
+		if (q < w->window_lo || q >= w->window_hi)
 			continue;
-		if (switchover_first_in(p[k].rep_ns, ~0u))
+		if (switchover_first_in(p->rep_ns, ~0u))
 			return (struct opt_i64){ 0 };
 		asked++;
 	}
@@ -747,15 +777,19 @@ static int match_guests(struct build_ctx *c)
  * before its stream: where the guest ran (roles.h). */
 static void replies_before(const struct build_ctx *c, uint32_t (*out)[MAX_INPUTS])
 {
-	uint32_t n;
-	const struct probe *p = guest_set__probes(c->gs, &n);
+	uint32_t n, mine;
+	const struct probe *all = guest_set__probes(c->gs, &n);
 
-	for (uint32_t k = 0; k < n; k++) {
-		for (int m = 0; m < c->nwork; m++)
-			for (int i = 0; i < c->cfg->ninputs && p[k].target == c->work[m].guest.target;
-			     i++)
-				out[m][i] += p[k].rep_ns[i] >= c->work[m].window_lo &&
-					     p[k].rep_ns[i] && p[k].rep_ns[i] < c->work[m].ms->first_ns;
+	for (int m = 0; m < c->nwork; m++) {
+		const struct mig_work *w = &c->work[m];
+		const uint32_t *idx = target_probes(c, w->guest.target, &mine);
+
+		for (uint32_t k = 0; k < mine; k++)
+			for (int i = 0; i < c->cfg->ninputs; i++) {
+				int64_t rep = all[idx[k]].rep_ns[i];
+
+				out[m][i] += rep && rep >= w->window_lo && rep < w->ms->first_ns;
+			}
 	}
 }
 
@@ -805,7 +839,9 @@ int report_build(const struct flow_table *ft, const struct guest_set *gs,
 	if (rc)
 		goto cleanup;
 	set_windows(&c);
-	rc = assign_roles(&c, role);
+	rc = index_probes(&c);
+	if (!rc)
+		rc = assign_roles(&c, role);
 	if (rc)
 		goto cleanup;
 	fill_inputs(&c);
@@ -861,6 +897,7 @@ int report_build(const struct flow_table *ft, const struct guest_set *gs,
 cleanup:
 	for (int m = 0; c.work && m < c.nwork; m++)
 		free(c.work[m].probes);
+	free(c.by_target);
 	free(c.work);
 	free(role);
 	flow_table__migrations_free(ms, n > 0 ? n : 0);

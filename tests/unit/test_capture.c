@@ -97,11 +97,15 @@ struct rec {
 	const uint8_t *data;
 };
 
-static void write_pcap(const char *path, int linktype, const struct rec *recs, size_t n)
+/* A pcap file through libpcap's writer: snaplen in its header, stamps in
+ * nanoseconds or microseconds (the records' ts_ns then whole microseconds). */
+static void write_pcap_as(const char *path, int linktype, int snaplen, bool micro,
+			  const struct rec *recs, size_t n)
 {
-	pcap_t *p = pcap_open_dead_with_tstamp_precision(linktype, SNAPLEN,
-							 PCAP_TSTAMP_PRECISION_NANO);
+	pcap_t *p = pcap_open_dead_with_tstamp_precision(
+		linktype, snaplen, micro ? PCAP_TSTAMP_PRECISION_MICRO : PCAP_TSTAMP_PRECISION_NANO);
 	pcap_dumper_t *d;
+	int64_t per_frac = micro ? 1000 : 1;
 
 	assert_non_null(p);
 	d = pcap_dump_open(p, path);
@@ -112,13 +116,18 @@ static void write_pcap(const char *path, int linktype, const struct rec *recs, s
 
 		memset(&h, 0, sizeof(h));
 		h.ts.tv_sec = (time_t)(recs[i].ts_ns / NS_PER_SEC);
-		h.ts.tv_usec = (suseconds_t)(recs[i].ts_ns % NS_PER_SEC); /* ns: nano pcap */
+		h.ts.tv_usec = (suseconds_t)(recs[i].ts_ns % NS_PER_SEC / per_frac);
 		h.caplen = recs[i].caplen;
 		h.len = recs[i].wirelen;
 		pcap_dump((u_char *)d, &h, recs[i].data);
 	}
 	pcap_dump_close(d);
 	pcap_close(p);
+}
+
+static void write_pcap(const char *path, int linktype, const struct rec *recs, size_t n)
+{
+	write_pcap_as(path, linktype, SNAPLEN, false, recs, n);
 }
 
 static size_t read_whole(const char *path, uint8_t *buf, size_t cap)
@@ -144,7 +153,7 @@ static void write_file(const char *path, const void *bytes, size_t n)
 
 static void gzip_file(const char *from, const char *to)
 {
-	static uint8_t buf[65536];
+	static uint8_t buf[4 << 20];
 	size_t n = read_whole(from, buf, sizeof(buf));
 	gzFile gz = gzopen(to, "wb");
 
@@ -361,6 +370,113 @@ static void assert_one_line(const char *why)
 	assert_null(strchr(why, '\n'));
 }
 
+/* ---- classic pcap read straight from the file ------------------------ */
+
+enum { MANY = 3000, BIG = 100000 };
+static uint8_t pattern[BIG];
+static struct rec many[MANY];
+
+/* Records of every size up to 1600 bytes crossing the reader's 64 KiB
+ * buffer at every offset, and two larger than the buffer (one last). */
+static void make_many(bool micro)
+{
+	for (size_t i = 0; i < sizeof(pattern); i++)
+		pattern[i] = (uint8_t)(i * 7 + i / 251);
+	for (size_t i = 0; i < MANY; i++) {
+		uint32_t len = (uint32_t)(i * 37 % 1600) + 1;
+
+		if (i == MANY / 2 || i == MANY - 1)
+			len = BIG;
+		/* whole microseconds when the file holds them */
+		many[i] = (struct rec){ INT64_C(1700000000000000000) + (int64_t)i * 1234567 /
+						(micro ? 1000 : 1) * (micro ? 1000 : 1),
+					len, len + (uint32_t)(i % 3), pattern + i % 97 };
+		if (many[i].data + len > pattern + sizeof(pattern))
+			many[i].data = pattern;
+	}
+}
+
+static void test_direct_read_every_size(void **state)
+{
+	char plain[PATH_LEN], gz[PATH_LEN];
+
+	(void)state;
+	make_many(false);
+	write_pcap(tmp_path(plain, "many.pcap"), DLT_EN10MB, many, MANY);
+	check_reads_all(plain, DLT_EN10MB, many, MANY);
+	/* and libpcap's own reading (a gzip stream is never read directly)
+	 * gives the same records */
+	gzip_file(plain, tmp_path(gz, "many.pcap.gz"));
+	check_reads_all(gz, DLT_EN10MB, many, MANY);
+}
+
+static void test_direct_read_microseconds(void **state)
+{
+	char path[PATH_LEN];
+
+	(void)state;
+	make_many(true);
+	write_pcap_as(tmp_path(path, "many-us.pcap"), DLT_EN10MB, SNAPLEN, true, many, 200);
+	check_reads_all(path, DLT_EN10MB, many, 200);
+}
+
+/* A record longer than the file's snaplen is libpcap's to cut (it keeps the
+ * snaplen's bytes): read from there on by libpcap, with its meaning. */
+static void test_direct_read_hands_over(void **state)
+{
+	char path[PATH_LEN];
+	struct rec got[4], want[4];
+
+	(void)state;
+	make_many(false);
+	memcpy(got, many, sizeof(got));
+	got[1].caplen = got[1].wirelen = 200;
+	write_pcap_as(tmp_path(path, "over-snaplen.pcap"), DLT_EN10MB, 64, false, got, 4);
+	memcpy(want, got, sizeof(want));
+	want[1].caplen = 64;
+	for (int i = 0; i < 4; i++)
+		if (want[i].caplen > 64)
+			want[i].caplen = 64; /* libpcap cuts every record over it */
+	check_reads_all(path, DLT_EN10MB, want, 4);
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+/* A file in the other byte order is libpcap's to read. */
+static void test_swapped_byte_order(void **state)
+{
+	static uint8_t file[24 + 2 * (16 + 64)];
+	uint8_t *p = file;
+	char path[PATH_LEN];
+	struct rec want[2];
+
+	(void)state;
+	make_many(false);
+	put_be32(p, 0xa1b23c4d);
+	p[4] = 0, p[5] = 2, p[6] = 0, p[7] = 4;
+	put_be32(p + 16, SNAPLEN);
+	put_be32(p + 20, DLT_EN10MB);
+	p += 24;
+	for (int i = 0; i < 2; i++) {
+		want[i] = (struct rec){ INT64_C(1700000000000000007) + i, 64, 64 + (uint32_t)i,
+					pattern + i };
+		put_be32(p, (uint32_t)(want[i].ts_ns / NS_PER_SEC));
+		put_be32(p + 4, (uint32_t)(want[i].ts_ns % NS_PER_SEC));
+		put_be32(p + 8, want[i].caplen);
+		put_be32(p + 12, want[i].wirelen);
+		memcpy(p + 16, want[i].data, 64);
+		p += 16 + 64;
+	}
+	write_file(tmp_path(path, "swapped.pcap"), file, sizeof(file));
+	check_reads_all(path, DLT_EN10MB, want, 2);
+}
+
 static void test_truncated_mid_record(void **state)
 {
 	char path[PATH_LEN];
@@ -373,6 +489,8 @@ static void test_truncated_mid_record(void **state)
 	r = open_ok(path);
 	assert_int_equal(read_expect(r, three, 2), 0);
 	assert_one_line(capture_reader__stopped_early(r));
+	/* libpcap's wording, whoever read the records before */
+	assert_non_null(strstr(capture_reader__stopped_early(r), "truncated dump file; tried to read"));
 	assert_int_equal(capture_reader__packets(r), 2);
 	capture_reader__close(r);
 }
@@ -690,6 +808,10 @@ int main(void)
 		cmocka_unit_test(test_directory_in_order),
 		cmocka_unit_test(test_directory_other_linktype),
 		cmocka_unit_test(test_directory_windows),
+		cmocka_unit_test(test_direct_read_every_size),
+		cmocka_unit_test(test_direct_read_microseconds),
+		cmocka_unit_test(test_direct_read_hands_over),
+		cmocka_unit_test(test_swapped_byte_order),
 		cmocka_unit_test(test_truncated_mid_record),
 		cmocka_unit_test(test_truncated_first_record),
 		cmocka_unit_test(test_open_errors),

@@ -144,9 +144,9 @@ static struct pkt_meta na(const uint8_t mac[6], const char *target, uint8_t nd_f
 
 static void feed(struct guest_set *s, int input, int64_t ts, const struct pkt_meta m)
 {
-	static const int64_t no_switch[1];
+	static const struct switch_refs no_switch = { 0 };
 
-	guest_set__frame(s, input, ts, &m, no_switch, 0);
+	guest_set__frame(s, input, ts, &m, &no_switch);
 }
 
 /* A prober at 10.0.0.9 (fd00::9) pings `target`; `mac`, if any, answers. */
@@ -510,9 +510,11 @@ static void run_silence(void **state, const struct silence_step *steps, size_t n
 	for (size_t i = 0; i < n; i++) {
 		const struct silence_step *st = &steps[i];
 		int64_t sw[NGROUPS] = { st->switch_ns ? T0 + st->switch_ns : 0, 0 };
+		const int16_t latest_first[NGROUPS] = { 0, 1 }; /* group 1 has no data */
+		const struct switch_refs refs = { sw, latest_first, NGROUPS };
 		const struct silence *got;
 
-		guest_set__frame(s, st->input, T0 + st->frame_ns, &m, sw, NGROUPS);
+		guest_set__frame(s, st->input, T0 + st->frame_ns, &m, &refs);
 		got = &guest_set__mac(s, 0)->silence[st->input][0];
 		if (got->before_ns != (st->before_ns ? T0 + st->before_ns : 0) ||
 		    got->after_ns != (st->after_ns ? T0 + st->after_ns : 0))

@@ -42,14 +42,14 @@ static void mac_of(int k, uint8_t mac[6])
 static void announce(struct guest_set *s, int k, int64_t at)
 {
 	static const int64_t round[5] = { 0, 50 * MS, 200 * MS, 450 * MS, 800 * MS };
-	int64_t none[1] = { 0 };
+	const struct switch_refs none = { 0 };
 	uint8_t mac[6];
 
 	mac_of(k, mac);
 	for (int r = 0; r < 5; r++) {
 		struct pkt_meta m = rarp(mac);
 
-		guest_set__frame(s, 1, at + round[r], &m, none, 0);
+		guest_set__frame(s, 1, at + round[r], &m, &none);
 	}
 }
 
