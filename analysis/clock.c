@@ -5,11 +5,16 @@
 
 #include "analysis/limits.h"
 
+/* 16 bytes a sighting, so that a capture's table (512 KiB) stays in the CPU's
+ * cache: the tag is the sighting's identity, (kind, dir, key) mixed, with
+ * kind and dir in its low bits and bit 2 set (0: an empty slot). Two
+ * identities share a tag with odds of 2^-61, as keys are hashes already. */
 struct sighting {
-	uint64_t key;
+	uint64_t tag;
 	int64_t ts_ns;
-	uint8_t kind, dir, used;
 };
+
+_Static_assert(CLOCK_KINDS <= 2, "a sighting's tag holds the kind in one bit");
 
 struct clock_samples {
 	struct sighting slot[CLOCK_TABLE_SLOTS];
@@ -36,21 +41,36 @@ bool clock_samples__wanted(enum clock_kind kind, uint64_t key)
 	return clock_key_mix(key) % CLOCK_STREAM_SAMPLE == 0;
 }
 
-static uint32_t slot_of(enum clock_kind kind, int dir, uint64_t key)
+static uint64_t tag_of(enum clock_kind kind, int dir, uint64_t key)
 {
-	return (uint32_t)clock_key_mix(key ^ ((uint64_t)kind << 62) ^ ((uint64_t)dir << 61)) &
-	       (CLOCK_TABLE_SLOTS - 1);
+	uint64_t mixed = clock_key_mix(key ^ ((uint64_t)kind << 62) ^ ((uint64_t)dir << 61));
+
+	return (mixed & ~(uint64_t)7) | 4 | (uint64_t)kind << 1 | (uint64_t)dir;
 }
 
-static const struct sighting *find(const struct clock_samples *s, uint8_t kind, uint8_t dir,
-				   uint64_t key)
+static int tag_kind(uint64_t tag)
 {
-	for (uint32_t i = slot_of(kind, dir, key);; i = (i + 1) & (CLOCK_TABLE_SLOTS - 1)) {
+	return (int)(tag >> 1 & 1);
+}
+
+static int tag_dir(uint64_t tag)
+{
+	return (int)(tag & 1);
+}
+
+static uint32_t slot_of(uint64_t tag)
+{
+	return (uint32_t)(tag >> 3) & (CLOCK_TABLE_SLOTS - 1);
+}
+
+static const struct sighting *find(const struct clock_samples *s, uint64_t tag)
+{
+	for (uint32_t i = slot_of(tag);; i = (i + 1) & (CLOCK_TABLE_SLOTS - 1)) {
 		const struct sighting *e = &s->slot[i];
 
-		if (!e->used)
+		if (!e->tag)
 			return NULL;
-		if (e->key == key && e->kind == kind && e->dir == dir)
+		if (e->tag == tag)
 			return e;
 	}
 }
@@ -58,18 +78,15 @@ static const struct sighting *find(const struct clock_samples *s, uint8_t kind, 
 int clock_samples__add(struct clock_samples *s, enum clock_kind kind, int dir, uint64_t key,
 		       int64_t ts_ns)
 {
+	uint64_t tag = tag_of(kind, dir != 0, key);
 	uint32_t i;
 
-	for (i = slot_of(kind, dir, key); s->slot[i].used; i = (i + 1) & (CLOCK_TABLE_SLOTS - 1)) {
-		const struct sighting *e = &s->slot[i];
-
-		if (e->key == key && e->kind == kind && e->dir == dir)
+	for (i = slot_of(tag); s->slot[i].tag; i = (i + 1) & (CLOCK_TABLE_SLOTS - 1))
+		if (s->slot[i].tag == tag)
 			return 0; /* a later copy (retransmit, dup ACK): the first counts */
-	}
 	if (s->count >= CLOCK_CAP)
 		return -ENOSPC;
-	s->slot[i] = (struct sighting){ .key = key, .ts_ns = ts_ns, .kind = (uint8_t)kind,
-					.dir = (uint8_t)(dir != 0), .used = 1 };
+	s->slot[i] = (struct sighting){ .tag = tag, .ts_ns = ts_ns };
 	s->count++;
 	return 0;
 }
@@ -104,12 +121,12 @@ void clock_estimate_pair(const struct clock_samples *a, const struct clock_sampl
 	for (uint32_t i = 0; i < CLOCK_TABLE_SLOTS; i++) {
 		const struct sighting *e = &a->slot[i], *f;
 
-		if (!e->used)
+		if (!e->tag)
 			continue;
-		f = find(b, e->kind, e->dir, e->key);
+		f = find(b, e->tag);
 		if (!f)
 			continue;
-		range_add(&r[e->kind][e->dir], f->ts_ns - e->ts_ns);
+		range_add(&r[tag_kind(e->tag)][tag_dir(e->tag)], f->ts_ns - e->ts_ns);
 		out->matched++;
 	}
 	for (int k = 0; k < CLOCK_KINDS; k++) {
