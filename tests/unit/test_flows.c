@@ -922,6 +922,60 @@ static void test_concurrent_migrations_by_port(void **state)
 	assert_int_equal(flow_table__group(t, 1)->main_flow, 2);
 }
 
+/* flow_table__switch_ns and __latest_first as the guest set reads them: each
+ * group's source's last data, the groups in order of it, latest first. */
+static void assert_switch_refs(struct flow_table *t)
+{
+	const int64_t *sw = flow_table__switch_ns(t);
+	const int16_t *order = flow_table__latest_first(t);
+	bool seen[MAX_GROUPS] = { false };
+
+	for (int k = 0; k < flow_table__ngroups(t); k++) {
+		int g = order[k];
+		const struct mig_group *grp;
+
+		assert_in_range(g, 0, flow_table__ngroups(t) - 1);
+		assert_false(seen[g]);
+		seen[g] = true;
+		grp = flow_table__group(t, g);
+		assert_int_equal(sw[g], grp->last_data_ns[mig_group_source_host(grp)]);
+		if (k)
+			assert_true(sw[order[k - 1]] >= sw[g]);
+	}
+}
+
+/* Three migrations streaming at once, one of them found midstream (its
+ * source known from which side sent more): after every segment the groups
+ * stand in order of their last data. */
+static void test_switch_refs_in_order(void **state)
+{
+	static const struct ep a2 = { ip_a, CLIENT_PORT + 1 }, b2 = { ip_b, MIG_PORT2 };
+	static const struct ep c = { ip_c, CLIENT_PORT }, d = { ip_d, MIG_PORT };
+	struct flow_table *t = table(state);
+	uint32_t seq[3] = { 0 };
+
+	handshake(t, 0, T0, &A, &B);
+	assert_switch_refs(t);
+	handshake(t, 0, T0 + 1 * MS, &a2, &b2);
+	assert_switch_refs(t);
+	for (int i = 0; i < 30; i++) {
+		int64_t ts = T0 + 10 * MS + i * MS;
+		int k = i * 7 % 3;
+
+		if (k == 0)
+			data_ab(t, ts, seq[0], 1448);
+		else if (k == 1)
+			seg(t, 0, ts, &a2, &b2, PKT_TCP_ACK | PKT_TCP_PSH, ISS_C + 1 + seq[1], ISS_S + 1,
+			    1448);
+		else /* midstream: c sends, then d sends more and becomes the source */
+			seg(t, 0, ts, i < 15 ? &c : &d, i < 15 ? &d : &c, PKT_TCP_ACK | PKT_TCP_PSH,
+			    ISS_C + 1 + seq[2], ISS_S + 1, i < 15 ? 1448 : 4000);
+		seq[k] += k == 2 && i >= 15 ? 4000 : 1448;
+		assert_switch_refs(t);
+	}
+	assert_int_equal(flow_table__ngroups(t), 3);
+}
+
 /* One guest after another on the same port, 500 ms apart: each stream
  * opens with QEMU's magic, so the second is a migration of its own. */
 static void test_second_main_channel_splits(void **state)
@@ -1112,6 +1166,7 @@ int main(void)
 		T(test_flow_cap),
 		T(test_group_cap),
 		T(test_concurrent_migrations_by_port),
+		T(test_switch_refs_in_order),
 		T(test_second_main_channel_splits),
 		T(test_nbd_then_memory),
 		T(test_unrelated_handshakes_leave_room),
