@@ -222,14 +222,14 @@ static void probe_index_add(struct guest_set *s, uint32_t idx)
 	s->probe_index[victim] = idx + 1;
 }
 
-static int64_t probe_first_request(const struct probe *p)
+int64_t first_stamp_in(const int64_t *ts, uint32_t mask)
 {
-	int64_t first = 0;
+	int64_t best = 0;
 
 	for (int i = 0; i < MAX_INPUTS; i++)
-		if (p->req_ns[i] && (!first || p->req_ns[i] < first))
-			first = p->req_ns[i];
-	return first;
+		if ((mask >> i & 1) && ts[i] && (!best || ts[i] < best))
+			best = ts[i];
+	return best;
 }
 
 /* A probe's reply at one capture, counted once per probe as answered. */
@@ -295,7 +295,7 @@ static struct probe *arp_request_seen_elsewhere(struct guest_set *s, int t, int 
 
 		if (p->target != t)
 			continue;
-		first = probe_first_request(p);
+		first = first_stamp_in(p->req_ns, ~0u);
 		if (ts_ns - first > ARP_PROBE_JOIN_NS)
 			return NULL; /* request order: the rest are older */
 		if (!p->req_ns[input] && first - ts_ns <= ARP_PROBE_JOIN_NS)
@@ -317,7 +317,7 @@ static struct probe *arp_request_answered(struct guest_set *s, int t, int input,
 	for (uint32_t k = s->nprobes; k-- > oldest;) {
 		struct probe *p = &s->probes[k];
 
-		if (p->target != t || probe_first_request(p) > ts_ns)
+		if (p->target != t || first_stamp_in(p->req_ns, ~0u) > ts_ns)
 			continue;
 		if (p->req_ns[input])
 			return p->rep_ns[input] ? NULL : p;

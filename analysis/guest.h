@@ -81,6 +81,10 @@ struct probe {
 
 struct guest_set;
 
+/* The earliest of a probe's per-capture stamps (req_ns, rep_ns) among the
+ * captures in `mask`; 0 when none holds one. */
+int64_t first_stamp_in(const int64_t *ts, uint32_t mask);
+
 /* fixed_mac: the operator's --guest MAC, or NULL to follow every candidate */
 struct guest_set *guest_set__new(const uint8_t *fixed_mac);
 void guest_set__free(struct guest_set *s);

@@ -85,12 +85,12 @@ static int64_t collect_probes(const struct probe_scope *ps, uint32_t mask,
 	if (!v)
 		return -ENOMEM;
 	for (uint32_t k = 0; k < n; k++) {
-		int64_t q = switchover_first_in(p[k].req_ns, mask);
+		int64_t q = first_stamp_in(p[k].req_ns, mask);
 
 		if (p[k].target != ps->target || !q || q < ps->window_lo || q >= ps->window_hi)
 			continue;
 		v[count].req_ns = q;
-		v[count].rep_ns = switchover_first_in(p[k].rep_ns, mask);
+		v[count].rep_ns = first_stamp_in(p[k].rep_ns, mask);
 		for (int i = 0; i < MAX_INPUTS; i++)
 			if ((mask >> i & 1) && p[k].req_ns[i] && p[k].rep_ns[i]) {
 				v[count].rtt_ns = p[k].rep_ns[i] - p[k].req_ns[i];

@@ -305,11 +305,11 @@ static struct opt_i64 echo_unanswered(const struct build_ctx *c, const struct mi
 
 	for (uint32_t k = 0; k < mine; k++) {
 		const struct probe *p = &all[idx[k]];
-		int64_t q = switchover_first_in(p->req_ns, ~0u);
+		int64_t q = first_stamp_in(p->req_ns, ~0u);
 
 		if (q < w->window_lo || q >= w->window_hi)
 			continue;
-		if (switchover_first_in(p->rep_ns, ~0u))
+		if (first_stamp_in(p->rep_ns, ~0u))
 			return (struct opt_i64){ 0 };
 		asked++;
 	}

@@ -6,16 +6,6 @@
 
 #include "analysis/stats.h"
 
-int64_t switchover_first_in(const int64_t *ts, uint32_t mask)
-{
-	int64_t best = 0;
-
-	for (int i = 0; i < MAX_INPUTS; i++)
-		if ((mask >> i & 1) && ts[i] && (!best || ts[i] < best))
-			best = ts[i];
-	return best;
-}
-
 /* A probe to the guest, requested within the window; its request time at
  * `mask` after `from`, else 0. */
 static int64_t request_after(const struct switchover *sw, const struct probe *p, uint32_t mask,
@@ -25,7 +15,7 @@ static int64_t request_after(const struct switchover *sw, const struct probe *p,
 
 	if (p->target != sw->target)
 		return 0;
-	q = switchover_first_in(p->req_ns, mask);
+	q = first_stamp_in(p->req_ns, mask);
 	if (!q || q <= from || q < sw->window_lo || q >= sw->window_hi)
 		return 0;
 	return q;
@@ -50,7 +40,7 @@ void switchover_tally(const struct switchover *sw, uint32_t mask, int64_t from,
 			}
 			out->requests++;
 		}
-		r = switchover_first_in(p->rep_ns, mask);
+		r = first_stamp_in(p->rep_ns, mask);
 		if (q && r) {
 			out->answered++;
 			if (!out->first_answer_ns || r < out->first_answer_ns)
@@ -90,7 +80,7 @@ void switchover_silent_run(const struct switchover *sw, uint32_t mask, int64_t f
 
 		if (!q)
 			continue;
-		if (switchover_first_in(p->rep_ns, ~0u)) {
+		if (first_stamp_in(p->rep_ns, ~0u)) {
 			if (!answered)
 				answered = q;
 			run.answered_again_ns = q;
@@ -140,8 +130,8 @@ uint32_t switchover_replies_missed(const struct switchover *sw, uint32_t seen, u
 		const struct probe *p = &sw->probes[k];
 		int64_t r;
 
-		r = switchover_first_in(p->rep_ns, seen);
-		if (!r || r <= from || r >= sw->window_hi || switchover_first_in(p->rep_ns, missed) ||
+		r = first_stamp_in(p->rep_ns, seen);
+		if (!r || r <= from || r >= sw->window_hi || first_stamp_in(p->rep_ns, missed) ||
 		    !request_after(sw, p, ~0u, sw->window_lo))
 			continue;
 		n++;

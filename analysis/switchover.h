@@ -123,7 +123,5 @@ void switchover_announces(const struct switchover *sw, uint32_t mask, int64_t fr
 int64_t switchover_resume(const struct switchover *sw, const struct announce **first,
 			  const char **basis);
 
-/* The earliest time a capture in `mask` holds; 0 when none. */
-int64_t switchover_first_in(const int64_t *ts, uint32_t mask);
 
 #endif

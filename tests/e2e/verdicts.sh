@@ -155,6 +155,13 @@ report_of() {
 	shift
 	"$MIGSCOPE" analyze -f json "$@" src="$dir/cn1.pcap.gz" dst="$dir/cn2.pcap.gz" ctl="$dir/ctl.pcap.gz" 2>/dev/null
 }
+# oracle_ready DIR: the committed fixture and tshark are there; a missing
+# one is a failure, never a check silently left out
+oracle_ready() {
+	[ -d "$1" ] || { not_ok "$(basename "$1"): fixture present" "$1"; return 1; }
+	command -v tshark >/dev/null || { not_ok "tshark installed (tests/deps.sh)"; return 1; }
+}
+
 first_rarp() {
 	tshark -r "$1/cn2.pcap.gz" -Y 'eth.type == 0x8035' -T fields -e frame.time_epoch 2>/dev/null | head -1
 }
@@ -165,7 +172,7 @@ first_rarp() {
 # it (the vantages share the lab's clock to a few us; the frames are 40 us
 # apart or more)
 dir=$FIXTURES/announce-without-ip
-if [ -d "$dir" ] && command -v tshark >/dev/null; then
+if oracle_ready "$dir"; then
 	report=$(report_of "$dir")
 	mac=$(jq -r '.guest.mac' "$dir/scenario.json")
 	guest=$(jq -r '.guest.ipv4' "$dir/scenario.json")
@@ -193,7 +200,7 @@ fi
 # first RARP there that cn1's NIC never saw, and the first of them (both
 # stamped by cn2: its clock offset cancels)
 dir=$FIXTURES/early-cutover
-if [ -d "$dir" ] && command -v tshark >/dev/null; then
+if oracle_ready "$dir"; then
 	report=$(report_of "$dir")
 	guest=$(jq -r '.guest.ipv4' "$dir/scenario.json")
 	rarp=$(first_rarp "$dir")
@@ -224,7 +231,7 @@ turnaround() {
 			print d; delete q[$3] }' | sort -n
 }
 dir=$FIXTURES/slow-guest
-if [ -d "$dir" ] && command -v tshark >/dev/null; then
+if oracle_ready "$dir"; then
 	report=$(report_of "$dir")
 	port=$(jq -r '.migration_setup.port' "$dir/scenario.json")
 	start=$(tshark -r "$dir/cn1.pcap.gz" -Y "tcp.port == $port" -T fields -e frame.time_epoch 2>/dev/null | head -1)
@@ -252,7 +259,7 @@ fi
 # request pairs with nothing); the probe gap
 # from the last answer at or before the first RARP at cn2 to the first after
 dir=$FIXTURES/arp-no-icmp
-if [ -d "$dir" ] && command -v tshark >/dev/null; then
+if oracle_ready "$dir"; then
 	report=$(report_of "$dir")
 	guest=$(jq -r '.guest.ipv4' "$dir/scenario.json")
 	ctl=$(jq -r '.controller.ipv4' "$dir/scenario.json")

@@ -433,7 +433,6 @@ static void test_direct_read_hands_over(void **state)
 	got[1].caplen = got[1].wirelen = 200;
 	write_pcap_as(tmp_path(path, "over-snaplen.pcap"), DLT_EN10MB, 64, false, got, 4);
 	memcpy(want, got, sizeof(want));
-	want[1].caplen = 64;
 	for (int i = 0; i < 4; i++)
 		if (want[i].caplen > 64)
 			want[i].caplen = 64; /* libpcap cuts every record over it */
