@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -240,6 +241,12 @@ int analyze_main(int argc, char **argv)
 	}
 	if (isatty(STDERR_FILENO))
 		cfg.progress = show_progress;
+	/* Memory freed between the passes is kept for the next, not handed back
+	 * to the kernel: new pages cost microseconds each (far more in a VM),
+	 * and this process is short-lived. Advice only: on failure, glibc's
+	 * defaults stand. */
+	mallopt(M_MMAP_THRESHOLD, 32 << 20);
+	mallopt(M_TRIM_THRESHOLD, 1 << 30);
 	rc = analyze(&cfg, &report, err, sizeof(err));
 	if (cfg.progress)
 		fprintf(stderr, "\r\033[K");

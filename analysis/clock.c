@@ -1,6 +1,7 @@
 #include "analysis/clock.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "analysis/limits.h"
@@ -16,9 +17,15 @@ struct sighting {
 
 _Static_assert(CLOCK_KINDS <= 2, "a sighting's tag holds the kind in one bit");
 
+/* Sightings of clock_samples__add_queued waiting for their slots to reach the
+ * cache (a ring, oldest at head). */
+enum { CLOCK_QUEUE = 8 };
+
 struct clock_samples {
 	struct sighting slot[CLOCK_TABLE_SLOTS];
 	uint32_t count;
+	struct sighting queue[CLOCK_QUEUE];
+	unsigned queue_head, queued;
 };
 
 /* Kept below 3/4 full so that probing stays short. */
@@ -75,10 +82,8 @@ static const struct sighting *find(const struct clock_samples *s, uint64_t tag)
 	}
 }
 
-int clock_samples__add(struct clock_samples *s, enum clock_kind kind, int dir, uint64_t key,
-		       int64_t ts_ns)
+static int insert(struct clock_samples *s, uint64_t tag, int64_t ts_ns)
 {
-	uint64_t tag = tag_of(kind, dir != 0, key);
 	uint32_t i;
 
 	for (i = slot_of(tag); s->slot[i].tag; i = (i + 1) & (CLOCK_TABLE_SLOTS - 1))
@@ -89,6 +94,43 @@ int clock_samples__add(struct clock_samples *s, enum clock_kind kind, int dir, u
 	s->slot[i] = (struct sighting){ .tag = tag, .ts_ns = ts_ns };
 	s->count++;
 	return 0;
+}
+
+int clock_samples__add(struct clock_samples *s, enum clock_kind kind, int dir, uint64_t key,
+		       int64_t ts_ns)
+{
+	return insert(s, tag_of(kind, dir != 0, key), ts_ns);
+}
+
+int clock_samples__add_queued(struct clock_samples *s, enum clock_kind kind, int dir,
+			      uint64_t key, int64_t ts_ns)
+{
+	uint64_t tag = tag_of(kind, dir != 0, key);
+	struct sighting *oldest;
+	int rc = 0;
+
+	__builtin_prefetch(&s->slot[slot_of(tag)], 1);
+	if (s->queued == CLOCK_QUEUE) {
+		oldest = &s->queue[s->queue_head];
+		rc = insert(s, oldest->tag, oldest->ts_ns);
+		*oldest = (struct sighting){ .tag = tag, .ts_ns = ts_ns };
+		s->queue_head = (s->queue_head + 1) % CLOCK_QUEUE;
+		return rc;
+	}
+	s->queue[(s->queue_head + s->queued++) % CLOCK_QUEUE] =
+		(struct sighting){ .tag = tag, .ts_ns = ts_ns };
+	return 0;
+}
+
+int clock_samples__flush(struct clock_samples *s)
+{
+	int rc = 0;
+
+	for (; s->queued; s->queued--, s->queue_head = (s->queue_head + 1) % CLOCK_QUEUE)
+		if (!rc)
+			rc = insert(s, s->queue[s->queue_head].tag, s->queue[s->queue_head].ts_ns);
+	s->queue_head = 0;
+	return rc;
 }
 
 bool clock_samples__full(const struct clock_samples *s)
@@ -110,14 +152,16 @@ static void range_add(struct delta_range *r, int64_t d)
 	r->n++;
 }
 
-void clock_estimate_pair(const struct clock_samples *a, const struct clock_samples *b,
-			 struct clock_estimate *out)
+/* The interval theta lies in, for B's clock against A's; false when no kind
+ * bounds it from both sides. */
+static bool pair_interval(const struct clock_samples *a, const struct clock_samples *b,
+			  int64_t *lo_out, int64_t *hi_out, uint32_t *matched)
 {
 	struct delta_range r[CLOCK_KINDS][2] = { 0 };
 	int64_t lo = 0, hi = 0;
 	bool have = false;
 
-	*out = (struct clock_estimate){ 0 };
+	*matched = 0;
 	for (uint32_t i = 0; i < CLOCK_TABLE_SLOTS; i++) {
 		const struct sighting *e = &a->slot[i], *f;
 
@@ -127,7 +171,7 @@ void clock_estimate_pair(const struct clock_samples *a, const struct clock_sampl
 		if (!f)
 			continue;
 		range_add(&r[tag_kind(e->tag)][tag_dir(e->tag)], f->ts_ns - e->ts_ns);
-		out->matched++;
+		(*matched)++;
 	}
 	for (int k = 0; k < CLOCK_KINDS; k++) {
 		const struct delta_range *up, *down;
@@ -154,11 +198,30 @@ void clock_estimate_pair(const struct clock_samples *a, const struct clock_sampl
 			hi = khi;
 		}
 	}
+	*lo_out = lo;
+	*hi_out = hi;
+	return have;
+}
+
+static void estimate_of(bool have, int64_t lo, int64_t hi, uint32_t matched,
+			struct clock_estimate *out)
+{
+	*out = (struct clock_estimate){ .matched = matched };
 	if (!have)
 		return;
 	out->valid = true;
 	out->offset_ns = lo + (hi - lo) / 2;
 	out->uncertainty_ns = (hi - lo + 1) / 2;
+}
+
+void clock_estimate_pair(const struct clock_samples *a, const struct clock_samples *b,
+			 struct clock_estimate *out)
+{
+	uint32_t matched;
+	int64_t lo, hi;
+	bool have = pair_interval(a, b, &lo, &hi, &matched);
+
+	estimate_of(have, lo, hi, matched, out);
 }
 
 void clock_solve(const struct clock_samples *const *in, int n, int ref,
@@ -168,10 +231,18 @@ void clock_solve(const struct clock_samples *const *in, int n, int ref,
 
 	if (n > MAX_INPUTS)
 		n = MAX_INPUTS;
-	for (int i = 0; i < n; i++)
-		for (int j = 0; j < n; j++)
-			if (i != j)
-				clock_estimate_pair(in[i], in[j], &pair[i][j]);
+	/* A against B is B against A mirrored (the same packets, every delta
+	 * negated, each choice above symmetric): each pair is matched once */
+	for (int i = 0; i < n; i++) {
+		for (int j = i + 1; j < n; j++) {
+			uint32_t matched;
+			int64_t lo, hi;
+			bool have = pair_interval(in[i], in[j], &lo, &hi, &matched);
+
+			estimate_of(have, lo, hi, matched, &pair[i][j]);
+			estimate_of(have, -hi, -lo, matched, &pair[j][i]);
+		}
+	}
 	for (int j = 0; j < n; j++)
 		out[j] = j == ref ? (struct clock_estimate){ .valid = true } : pair[ref][j];
 	/* one hop through a third capture, when it is more certain (n <= 4:

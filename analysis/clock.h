@@ -59,6 +59,17 @@ int clock_samples__add(struct clock_samples *s, enum clock_kind kind, int dir, u
 		       int64_t ts_ns);
 bool clock_samples__full(const struct clock_samples *s);
 
+/* The same insert, a few sightings later, in the same order: the slot is
+ * fetched into the CPU's cache now (a capture's table is larger than what
+ * stays cached while packets stream through, so an insert at once waits on
+ * memory almost every time). Returns the result of the insert it made, of an
+ * earlier sighting: -ENOSPC once the table is at its cap. Call
+ * clock_samples__flush before reading the table. */
+int clock_samples__add_queued(struct clock_samples *s, enum clock_kind kind, int dir,
+			      uint64_t key, int64_t ts_ns);
+/* Inserts what is queued; the first -ENOSPC, else 0. */
+int clock_samples__flush(struct clock_samples *s);
+
 /* B's offset from A over the packets both saw; !valid when no kind had
  * packets in both directions or the directions overlap (no common packet). */
 void clock_estimate_pair(const struct clock_samples *a, const struct clock_samples *b,

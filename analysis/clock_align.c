@@ -83,7 +83,7 @@ static uint64_t cached_flow_key(struct flow_key_cache *fc, const struct pkt_meta
 }
 
 /* One packet into the samples: a migration-stream segment (its data by seq,
- * a bare ACK by ack) or an echo request/reply. Returns clock_samples__add's. */
+ * a bare ACK by ack) or an echo request/reply. Returns clock_samples__add_queued's. */
 static int sample_packet(struct clock_samples *s, const struct portset *ports,
 			 struct flow_key_cache *fc, const struct pkt_meta *m, int64_t ts_ns)
 {
@@ -93,12 +93,16 @@ static int sample_packet(struct clock_samples *s, const struct portset *ports,
 	if (m->kind == PKT_KIND_ECHO_REQUEST || m->kind == PKT_KIND_ECHO_REPLY) {
 		/* the target of a request is the source of its reply */
 		const uint8_t *guest = m->kind == PKT_KIND_ECHO_REQUEST ? m->ip_dst : m->ip_src;
+		uint64_t lo, hi;
 
-		key = 0;
-		for (size_t i = 0; i < sizeof(m->ip_dst); i++)
-			key = clock_key_mix(key ^ guest[i]);
+		/* by words, not bytes: every echo is keyed, and a mix per byte
+		 * was most of this pass's time at the prober */
+		memcpy(&lo, guest, sizeof(lo));
+		memcpy(&hi, guest + sizeof(lo), sizeof(hi));
+		key = clock_key_mix(clock_key_mix(lo) ^ hi);
 		key = clock_key_mix(key ^ (uint64_t)m->echo_id << 16 ^ m->echo_seq);
-		return clock_samples__add(s, CLOCK_ECHO, m->kind == PKT_KIND_ECHO_REPLY, key, ts_ns);
+		return clock_samples__add_queued(s, CLOCK_ECHO, m->kind == PKT_KIND_ECHO_REPLY, key,
+						 ts_ns);
 	}
 	if (m->kind != PKT_KIND_TCP || (m->flags & PKT_F_TRUNC) ||
 	    (!portset_has(ports, m->sport) && !portset_has(ports, m->dport)))
@@ -115,7 +119,7 @@ static int sample_packet(struct clock_samples *s, const struct portset *ports,
 	}
 	if (!clock_samples__wanted(CLOCK_STREAM, key))
 		return 0;
-	return clock_samples__add(s, CLOCK_STREAM, side, key, ts_ns);
+	return clock_samples__add_queued(s, CLOCK_STREAM, side, key, ts_ns);
 }
 
 static int sample_input(const struct analyze_config *cfg, int i, struct clock_samples *s,
@@ -146,6 +150,7 @@ static int sample_input(const struct analyze_config *cfg, int i, struct clock_sa
 		if (sample_packet(s, ports, fc, &m, pkt.ts_ns) == -ENOSPC)
 			break; /* enough: the rest of the file adds no precision */
 	}
+	clock_samples__flush(s); /* after a -ENOSPC it inserts nothing: the table is full */
 	capture_reader__close(r);
 	free(fc);
 	/* read errors are the main pass's to report, with its wording */

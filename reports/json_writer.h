@@ -1,7 +1,8 @@
 /*
  * json_writer - streaming JSON (RFC 8259) with commas and string escaping
  * handled, so renderers only say what goes where. Nesting up to 32 levels.
- * A NULL key writes an array element. Writes to a caller-owned FILE.
+ * A NULL key writes an array element. Writes to a caller-owned FILE, which
+ * no other thread may use meanwhile (stdio's _unlocked calls).
  */
 #ifndef MIGSCOPE_JSON_WRITER_H
 #define MIGSCOPE_JSON_WRITER_H

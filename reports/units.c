@@ -3,18 +3,60 @@
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
+
+/* The decimal digits of v, written backwards ending at end; returns the
+ * first. printf's machinery costs more than the rest of rendering JSON. */
+static char *digits_back(uint64_t v, char *end)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return end;
+}
+
+/* [from, end) into out as snprintf would: cut to len - 1, terminated. */
+static size_t copy_out(const char *from, const char *end, char *out, size_t len)
+{
+	size_t n = (size_t)(end - from), kept = n < len ? n : len ? len - 1 : 0;
+
+	if (len) {
+		memcpy(out, from, kept);
+		out[kept] = 0;
+	}
+	return n;
+}
 
 /* v / unit with three decimals, rounded half away from zero when `round`
  * (for people), else the exact leading digits. */
 static void format_fixed(int64_t v, uint64_t unit, bool round, char *out, size_t len)
 {
-	const char *sign = v < 0 ? "-" : "";
-	uint64_t a = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v, milli = unit / 1000;
+	uint64_t a = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v, milli = unit / 1000, frac;
+	char text[32], *end = text + sizeof(text), *p = end;
 
 	if (round)
 		a += milli / 2;
-	snprintf(out, len, "%s%" PRIu64 ".%03" PRIu64, sign, a / unit, (a % unit) / milli);
+	frac = (a % unit) / milli;
+	*--p = (char)('0' + frac % 10);
+	*--p = (char)('0' + frac / 10 % 10);
+	*--p = (char)('0' + frac / 100);
+	*--p = '.';
+	p = digits_back(a / unit, p);
+	if (v < 0)
+		*--p = '-';
+	copy_out(p, end, out, len);
+}
+
+size_t format_int(int64_t v, char *out, size_t len)
+{
+	uint64_t a = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	char text[24], *end = text + sizeof(text), *p = digits_back(a, end);
+
+	if (v < 0)
+		*--p = '-';
+	return copy_out(p, end, out, len);
 }
 
 void format_us(int64_t ns, char *out, size_t len)

@@ -5,6 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* -42 -> "-42", as printf's %lld; returns the length (out cut to len - 1
+ * and terminated, as snprintf) */
+size_t format_int(int64_t v, char *out, size_t len);
 /* 1234567 ns -> "1234.567" (microseconds, exact) */
 void format_us(int64_t ns, char *out, size_t len);
 /* 1234567 ns -> "1.235" (milliseconds for people, rounded to the microsecond) */

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -212,6 +213,101 @@ static void test_sampling_rule(void **state)
 	assert_true(clock_samples__wanted(CLOCK_ECHO, 12345));
 }
 
+static void assert_same_estimate(const struct clock_estimate *x, const struct clock_estimate *y)
+{
+	assert_int_equal(x->valid, y->valid);
+	assert_int_equal(x->offset_ns, y->offset_ns);
+	assert_int_equal(x->uncertainty_ns, y->uncertainty_ns);
+	assert_int_equal(x->matched, y->matched);
+}
+
+/* A sighting of the pseudo-random sequence i: keys repeat (a retransmit's
+ * copies), both kinds and directions, more distinct keys than the cap. */
+static void nth_sighting(uint64_t i, enum clock_kind *kind, int *dir, uint64_t *key, int64_t *ts)
+{
+	uint64_t x = clock_key_mix(i + 1);
+
+	*kind = (enum clock_kind)(x & 1);
+	*dir = (int)(x >> 1 & 1);
+	*key = x >> 2 & 0x7fff;
+	*ts = T0 + (int64_t)i * US + (int64_t)(x >> 20 & 0xff);
+}
+
+/* Queued inserts leave the table as inserts at once do, whether it fills or
+ * not: the same sightings, the first of each key, the same cap. */
+static void test_queued_same_as_at_once(void **state)
+{
+	struct two *t = *state;
+	struct clock_samples *c = clock_samples__new();
+	struct clock_estimate at_once, queued;
+	enum clock_kind kind;
+	int64_t ts;
+	uint64_t key;
+	int dir;
+
+	assert_non_null(c);
+	for (uint64_t n = 1000; n <= 60000; n += 59000) {
+		struct clock_samples *a = clock_samples__new(), *b = clock_samples__new();
+		bool a_full = false, b_full = false;
+
+		assert_non_null(a);
+		assert_non_null(b);
+		for (uint64_t i = 0; i < n; i++) {
+			nth_sighting(i, &kind, &dir, &key, &ts);
+			if (!a_full)
+				a_full = clock_samples__add(a, kind, dir, key, ts) == -ENOSPC;
+			if (!b_full)
+				b_full = clock_samples__add_queued(b, kind, dir, key, ts) == -ENOSPC;
+			/* c: every key, later, both ways (deltas tell sightings apart) */
+			clock_samples__add(c, kind, dir, key, ts + 40 * US + (int64_t)(i % 5));
+		}
+		assert_int_equal(clock_samples__flush(b), b_full ? -ENOSPC : a_full ? -ENOSPC : 0);
+		assert_int_equal(clock_samples__full(a), clock_samples__full(b));
+		assert_int_equal(clock_samples__full(a), n > CLOCK_TABLE_SLOTS);
+		clock_estimate_pair(a, c, &at_once);
+		clock_estimate_pair(b, c, &queued);
+		assert_same_estimate(&at_once, &queued);
+		assert_true(at_once.matched > 0);
+		clock_estimate_pair(c, a, &at_once);
+		clock_estimate_pair(c, b, &queued);
+		assert_same_estimate(&at_once, &queued);
+		clock_samples__free(a);
+		clock_samples__free(b);
+	}
+	clock_samples__free(c);
+	(void)t;
+}
+
+/* clock_solve matches each pair of captures once and mirrors it: the
+ * estimate either way is what clock_estimate_pair gives that way, also when
+ * the interval's width is odd (the midpoints round apart). */
+static void test_solve_mirrors_pairs(void **state)
+{
+	struct two *t = *state;
+	const struct clock_samples *in[2] = { t->a, t->b };
+	struct clock_estimate solved[2], direct, way[2];
+
+	for (int i = 0; i < 30; i++) {
+		int64_t sent = T0 + i * 100 * US;
+
+		clock_samples__add(t->a, CLOCK_STREAM, 0, (uint64_t)i, sent);
+		clock_samples__add(t->b, CLOCK_STREAM, 0, (uint64_t)i, sent + 1234567 + 20 * US + i);
+		clock_samples__add(t->b, CLOCK_STREAM, 1, (uint64_t)i, sent + 50 * US);
+		clock_samples__add(t->a, CLOCK_STREAM, 1, (uint64_t)i,
+				   sent + 50 * US - 1234567 + 17 * US + 1);
+	}
+	for (int ref = 0; ref < 2; ref++) {
+		clock_solve(in, 2, ref, solved);
+		clock_estimate_pair(in[ref], in[!ref], &direct);
+		assert_true(direct.valid);
+		assert_int_equal(direct.uncertainty_ns, (37 * US + 1 + 1) / 2);
+		assert_same_estimate(&solved[!ref], &direct);
+		way[ref] = direct;
+	}
+	/* a width of 37001 ns: B's midpoint from A and A's from B one apart */
+	assert_int_equal(way[0].offset_ns + way[1].offset_ns, -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -224,6 +320,8 @@ int main(void)
 		cmocka_unit_test(test_solve_chains),
 		cmocka_unit_test_setup_teardown(test_table_cap, setup, teardown),
 		cmocka_unit_test(test_sampling_rule),
+		cmocka_unit_test_setup_teardown(test_queued_same_as_at_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_solve_mirrors_pairs, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("clock", tests, NULL, NULL);

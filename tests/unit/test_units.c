@@ -5,6 +5,7 @@
  * change shows up here before it reaches a golden report.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -313,6 +314,39 @@ static void test_format_us(void **state)
 	check_units(format_us, cases, sizeof(cases) / sizeof(cases[0]));
 }
 
+/* The digit writers agree with printf on every magnitude and sign, and cut
+ * a short buffer as snprintf does. */
+static void test_format_matches_printf(void **state)
+{
+	char got[48], want[48];
+	uint64_t u = 1;
+
+	(void)state;
+	for (int i = 0; i < 64; i++, u = u * 3 + (uint64_t)i) {
+		int64_t v = (int64_t)(u & INT64_MAX); /* every magnitude up to 2^63 */
+		const int64_t vals[] = { v, -v, v / 7, -(v / 7), v % 1000, INT64_MAX - i,
+					 INT64_MIN + i };
+
+		for (size_t k = 0; k < sizeof(vals) / sizeof(vals[0]); k++) {
+			int64_t x = vals[k];
+			uint64_t a = x < 0 ? (uint64_t)0 - (uint64_t)x : (uint64_t)x;
+
+			snprintf(want, sizeof(want), "%" PRId64, x);
+			assert_int_equal(format_int(x, got, sizeof(got)), strlen(want));
+			assert_string_equal(got, want);
+			snprintf(want, sizeof(want), "%s%" PRIu64 ".%03" PRIu64, x < 0 ? "-" : "",
+				 a / 1000, a % 1000);
+			format_us(x, got, sizeof(got));
+			assert_string_equal(got, want);
+		}
+	}
+	assert_int_equal(format_int(-12345, got, 4), 6);
+	assert_string_equal(got, "-12");
+	format_us(1234567, got, 5);
+	assert_string_equal(got, "1234");
+	assert_int_equal(format_int(7, got, 0), 1);
+}
+
 /* units.h: 1234567 ns renders "1.235" (ms, three decimals, rounded). Only
  * values away from a rounding tie are used, so any round-to-nearest passes. */
 static void test_format_ms(void **state)
@@ -416,6 +450,7 @@ int main(void)
 		cmocka_unit_test(test_ip_round_trip),
 		cmocka_unit_test(test_ip_rejects_and_compares),
 		cmocka_unit_test(test_format_us),
+		cmocka_unit_test(test_format_matches_printf),
 		cmocka_unit_test(test_format_ms),
 		cmocka_unit_test(test_format_time),
 		cmocka_unit_test(test_json_nested),
