@@ -54,6 +54,72 @@ static bool candidate(const struct guest_mac *g, const struct mig_stream *ms,
 	return true;
 }
 
+/* Nearest first can cross two pairs that the distances cannot tell apart:
+ * streams that ended before either announcement and, where both are known,
+ * were closed after both (a busy destination QEMU closes up to ~10 ms after
+ * it announced, long enough to land beside the next guest's resume). Each
+ * pairing is then as near in sum, and order is what is left: when the two
+ * streams ended and were closed in the same order, the first was the first
+ * resumed. Returns whether a and b, given bursts burst_a and burst_b, are
+ * such a crossed pair. */
+static bool crossed(const struct mig_stream *a, const struct mig_stream *b, int64_t burst_a,
+		    int64_t burst_b)
+{
+	int64_t end_a = a->last_data_ns ? a->last_data_ns : a->last_ns;
+	int64_t end_b = b->last_data_ns ? b->last_data_ns : b->last_ns;
+	int64_t key_a = a->close_ns ? a->close_ns : end_a, key_b = b->close_ns ? b->close_ns : end_b;
+	int64_t first = burst_a < burst_b ? burst_a : burst_b;
+	int64_t last = burst_a < burst_b ? burst_b : burst_a;
+
+	if (!a->close_ns != !b->close_ns)
+		return false; /* a close against an end: not the same measure */
+	if (first < (end_a > end_b ? end_a : end_b))
+		return false; /* one resumed before the other's last data: postcopy */
+	if (a->close_ns && last > (a->close_ns < b->close_ns ? a->close_ns : b->close_ns))
+		return false; /* QEMU announces before it closes: the closes tell */
+	if ((key_a < key_b) != (end_a < end_b))
+		return false; /* closed and ended in different orders: no order */
+	return key_a != key_b && end_a != end_b && burst_a != burst_b &&
+	       (key_a < key_b) != (burst_a < burst_b);
+}
+
+/* The candidate of migration m for MAC g, or NULL. */
+static const struct match_pair *pair_of(const struct match_pair *grid, int nmacs, int m, int g)
+{
+	const struct match_pair *p = &grid[(size_t)m * (size_t)nmacs + (size_t)g];
+
+	return p->burst_ns ? p : NULL;
+}
+
+/* Swaps crossed pairs (crossed() above) until none is left: each swap
+ * removes an inversion of order, so at most n * n of them. */
+static void uncross(const struct mig_stream *ms, int n, int nmacs, const struct match_pair *grid,
+		    int *mac, int64_t *burst)
+{
+	for (bool moved = true; moved;) {
+		moved = false;
+		for (int a = 0; a < n; a++) {
+			for (int b = a + 1; b < n; b++) {
+				const struct match_pair *ab, *ba;
+
+				if (mac[a] < 0 || mac[b] < 0 ||
+				    !crossed(&ms[a], &ms[b], burst[a], burst[b]))
+					continue;
+				/* each must have the other's very burst for a candidate */
+				ab = pair_of(grid, nmacs, a, mac[b]);
+				ba = pair_of(grid, nmacs, b, mac[a]);
+				if (!ab || !ba || ab->burst_ns != burst[b] || ba->burst_ns != burst[a])
+					continue;
+				mac[a] = ab->mac;
+				mac[b] = ba->mac;
+				burst[a] = ab->burst_ns;
+				burst[b] = ba->burst_ns;
+				moved = true;
+			}
+		}
+	}
+}
+
 static bool taken(const struct match_pair *used, int nused, const struct match_pair *p)
 {
 	for (int k = 0; k < nused; k++)
@@ -65,34 +131,45 @@ static bool taken(const struct match_pair *used, int nused, const struct match_p
 int guest_match(const struct guest_set *gs, const struct mig_stream *ms, int n, int *mac)
 {
 	int nmacs = guest_set__nmacs(gs), npairs = 0, nused = 0;
-	struct match_pair *pairs, *used;
+	struct match_pair *pairs, *grid, *used;
+	int64_t *burst;
 
 	for (int m = 0; m < n; m++)
 		mac[m] = -1;
 	if (!n || !nmacs)
 		return 0;
 	pairs = calloc((size_t)n * (size_t)nmacs, sizeof(*pairs));
+	grid = calloc((size_t)n * (size_t)nmacs, sizeof(*grid));
 	used = calloc((size_t)n, sizeof(*used));
-	if (!pairs || !used) {
+	burst = calloc((size_t)n, sizeof(*burst));
+	if (!pairs || !grid || !used || !burst) {
 		free(pairs);
+		free(grid);
 		free(used);
+		free(burst);
 		return -ENOMEM;
 	}
 	for (int m = 0; m < n; m++)
 		for (int g = 0; g < nmacs; g++) {
 			struct match_pair p = { .mig = m, .mac = g };
 
-			if (candidate(guest_set__mac(gs, g), &ms[m], &p))
+			if (candidate(guest_set__mac(gs, g), &ms[m], &p)) {
 				pairs[npairs++] = p;
+				grid[(size_t)m * (size_t)nmacs + (size_t)g] = p;
+			}
 		}
 	qsort(pairs, (size_t)npairs, sizeof(*pairs), cmp_pair);
 	for (int k = 0; k < npairs && nused < n; k++) {
 		if (mac[pairs[k].mig] >= 0 || taken(used, nused, &pairs[k]))
 			continue;
 		mac[pairs[k].mig] = pairs[k].mac;
+		burst[pairs[k].mig] = pairs[k].burst_ns;
 		used[nused++] = pairs[k];
 	}
+	uncross(ms, n, nmacs, grid, mac, burst);
 	free(pairs);
+	free(grid);
 	free(used);
+	free(burst);
 	return 0;
 }

@@ -13,7 +13,11 @@
  * guests stretch to tens of ms apiece; postcopy before it).
  * Pairs are taken nearest first, each migration once and each burst once,
  * so concurrent migrations between the same hosts each get their own guest,
- * and a guest moved there and back gets both of its migrations.
+ * and a guest moved there and back gets both of its migrations. Two pairs
+ * nearest-first crossed where nothing tells them apart (both streams ended
+ * before both announcements and were closed after both) are then put in
+ * order: the stream closed first had the first announcement (a busy
+ * destination closes up to ~10 ms after announcing, into the next guest's).
  */
 #ifndef MIGSCOPE_GUEST_MATCH_H
 #define MIGSCOPE_GUEST_MATCH_H

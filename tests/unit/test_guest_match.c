@@ -151,6 +151,54 @@ static void test_close_tells_equal_ends(void **state)
 	guest_set__free(s);
 }
 
+/* A live evacuation's case under load (lab_live once failed on it): guest
+ * 2's destination closed its stream 14 ms after announcing, just after guest
+ * 0 announced; guest 0's closed 5 ms after its own. Nearest first gave guest
+ * 0's announcement to guest 2's stream (0.8 ms away) and the other to guest
+ * 0's. Both streams ended before both announcements and were closed after
+ * both: only their order tells, the first closed the first resumed. */
+static void test_late_close_keeps_order(void **state)
+{
+	struct guest_set *s = guest_set__new(NULL);
+	struct mig_stream ms[3] = { stream(T0, T0 + 624200 * 1000),
+				    stream(T0 + 20 * MS, T0 + 560 * MS),
+				    stream(T0 + 70 * MS, T0 + 614900 * 1000) };
+	int mac[3];
+
+	(void)state;
+	assert_non_null(s);
+	ms[0].close_ns = T0 + 655200 * 1000;
+	ms[1].close_ns = T0 + 591 * MS;
+	ms[2].close_ns = T0 + 651000 * 1000;
+	announce(s, 1, T0 + 590 * MS);
+	announce(s, 2, T0 + 637100 * 1000);
+	announce(s, 0, T0 + 650200 * 1000);
+	assert_int_equal(guest_match(s, ms, 3, mac), 0);
+	assert_int_equal(mac[0], mac_index(s, 0));
+	assert_int_equal(mac[1], mac_index(s, 1));
+	assert_int_equal(mac[2], mac_index(s, 2));
+	guest_set__free(s);
+}
+
+/* No close in view: two streams ended before both announcements, nearest
+ * first gives the later-ended the earlier one (nearer to its end), always;
+ * the order is kept instead, the first ended the first resumed. */
+static void test_no_close_first_ended_first_resumed(void **state)
+{
+	struct guest_set *s = guest_set__new(NULL);
+	struct mig_stream ms[2] = { stream(T0, T0 + 600 * MS), stream(T0 + 30 * MS, T0 + 610 * MS) };
+	int mac[2];
+
+	(void)state;
+	assert_non_null(s);
+	announce(s, 0, T0 + 630 * MS);
+	announce(s, 1, T0 + 645 * MS);
+	assert_int_equal(guest_match(s, ms, 2, mac), 0);
+	assert_int_equal(mac[0], mac_index(s, 0));
+	assert_int_equal(mac[1], mac_index(s, 1));
+	guest_set__free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -158,6 +206,8 @@ int main(void)
 		cmocka_unit_test(test_back_and_forth_and_silent),
 		cmocka_unit_test(test_postcopy_beside_precopy),
 		cmocka_unit_test(test_close_tells_equal_ends),
+		cmocka_unit_test(test_late_close_keeps_order),
+		cmocka_unit_test(test_no_close_first_ended_first_resumed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
