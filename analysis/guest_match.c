@@ -83,17 +83,19 @@ static bool crossed(const struct mig_stream *a, const struct mig_stream *b, int6
 	       (key_a < key_b) != (burst_a < burst_b);
 }
 
-/* The candidate of migration m for MAC g, or NULL. */
-static const struct match_pair *pair_of(const struct match_pair *grid, int nmacs, int m, int g)
+/* The candidate of migration m for MAC g, or NULL (looked up only for a
+ * crossed pair: rare). */
+static const struct match_pair *pair_of(const struct match_pair *pairs, int npairs, int m, int g)
 {
-	const struct match_pair *p = &grid[(size_t)m * (size_t)nmacs + (size_t)g];
-
-	return p->burst_ns ? p : NULL;
+	for (int k = 0; k < npairs; k++)
+		if (pairs[k].mig == m && pairs[k].mac == g)
+			return &pairs[k];
+	return NULL;
 }
 
 /* Swaps crossed pairs (crossed() above) until none is left: each swap
  * removes an inversion of order, so at most n * n of them. */
-static void uncross(const struct mig_stream *ms, int n, int nmacs, const struct match_pair *grid,
+static void uncross(const struct mig_stream *ms, int n, const struct match_pair *pairs, int npairs,
 		    int *mac, int64_t *burst)
 {
 	for (bool moved = true; moved;) {
@@ -106,8 +108,8 @@ static void uncross(const struct mig_stream *ms, int n, int nmacs, const struct 
 				    !crossed(&ms[a], &ms[b], burst[a], burst[b]))
 					continue;
 				/* each must have the other's very burst for a candidate */
-				ab = pair_of(grid, nmacs, a, mac[b]);
-				ba = pair_of(grid, nmacs, b, mac[a]);
+				ab = pair_of(pairs, npairs, a, mac[b]);
+				ba = pair_of(pairs, npairs, b, mac[a]);
 				if (!ab || !ba || ab->burst_ns != burst[b] || ba->burst_ns != burst[a])
 					continue;
 				mac[a] = ab->mac;
@@ -131,7 +133,7 @@ static bool taken(const struct match_pair *used, int nused, const struct match_p
 int guest_match(const struct guest_set *gs, const struct mig_stream *ms, int n, int *mac)
 {
 	int nmacs = guest_set__nmacs(gs), npairs = 0, nused = 0;
-	struct match_pair *pairs, *grid, *used;
+	struct match_pair *pairs, *used;
 	int64_t *burst;
 
 	for (int m = 0; m < n; m++)
@@ -139,12 +141,10 @@ int guest_match(const struct guest_set *gs, const struct mig_stream *ms, int n, 
 	if (!n || !nmacs)
 		return 0;
 	pairs = calloc((size_t)n * (size_t)nmacs, sizeof(*pairs));
-	grid = calloc((size_t)n * (size_t)nmacs, sizeof(*grid));
 	used = calloc((size_t)n, sizeof(*used));
 	burst = calloc((size_t)n, sizeof(*burst));
-	if (!pairs || !grid || !used || !burst) {
+	if (!pairs || !used || !burst) {
 		free(pairs);
-		free(grid);
 		free(used);
 		free(burst);
 		return -ENOMEM;
@@ -153,10 +153,8 @@ int guest_match(const struct guest_set *gs, const struct mig_stream *ms, int n, 
 		for (int g = 0; g < nmacs; g++) {
 			struct match_pair p = { .mig = m, .mac = g };
 
-			if (candidate(guest_set__mac(gs, g), &ms[m], &p)) {
+			if (candidate(guest_set__mac(gs, g), &ms[m], &p))
 				pairs[npairs++] = p;
-				grid[(size_t)m * (size_t)nmacs + (size_t)g] = p;
-			}
 		}
 	qsort(pairs, (size_t)npairs, sizeof(*pairs), cmp_pair);
 	for (int k = 0; k < npairs && nused < n; k++) {
@@ -166,9 +164,8 @@ int guest_match(const struct guest_set *gs, const struct mig_stream *ms, int n, 
 		burst[pairs[k].mig] = pairs[k].burst_ns;
 		used[nused++] = pairs[k];
 	}
-	uncross(ms, n, nmacs, grid, mac, burst);
+	uncross(ms, n, pairs, npairs, mac, burst);
 	free(pairs);
-	free(grid);
 	free(used);
 	free(burst);
 	return 0;
