@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "analysis/limits.h"
 
@@ -33,12 +34,21 @@ struct clock_samples {
 
 struct clock_samples *clock_samples__new(void)
 {
-	return calloc(1, sizeof(struct clock_samples));
+	/* Mapped with its pages already written, not calloc's untouched ones:
+	 * the table is filled on a sampling thread, where a lookup's read maps
+	 * the shared zero page and the insert's write then replaces it, a second
+	 * fault and a TLB flush sent to the other cores (a tenth of analyze's
+	 * time at 100 guests). Compilers turn malloc + memset into calloc. */
+	void *p = mmap(NULL, sizeof(struct clock_samples), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
 }
 
 void clock_samples__free(struct clock_samples *s)
 {
-	free(s);
+	if (s)
+		munmap(s, sizeof(*s));
 }
 
 bool clock_samples__wanted(enum clock_kind kind, uint64_t key)
