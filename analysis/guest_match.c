@@ -3,24 +3,14 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "analysis/assign.h"
+#include "analysis/limits.h"
+
 struct match_pair {
 	int64_t cost;
 	int64_t burst_ns; /* the announcement taken, which one migration may have */
 	int mig, mac;
 };
-
-static int cmp_pair(const void *a, const void *b)
-{
-	const struct match_pair *x = a, *y = b;
-
-	if (x->cost != y->cost)
-		return (x->cost > y->cost) - (x->cost < y->cost);
-	/* equal distances: the earlier migration, then the earlier MAC, so the
-	 * outcome never depends on qsort's order */
-	if (x->mig != y->mig)
-		return x->mig - y->mig;
-	return x->mac - y->mac;
-}
 
 static int64_t distance(int64_t a, int64_t b)
 {
@@ -54,14 +44,15 @@ static bool candidate(const struct guest_mac *g, const struct mig_stream *ms,
 	return true;
 }
 
-/* Nearest first can cross two pairs that the distances cannot tell apart:
- * streams that ended before either announcement and, where both are known,
- * were closed after both (a busy destination QEMU closes up to ~10 ms after
- * it announced, long enough to land beside the next guest's resume). Each
- * pairing is then as near in sum, and order is what is left: when the two
- * streams ended and were closed in the same order, the first was the first
- * resumed. Returns whether a and b, given bursts burst_a and burst_b, are
- * such a crossed pair. */
+/* The least-cost assignment (guest_match below) can leave two pairs crossed
+ * where the cost cannot tell them apart: both streams ended before both
+ * announcements and, where both are known, were closed after both (a busy
+ * destination QEMU closes up to ~15 ms after it announced, long enough to
+ * land beside the next guest's resume). Either pairing is then as near in
+ * sum, and order is what is left: when the two streams ended and were
+ * closed in the same order, the first was the first resumed. Returns
+ * whether a and b, given bursts burst_a and burst_b, are such a crossed
+ * pair. */
 static bool crossed(const struct mig_stream *a, const struct mig_stream *b, int64_t burst_a,
 		    int64_t burst_b)
 {
@@ -74,7 +65,7 @@ static bool crossed(const struct mig_stream *a, const struct mig_stream *b, int6
 	if (!a->close_ns != !b->close_ns)
 		return false; /* a close against an end: not the same measure */
 	if (first < (end_a > end_b ? end_a : end_b))
-		return false; /* one resumed before the other's last data: postcopy */
+		return false; /* one resumed before the other's last data: the cost told */
 	if (a->close_ns && last > (a->close_ns < b->close_ns ? a->close_ns : b->close_ns))
 		return false; /* QEMU announces before it closes: the closes tell */
 	if ((key_a < key_b) != (end_a < end_b))
@@ -94,7 +85,8 @@ static const struct match_pair *pair_of(const struct match_pair *pairs, int npai
 }
 
 /* Swaps crossed pairs (crossed() above) until none is left: each swap
- * removes an inversion of order, so at most n * n of them. */
+ * removes an inversion of order and leaves the cost as it was, so at most
+ * n * n of them. */
 static void uncross(const struct mig_stream *ms, int n, const struct match_pair *pairs, int npairs,
 		    int *mac, int64_t *burst)
 {
@@ -122,51 +114,118 @@ static void uncross(const struct mig_stream *ms, int n, const struct match_pair 
 	}
 }
 
-static bool taken(const struct match_pair *used, int nused, const struct match_pair *p)
+/* The order of the columns: bursts by time, then MAC, so that the outcome
+ * never depends on qsort's order. */
+static int cmp_burst(const void *a, const void *b)
 {
-	for (int k = 0; k < nused; k++)
-		if (used[k].mac == p->mac && used[k].burst_ns == p->burst_ns)
-			return true;
-	return false;
+	const struct match_pair *x = a, *y = b;
+
+	if (x->burst_ns != y->burst_ns)
+		return (x->burst_ns > y->burst_ns) - (x->burst_ns < y->burst_ns);
+	return x->mac - y->mac;
+}
+
+/* What a pairing costs, most telling first (each weight above every sum of
+ * the terms below it over MAX_GROUPS migrations):
+ * - the burst came after the destination closed the stream: QEMU announces
+ *   before it closes (measured 0.3 to 10.4 ms before), give or take the
+ *   captures' clocks;
+ * - the guest resumed before its stream's last data, as only postcopy does;
+ * - the distance of candidate(), capped. */
+enum { CLOSE_SLACK_NS = 2000000 };
+#define DISTANCE_CAP (INT64_C(1) << 36) /* 69 s: nearer is all that counts */
+#define EARLY_WEIGHT (INT64_C(1) << 44)
+#define AFTER_CLOSE_WEIGHT (INT64_C(1) << 52)
+#define UNMATCHED_COST (INT64_C(1) << 53)
+
+_Static_assert(MAX_GROUPS * (DISTANCE_CAP + ANNOUNCE_ONLY_PENALTY_NS) < EARLY_WEIGHT,
+	       "distances never outweigh a resume before the stream's end");
+_Static_assert(MAX_GROUPS * (EARLY_WEIGHT + DISTANCE_CAP + ANNOUNCE_ONLY_PENALTY_NS) <
+		       AFTER_CLOSE_WEIGHT, "nor an announcement after the close");
+_Static_assert(AFTER_CLOSE_WEIGHT + EARLY_WEIGHT + DISTANCE_CAP + ANNOUNCE_ONLY_PENALTY_NS <
+		       UNMATCHED_COST, "any candidate is better than none");
+/* the method's potentials stay within rows x the largest cost */
+_Static_assert(MAX_GROUPS <= (INT64_MAX / UNMATCHED_COST) / 4, "the sums fit");
+
+static int64_t pairing_cost(const struct mig_stream *ms, const struct match_pair *p)
+{
+	int64_t end = ms->last_data_ns ? ms->last_data_ns : ms->last_ns;
+	int64_t cost = p->cost < DISTANCE_CAP ? p->cost : DISTANCE_CAP;
+
+	if (p->burst_ns < end)
+		cost += EARLY_WEIGHT;
+	if (ms->close_ns && p->burst_ns > ms->close_ns + CLOSE_SLACK_NS)
+		cost += AFTER_CLOSE_WEIGHT;
+	return cost;
+}
+
+/* Every candidate pairing (n x nmacs at most) into pairs, and the distinct
+ * bursts among them, in order, into cols. */
+static void list_candidates(const struct guest_set *gs, const struct mig_stream *ms, int n,
+			    struct match_pair *pairs, int *npairs, struct match_pair *cols,
+			    int *ncols)
+{
+	int nmacs = guest_set__nmacs(gs);
+
+	*npairs = 0;
+	for (int m = 0; m < n; m++)
+		for (int g = 0; g < nmacs; g++) {
+			struct match_pair p = { .mig = m, .mac = g };
+
+			if (candidate(guest_set__mac(gs, g), &ms[m], &p))
+				pairs[(*npairs)++] = p;
+		}
+	for (int k = 0; k < *npairs; k++)
+		cols[k] = pairs[k];
+	qsort(cols, (size_t)*npairs, sizeof(*cols), cmp_burst);
+	*ncols = 0;
+	for (int k = 0; k < *npairs; k++)
+		if (!*ncols || cmp_burst(&cols[*ncols - 1], &cols[k]))
+			cols[(*ncols)++] = cols[k];
 }
 
 int guest_match(const struct guest_set *gs, const struct mig_stream *ms, int n, int *mac)
 {
-	int nmacs = guest_set__nmacs(gs), npairs = 0, nused = 0;
-	struct match_pair *pairs, *used;
+	int nmacs = guest_set__nmacs(gs), npairs, ncols, rc;
+	struct match_pair *pairs, *cols;
+	struct assign_edge *edges;
 	int64_t *burst;
+	int *col_of;
 
 	for (int m = 0; m < n; m++)
 		mac[m] = -1;
 	if (!n || !nmacs)
 		return 0;
 	pairs = calloc((size_t)n * (size_t)nmacs, sizeof(*pairs));
-	used = calloc((size_t)n, sizeof(*used));
+	cols = calloc((size_t)n * (size_t)nmacs, sizeof(*cols));
+	edges = calloc((size_t)n * (size_t)nmacs, sizeof(*edges));
 	burst = calloc((size_t)n, sizeof(*burst));
-	if (!pairs || !used || !burst) {
-		free(pairs);
-		free(used);
-		free(burst);
-		return -ENOMEM;
-	}
-	for (int m = 0; m < n; m++)
-		for (int g = 0; g < nmacs; g++) {
-			struct match_pair p = { .mig = m, .mac = g };
+	col_of = calloc((size_t)n, sizeof(*col_of));
+	rc = pairs && cols && edges && burst && col_of ? 0 : -ENOMEM;
+	if (!rc) {
+		list_candidates(gs, ms, n, pairs, &npairs, cols, &ncols);
+		for (int k = 0; k < npairs; k++) {
+			const struct match_pair *c = bsearch(&pairs[k], cols, (size_t)ncols,
+							     sizeof(*cols), cmp_burst);
 
-			if (candidate(guest_set__mac(gs, g), &ms[m], &p))
-				pairs[npairs++] = p;
+			edges[k] = (struct assign_edge){ .row = pairs[k].mig,
+							 .col = (int)(c - cols),
+							 .cost = pairing_cost(&ms[pairs[k].mig], &pairs[k]) };
 		}
-	qsort(pairs, (size_t)npairs, sizeof(*pairs), cmp_pair);
-	for (int k = 0; k < npairs && nused < n; k++) {
-		if (mac[pairs[k].mig] >= 0 || taken(used, nused, &pairs[k]))
-			continue;
-		mac[pairs[k].mig] = pairs[k].mac;
-		burst[pairs[k].mig] = pairs[k].burst_ns;
-		used[nused++] = pairs[k];
+		rc = assign_min_cost(edges, npairs, n, ncols, UNMATCHED_COST, col_of);
 	}
-	uncross(ms, n, pairs, npairs, mac, burst);
+	if (!rc) {
+		for (int m = 0; m < n; m++)
+			if (col_of[m] >= 0) {
+				mac[m] = cols[col_of[m]].mac;
+				burst[m] = cols[col_of[m]].burst_ns;
+			}
+		uncross(ms, n, pairs, npairs, mac, burst);
+	}
 	free(pairs);
-	free(used);
+	free(cols);
+	free(edges);
 	free(burst);
-	return 0;
+	free(col_of);
+	return rc;
 }

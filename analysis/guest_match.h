@@ -11,13 +11,16 @@
  * and closes in one step, so within a few ms), else from the last data
  * (precopy resumes after it by the device-state load, which concurrent
  * guests stretch to tens of ms apiece; postcopy before it).
- * Pairs are taken nearest first, each migration once and each burst once,
- * so concurrent migrations between the same hosts each get their own guest,
- * and a guest moved there and back gets both of its migrations. Two pairs
- * nearest-first crossed where nothing tells them apart (both streams ended
- * before both announcements and were closed after both) are then put in
- * order: the stream closed first had the first announcement (a busy
- * destination closes up to ~10 ms after announcing, into the next guest's).
+ * Each migration gets one burst and each burst one migration, in the
+ * assignment of least total cost over all of them (not nearest first, which
+ * a late close sends down a wave of concurrent guests), the cost ordered by
+ * what is most certain: an announcement after the destination closed the
+ * stream, then a guest resumed while its own stream still ran (postcopy),
+ * then the distance. So concurrent migrations between the same hosts each
+ * get their own guest, and a guest moved there and back gets both of its
+ * migrations. Two pairs the cost cannot tell apart (both streams ended
+ * before both announcements and were closed after both) are put in order:
+ * the stream ended and closed first had the first announcement.
  */
 #ifndef MIGSCOPE_GUEST_MATCH_H
 #define MIGSCOPE_GUEST_MATCH_H

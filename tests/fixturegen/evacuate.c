@@ -6,7 +6,7 @@
 #include "sim.h"
 #include "tcp_sim.h"
 
-#define STAGGER_NS (37 * MS)   /* between the starts of one wave's migrations */
+#define STAGGER_NS (37 * MS)   /* between the starts of one wave's migrations, by default */
 #define SEG_GAP_NS (2 * MS)
 #define FINAL_SEGMENTS 40      /* at least, sent while the guest is paused */
 
@@ -30,8 +30,9 @@ static int run_stream(struct sim *s, const struct evac_params *p, int k, struct 
 			      .isn = { 1000000u * (uint32_t)(k + 1), 7000000u + (uint32_t)k } };
 	/* guests differ in size and in how long they pause (their downtimes
 	 * rank them) */
-	int n = p->segments + (k * 17) % 50, final = FINAL_SEGMENTS + (k * 13) % 40, rc = 0;
-	int64_t t = g->start_ns + 1 * MS;
+	int n = p->segments + (p->even_sizes ? 0 : (k * 17) % 50);
+	int final = FINAL_SEGMENTS + (k * 13) % 40, rc = 0;
+	int64_t t = g->start_ns + 1 * MS, fin_ns;
 
 	for (int i = 0; i < n && rc >= 0; i++) {
 		int64_t at = t + (int64_t)i * SEG_GAP_NS;
@@ -41,11 +42,13 @@ static int run_stream(struct sim *s, const struct evac_params *p, int k, struct 
 		rc = (int)tcp_send(&c, 0, at, MSS, i ? NULL : qevm, i ? 0 : sizeof(qevm));
 	}
 	g->end_ns = t + (int64_t)(n - 1) * SEG_GAP_NS;
+	g->resume_ns = g->end_ns + RESUME_NS;
+	fin_ns = p->nclose_lags ? g->resume_ns + p->close_lag_ns[k % p->nclose_lags]
+				: g->end_ns + 1 * MS;
 	if (rc >= 0)
-		rc = tcp_run(s, &c, g->start_ns, g->end_ns + 1 * MS);
+		rc = tcp_run(s, &c, g->start_ns, fin_ns);
 	g->out_bytes = c.count[0].out_bytes;
 	g->in_bytes = c.count[0].in_bytes;
-	g->resume_ns = g->end_ns + RESUME_NS;
 	tcp_conn_free(&c);
 	return rc < 0 ? rc : 0;
 }
@@ -125,7 +128,7 @@ int evacuate_run(const struct evac_params *p, struct capture_set *cs, struct eva
 		}
 		guest_identity(k, g);
 		g->port = (uint16_t)(49152 + slot % 64);
-		g->start_ns = wave_start + slot * STAGGER_NS;
+		g->start_ns = wave_start + slot * (p->stagger_ns ? p->stagger_ns : STAGGER_NS);
 		s.rc = run_stream(&s, p, k, g);
 		if (g->resume_ns > wave_end)
 			wave_end = g->resume_ns;

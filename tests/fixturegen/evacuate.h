@@ -4,11 +4,13 @@
  * listening on its own port (libvirt's 49152 + slot, reused by the next
  * wave), every guest pinged by the controller. Precopy, no loss: what this
  * scenario tests is that each migration is told apart and matched to its
- * guest. The truth of each guest is the simulation's own arithmetic.
+ * guest, also when the destinations close their streams late, after the
+ * next guest resumed. The truth of each guest is the simulation's own arithmetic.
  */
 #ifndef FIXTUREGEN_EVACUATE_H
 #define FIXTUREGEN_EVACUATE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "capture_set.h"
@@ -19,6 +21,13 @@ struct evac_params {
 	int64_t probe_ns;   /* each guest's ping interval */
 	int64_t wave_gap_ns; /* from a wave's last resume to the next wave's start */
 	int segments;       /* the first guest's stream; later guests' a little longer */
+	bool even_sizes;    /* every guest's stream as long as the first's */
+	int64_t stagger_ns; /* between the starts of one wave's migrations, 0: 37 ms */
+	/* How long after its guest resumed each destination closes its stream,
+	 * guest k by close_lag_ns[k % nclose_lags] (a busy QEMU closes up to
+	 * ~10 ms after it announced); none: 1 ms after the last data. */
+	const int64_t *close_lag_ns;
+	int nclose_lags;
 };
 
 struct evac_truth {

@@ -7,7 +7,12 @@
  *   migscope-fixturegen --bench FILE SEGS    one source-NIC capture of a long
  *                                            stream, for `make bench`
  *   migscope-fixturegen --evacuate DIR NAME GUESTS CONCURRENCY PROBE_MS
- *                                            a drained host (evacuate.h)
+ *                      [STAGGER_MS [CLOSE_LAG_US,...]]
+ *                                            a drained host (evacuate.h); with
+ *                                            STAGGER_MS, streams of one length
+ *                                            starting that far apart, and the
+ *                                            destinations closing that long
+ *                                            after each guest resumed, in turn
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -362,13 +367,22 @@ static int generate(const char *dir, const struct fixture *fx)
 	return rc;
 }
 
+/* Destinations closing late, as a loaded host's QEMU does (measured 0.3 to
+ * 10.4 ms after the first RARP): guest 0's close lands beside guest 1's
+ * resume, 13 ms after its own. */
+static const int64_t LATE_CLOSES[] = { 14 * MS, 2 * MS, 300 * US };
+
 /* The evacuations: three guests at once, three one after another on the
- * same port 500 ms apart (each stream still a migration of its own). */
+ * same port 500 ms apart (each stream still a migration of its own), and
+ * three at once resuming 13 ms apart with late closes. */
 static const struct evac_params EVACUATIONS[] = {
 	{ .name = "evacuate-3", .guests = 3, .concurrency = 3, .probe_ns = 10 * MS,
 	  .wave_gap_ns = 500 * MS, .segments = 300 },
 	{ .name = "evacuate-3-serial", .guests = 3, .concurrency = 1, .probe_ns = 10 * MS,
 	  .wave_gap_ns = 500 * MS, .segments = 300 },
+	{ .name = "evacuate-3-late-close", .guests = 3, .concurrency = 3, .probe_ns = 10 * MS,
+	  .wave_gap_ns = 500 * MS, .segments = 300, .even_sizes = true, .stagger_ns = 13 * MS,
+	  .close_lag_ns = LATE_CLOSES, .nclose_lags = 3 },
 };
 
 static void evac_truth_line(FILE *t, int m, const char *path, const char *fmt, ...)
@@ -508,6 +522,26 @@ static int bench(const char *path, long segments)
 	return rc;
 }
 
+enum { MAX_CLOSE_LAGS = 64 };
+
+/* "300,14000,2000": close lags in microseconds, each > 0. Returns how many,
+ * or -EINVAL. */
+static int parse_lags(const char *text, int64_t *lags)
+{
+	int n = 0;
+
+	for (const char *c = text; *c;) {
+		char *end;
+		long us_ = strtol(c, &end, 10);
+
+		if (end == c || us_ <= 0 || n == MAX_CLOSE_LAGS || (*end && *end != ','))
+			return -EINVAL;
+		lags[n++] = us_ * US;
+		c = *end ? end + 1 : end;
+	}
+	return n ? n : -EINVAL;
+}
+
 int main(int argc, char **argv)
 {
 	int rc = 0;
@@ -519,16 +553,25 @@ int main(int argc, char **argv)
 			rc = evacuate(argv[2], &EVACUATIONS[i]);
 	} else if (argc == 4 && !strcmp(argv[1], "--bench")) {
 		rc = bench(argv[2], strtol(argv[3], NULL, 10));
-	} else if (argc == 7 && !strcmp(argv[1], "--evacuate")) {
+	} else if (argc >= 7 && argc <= 9 && !strcmp(argv[1], "--evacuate")) {
+		int64_t lags[MAX_CLOSE_LAGS];
 		struct evac_params p = { .name = argv[3], .guests = atoi(argv[4]),
 					 .concurrency = atoi(argv[5]),
 					 .probe_ns = atoi(argv[6]) * MS, .wave_gap_ns = 500 * MS,
-					 .segments = 300 };
+					 .segments = 300, .close_lag_ns = lags };
 
-		rc = p.probe_ns > 0 ? evacuate(argv[2], &p) : -EINVAL;
+		if (argc >= 8) {
+			p.even_sizes = true;
+			p.stagger_ns = atoi(argv[7]) * MS;
+		}
+		if (argc == 9)
+			p.nclose_lags = parse_lags(argv[8], lags);
+		rc = p.probe_ns > 0 && (argc < 8 || p.stagger_ns > 0) && p.nclose_lags >= 0
+			     ? evacuate(argv[2], &p)
+			     : -EINVAL;
 	} else {
 		fprintf(stderr, "usage: migscope-fixturegen --all DIR | --bench FILE SEGMENTS | "
-			"--evacuate DIR NAME GUESTS CONCURRENCY PROBE_MS\n");
+			"--evacuate DIR NAME GUESTS CONCURRENCY PROBE_MS [STAGGER_MS [CLOSE_LAG_US,...]]\n");
 		return 2;
 	}
 	if (rc)

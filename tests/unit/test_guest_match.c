@@ -2,8 +2,9 @@
  * Unit tests of analysis/guest_match.c: each migration gets the guest whose
  * RARP burst follows its switchover, concurrent migrations each their own,
  * a guest moved there and back both of its migrations, a migration no
- * announcement names none, and the destination's close of each stream
- * telling apart streams that ended together.
+ * announcement names none, the destination's close of each stream
+ * telling apart streams that ended together, closes so late that they lie
+ * beside the next guest's announcement, and ties put in order.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -180,23 +181,100 @@ static void test_late_close_keeps_order(void **state)
 	guest_set__free(s);
 }
 
-/* No close in view: two streams ended before both announcements, nearest
- * first gives the later-ended the earlier one (nearer to its end), always;
- * the order is kept instead, the first ended the first resumed. */
-static void test_no_close_first_ended_first_resumed(void **state)
+/* Two streams, no close in view, both ended before both announcements
+ * (15 ms apart): either pairing is as near in sum, and the first ended is
+ * the first resumed, whichever began first. */
+static void assert_first_ended_first_resumed(int64_t end0, int64_t end1)
 {
 	struct guest_set *s = guest_set__new(NULL);
-	struct mig_stream ms[2] = { stream(T0, T0 + 600 * MS), stream(T0 + 30 * MS, T0 + 610 * MS) };
+	struct mig_stream ms[2] = { stream(T0, end0), stream(T0 + 30 * MS, end1) };
 	int mac[2];
 
-	(void)state;
 	assert_non_null(s);
 	announce(s, 0, T0 + 630 * MS);
 	announce(s, 1, T0 + 645 * MS);
 	assert_int_equal(guest_match(s, ms, 2, mac), 0);
+	assert_int_equal(mac[0], mac_index(s, end0 < end1 ? 0 : 1));
+	assert_int_equal(mac[1], mac_index(s, end0 < end1 ? 1 : 0));
+	guest_set__free(s);
+}
+
+static void test_no_close_first_ended_first_resumed(void **state)
+{
+	(void)state;
+	assert_first_ended_first_resumed(T0 + 600 * MS, T0 + 610 * MS);
+	assert_first_ended_first_resumed(T0 + 610 * MS, T0 + 600 * MS);
+}
+
+/* The generator's evacuate-3-late-close: three guests at once resuming 13
+ * ms apart, each stream ending 3 ms before its guest resumed, so guest 1's
+ * still ran when guest 0 resumed; guest 0's destination closed 14 ms after
+ * announcing, 1 ms after guest 1's announcement. Nearest first gave guest
+ * 1's burst to guest 0's stream, and guest 0's to guest 1's, whose data then
+ * ran on 10 ms past its resume (postcopy); each gets its own. */
+static void test_late_close_beside_running_stream(void **state)
+{
+	struct guest_set *s = guest_set__new(NULL);
+	struct mig_stream ms[3] = { stream(T0, T0 + 599 * MS), stream(T0 + 13 * MS, T0 + 612 * MS),
+				    stream(T0 + 26 * MS, T0 + 625 * MS) };
+	int mac[3];
+
+	(void)state;
+	assert_non_null(s);
+	ms[0].close_ns = T0 + 616 * MS;
+	ms[1].close_ns = T0 + 617 * MS;
+	ms[2].close_ns = T0 + 628300 * 1000;
+	announce(s, 0, T0 + 602 * MS);
+	announce(s, 1, T0 + 615 * MS);
+	announce(s, 2, T0 + 628 * MS);
+	assert_int_equal(guest_match(s, ms, 3, mac), 0);
 	assert_int_equal(mac[0], mac_index(s, 0));
 	assert_int_equal(mac[1], mac_index(s, 1));
+	assert_int_equal(mac[2], mac_index(s, 2));
 	guest_set__free(s);
+}
+
+/* n guests at once, their streams started `spacing` apart and as long, each
+ * resumed 3 ms after its last data and its destination closing `lag` after
+ * that: each must get its own. */
+static void assert_wave_matched(int n, int64_t spacing, int64_t lag)
+{
+	struct guest_set *s = guest_set__new(NULL);
+	struct mig_stream ms[8];
+	int mac[8];
+
+	assert_non_null(s);
+	assert_true(n <= 8);
+	for (int k = 0; k < n; k++) {
+		ms[k] = stream(T0 + k * spacing, T0 + 600 * MS + k * spacing);
+		ms[k].close_ns = T0 + 603 * MS + lag + k * spacing;
+		announce(s, k, T0 + 603 * MS + k * spacing);
+	}
+	assert_int_equal(guest_match(s, ms, n, mac), 0);
+	for (int k = 0; k < n; k++)
+		assert_int_equal(mac[k], mac_index(s, k));
+	guest_set__free(s);
+}
+
+/* Guests resuming 20 ms apart, each destination closing 11 ms after its
+ * announcement: every close is nearer the next guest's announcement (9 ms)
+ * than its own. One after a stream's close is not its guest (QEMU announces
+ * before it closes): each gets its own, not its neighbour's down the wave. */
+static void test_announcement_after_close_not_taken(void **state)
+{
+	(void)state;
+	assert_wave_matched(4, 20 * MS, 11 * MS);
+}
+
+/* Five at once resuming 7 ms apart, closing 10 ms after: each close lies 3
+ * ms after the next guest's announcement and 10 after its own. Nearest
+ * first hands every stream its neighbour's and the last the first guest's,
+ * who resumed 28 ms before that stream's last data; the least-cost
+ * assignment has no guest resume during its own stream. */
+static void test_chain_of_late_closes(void **state)
+{
+	(void)state;
+	assert_wave_matched(5, 7 * MS, 10 * MS);
 }
 
 int main(void)
@@ -208,6 +286,9 @@ int main(void)
 		cmocka_unit_test(test_close_tells_equal_ends),
 		cmocka_unit_test(test_late_close_keeps_order),
 		cmocka_unit_test(test_no_close_first_ended_first_resumed),
+		cmocka_unit_test(test_late_close_beside_running_stream),
+		cmocka_unit_test(test_announcement_after_close_not_taken),
+		cmocka_unit_test(test_chain_of_late_closes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
