@@ -159,72 +159,67 @@ static int64_t pairing_cost(const struct mig_stream *ms, const struct match_pair
 	return cost;
 }
 
-/* Every candidate pairing (n x nmacs at most) into pairs, and the distinct
- * bursts among them, in order, into cols. */
-static void list_candidates(const struct guest_set *gs, const struct mig_stream *ms, int n,
-			    struct match_pair *pairs, int *npairs, struct match_pair *cols,
-			    int *ncols)
+/* Every candidate pairing (n x nmacs at most) into pairs, sorted by burst:
+ * each run of one (burst, MAC) is a column of the assignment. */
+static int list_candidates(const struct guest_set *gs, const struct mig_stream *ms, int n,
+			   struct match_pair *pairs)
 {
-	int nmacs = guest_set__nmacs(gs);
+	int nmacs = guest_set__nmacs(gs), npairs = 0;
 
-	*npairs = 0;
 	for (int m = 0; m < n; m++)
 		for (int g = 0; g < nmacs; g++) {
 			struct match_pair p = { .mig = m, .mac = g };
 
 			if (candidate(guest_set__mac(gs, g), &ms[m], &p))
-				pairs[(*npairs)++] = p;
+				pairs[npairs++] = p;
 		}
-	for (int k = 0; k < *npairs; k++)
-		cols[k] = pairs[k];
-	qsort(cols, (size_t)*npairs, sizeof(*cols), cmp_burst);
-	*ncols = 0;
-	for (int k = 0; k < *npairs; k++)
-		if (!*ncols || cmp_burst(&cols[*ncols - 1], &cols[k]))
-			cols[(*ncols)++] = cols[k];
+	qsort(pairs, (size_t)npairs, sizeof(*pairs), cmp_burst);
+	return npairs;
 }
 
 int guest_match(const struct guest_set *gs, const struct mig_stream *ms, int n, int *mac)
 {
-	int nmacs = guest_set__nmacs(gs), npairs, ncols, rc;
-	struct match_pair *pairs, *cols;
-	struct assign_edge *edges;
-	int64_t *burst;
-	int *col_of;
+	int nmacs = guest_set__nmacs(gs), npairs, ncols = 0, rc = -ENOMEM;
+	struct match_pair *pairs;
+	struct assign_edge *edges = NULL;
+	int64_t *burst = NULL;
+	int *col_of = NULL, *col_pair = NULL;
 
 	for (int m = 0; m < n; m++)
 		mac[m] = -1;
 	if (!n || !nmacs)
 		return 0;
+	if (n > MAX_GROUPS)
+		return -EINVAL; /* the cost's weights hold for that many */
 	pairs = calloc((size_t)n * (size_t)nmacs, sizeof(*pairs));
-	cols = calloc((size_t)n * (size_t)nmacs, sizeof(*cols));
-	edges = calloc((size_t)n * (size_t)nmacs, sizeof(*edges));
+	if (!pairs)
+		return -ENOMEM;
+	npairs = list_candidates(gs, ms, n, pairs);
+	edges = calloc((size_t)npairs + 1, sizeof(*edges));
+	col_pair = calloc((size_t)npairs + 1, sizeof(*col_pair)); /* a column's first pair */
 	burst = calloc((size_t)n, sizeof(*burst));
 	col_of = calloc((size_t)n, sizeof(*col_of));
-	rc = pairs && cols && edges && burst && col_of ? 0 : -ENOMEM;
-	if (!rc) {
-		list_candidates(gs, ms, n, pairs, &npairs, cols, &ncols);
+	if (edges && col_pair && burst && col_of) {
 		for (int k = 0; k < npairs; k++) {
-			const struct match_pair *c = bsearch(&pairs[k], cols, (size_t)ncols,
-							     sizeof(*cols), cmp_burst);
-
-			edges[k] = (struct assign_edge){ .row = pairs[k].mig,
-							 .col = (int)(c - cols),
-							 .cost = pairing_cost(&ms[pairs[k].mig], &pairs[k]) };
+			if (!k || cmp_burst(&pairs[k - 1], &pairs[k]))
+				col_pair[ncols++] = k;
+			edges[k] = (struct assign_edge){ .row = pairs[k].mig, .col = ncols - 1,
+							 .cost = pairing_cost(&ms[pairs[k].mig],
+									      &pairs[k]) };
 		}
 		rc = assign_min_cost(edges, npairs, n, ncols, UNMATCHED_COST, col_of);
 	}
 	if (!rc) {
 		for (int m = 0; m < n; m++)
 			if (col_of[m] >= 0) {
-				mac[m] = cols[col_of[m]].mac;
-				burst[m] = cols[col_of[m]].burst_ns;
+				mac[m] = pairs[col_pair[col_of[m]]].mac;
+				burst[m] = pairs[col_pair[col_of[m]]].burst_ns;
 			}
 		uncross(ms, n, pairs, npairs, mac, burst);
 	}
 	free(pairs);
-	free(cols);
 	free(edges);
+	free(col_pair);
 	free(burst);
 	free(col_of);
 	return rc;
