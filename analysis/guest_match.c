@@ -49,10 +49,12 @@ static bool candidate(const struct guest_mac *g, const struct mig_stream *ms,
  * announcements and, where both are known, were closed after both (a busy
  * destination QEMU closes up to ~15 ms after it announced, long enough to
  * land beside the next guest's resume). Either pairing is then as near in
- * sum, and order is what is left: when the two streams ended and were
- * closed in the same order, the first was the first resumed. Returns
- * whether a and b, given bursts burst_a and burst_b, are such a crossed
- * pair. */
+ * sum, and order is what is left: the first closed was the first resumed,
+ * else (no close in view) the first ended. The close follows the resume by
+ * 0.3-15 ms, the last data precedes it by the device-state load, which
+ * guests loading at once stretch to tens of ms and more: where ends and
+ * closes disagree, the closes are the nearer measure. Returns whether a and
+ * b, given bursts burst_a and burst_b, are such a crossed pair. */
 static bool crossed(const struct mig_stream *a, const struct mig_stream *b, int64_t burst_a,
 		    int64_t burst_b)
 {
@@ -68,10 +70,7 @@ static bool crossed(const struct mig_stream *a, const struct mig_stream *b, int6
 		return false; /* one resumed before the other's last data: the cost told */
 	if (a->close_ns && last > (a->close_ns < b->close_ns ? a->close_ns : b->close_ns))
 		return false; /* QEMU announces before it closes: the closes tell */
-	if ((key_a < key_b) != (end_a < end_b))
-		return false; /* closed and ended in different orders: no order */
-	return key_a != key_b && end_a != end_b && burst_a != burst_b &&
-	       (key_a < key_b) != (burst_a < burst_b);
+	return key_a != key_b && burst_a != burst_b && (key_a < key_b) != (burst_a < burst_b);
 }
 
 /* The candidate of migration m for MAC g, or NULL (looked up only for a

@@ -20,7 +20,7 @@
  * get their own guest, and a guest moved there and back gets both of its
  * migrations. Two pairs the cost cannot tell apart (both streams ended
  * before both announcements and were closed after both) are put in order:
- * the stream ended and closed first had the first announcement.
+ * the stream closed first (else ended first) had the first announcement.
  */
 #ifndef MIGSCOPE_GUEST_MATCH_H
 #define MIGSCOPE_GUEST_MATCH_H

@@ -152,6 +152,37 @@ static void test_close_tells_equal_ends(void **state)
 	guest_set__free(s);
 }
 
+/* Three streams, guest k's as given in us from T0 (start, last data, the
+ * destination's close, guest k's announcement): each must get its own. */
+enum { AT_START, AT_END, AT_CLOSE, AT_ANNOUNCE };
+static void assert_three_matched(const int64_t at_us[3][4])
+{
+	struct guest_set *s = guest_set__new(NULL);
+	struct mig_stream ms[3];
+	int mac[3], order[3] = { 0, 1, 2 };
+
+	assert_non_null(s);
+	for (int k = 0; k < 3; k++) {
+		ms[k] = stream(T0 + at_us[k][AT_START] * 1000, T0 + at_us[k][AT_END] * 1000);
+		ms[k].close_ns = T0 + at_us[k][AT_CLOSE] * 1000;
+	}
+	/* announced in time order, as the captures are read */
+	for (int i = 0; i < 3; i++)
+		for (int j = i + 1; j < 3; j++)
+			if (at_us[order[j]][AT_ANNOUNCE] < at_us[order[i]][AT_ANNOUNCE]) {
+				int t = order[i];
+
+				order[i] = order[j];
+				order[j] = t;
+			}
+	for (int i = 0; i < 3; i++)
+		announce(s, order[i], T0 + at_us[order[i]][AT_ANNOUNCE] * 1000);
+	assert_int_equal(guest_match(s, ms, 3, mac), 0);
+	for (int k = 0; k < 3; k++)
+		assert_int_equal(mac[k], mac_index(s, k));
+	guest_set__free(s);
+}
+
 /* A live evacuation's case under load (lab_live once failed on it): guest
  * 2's destination closed its stream 14 ms after announcing, just after guest
  * 0 announced; guest 0's closed 5 ms after its own. Nearest first gave guest
@@ -160,25 +191,12 @@ static void test_close_tells_equal_ends(void **state)
  * both: only their order tells, the first closed the first resumed. */
 static void test_late_close_keeps_order(void **state)
 {
-	struct guest_set *s = guest_set__new(NULL);
-	struct mig_stream ms[3] = { stream(T0, T0 + 624200 * 1000),
-				    stream(T0 + 20 * MS, T0 + 560 * MS),
-				    stream(T0 + 70 * MS, T0 + 614900 * 1000) };
-	int mac[3];
+	static const int64_t at_us[3][4] = { { 0, 624200, 655200, 650200 },
+					      { 20000, 560000, 591000, 590000 },
+					      { 70000, 614900, 651000, 637100 } };
 
 	(void)state;
-	assert_non_null(s);
-	ms[0].close_ns = T0 + 655200 * 1000;
-	ms[1].close_ns = T0 + 591 * MS;
-	ms[2].close_ns = T0 + 651000 * 1000;
-	announce(s, 1, T0 + 590 * MS);
-	announce(s, 2, T0 + 637100 * 1000);
-	announce(s, 0, T0 + 650200 * 1000);
-	assert_int_equal(guest_match(s, ms, 3, mac), 0);
-	assert_int_equal(mac[0], mac_index(s, 0));
-	assert_int_equal(mac[1], mac_index(s, 1));
-	assert_int_equal(mac[2], mac_index(s, 2));
-	guest_set__free(s);
+	assert_three_matched(at_us);
 }
 
 /* Two streams, no close in view, both ended before both announcements
@@ -214,24 +232,12 @@ static void test_no_close_first_ended_first_resumed(void **state)
  * ran on 10 ms past its resume (postcopy); each gets its own. */
 static void test_late_close_beside_running_stream(void **state)
 {
-	struct guest_set *s = guest_set__new(NULL);
-	struct mig_stream ms[3] = { stream(T0, T0 + 599 * MS), stream(T0 + 13 * MS, T0 + 612 * MS),
-				    stream(T0 + 26 * MS, T0 + 625 * MS) };
-	int mac[3];
+	static const int64_t at_us[3][4] = { { 0, 599000, 616000, 602000 },
+					      { 13000, 612000, 617000, 615000 },
+					      { 26000, 625000, 628300, 628000 } };
 
 	(void)state;
-	assert_non_null(s);
-	ms[0].close_ns = T0 + 616 * MS;
-	ms[1].close_ns = T0 + 617 * MS;
-	ms[2].close_ns = T0 + 628300 * 1000;
-	announce(s, 0, T0 + 602 * MS);
-	announce(s, 1, T0 + 615 * MS);
-	announce(s, 2, T0 + 628 * MS);
-	assert_int_equal(guest_match(s, ms, 3, mac), 0);
-	assert_int_equal(mac[0], mac_index(s, 0));
-	assert_int_equal(mac[1], mac_index(s, 1));
-	assert_int_equal(mac[2], mac_index(s, 2));
-	guest_set__free(s);
+	assert_three_matched(at_us);
 }
 
 /* n guests at once, their streams started `spacing` apart and as long, each
@@ -277,6 +283,22 @@ static void test_chain_of_late_closes(void **state)
 	assert_wave_matched(5, 7 * MS, 10 * MS);
 }
 
+/* Three at once, each destination closing 10 ms after it resumed: streams 1
+ * and 2 were closed after both of their announcements, stream 1 ended 6 ms
+ * before stream 2 but loaded 11 ms longer, so their ends and closes come in
+ * opposite orders and either pairing is as near in sum. The close, nearer
+ * the resume than the last data by the device-state load, orders them: the
+ * first closed was the first resumed. */
+static void test_tie_closes_order_over_ends(void **state)
+{
+	static const int64_t at_us[3][4] = { { 0, 599000, 619000, 609000 },
+					      { 6000, 605000, 634000, 624000 },
+					      { 12000, 611000, 629000, 619000 } };
+
+	(void)state;
+	assert_three_matched(at_us);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -289,6 +311,7 @@ int main(void)
 		cmocka_unit_test(test_late_close_beside_running_stream),
 		cmocka_unit_test(test_announcement_after_close_not_taken),
 		cmocka_unit_test(test_chain_of_late_closes),
+		cmocka_unit_test(test_tie_closes_order_over_ends),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
