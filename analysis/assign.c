@@ -7,7 +7,7 @@
 /* Working state: rows and columns numbered from 1 (0 is the augmenting
  * path's root), row r's own "unassigned" column at ncols + r. */
 struct hungarian {
-	int nrows, ncols, total;
+	int ncols, total;  /* total: ncols and a column of its own per row */
 	const struct assign_edge *edges;
 	int *row_start;    /* row r's edges: by_row[row_start[r] .. row_start[r + 1]) */
 	int *by_row;
@@ -87,7 +87,7 @@ static void augment(struct hungarian *h, int i)
 int assign_min_cost(const struct assign_edge *edges, int nedges, int nrows, int ncols,
 		    int64_t unassigned, int *col_of)
 {
-	struct hungarian h = { .nrows = nrows, .ncols = ncols, .total = ncols + nrows,
+	struct hungarian h = { .ncols = ncols, .total = ncols + nrows,
 			       .edges = edges, .unassigned = unassigned };
 	size_t cols = (size_t)h.total + 1, rows = (size_t)nrows + 2;
 	int rc = 0;
